@@ -1,0 +1,78 @@
+"""The envelope every event travels in, and the trace that rides along with it."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def derive_id(*parts: object) -> str:
+    """A deterministic id: a stage that runs twice derives the same ids from the same inputs."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+    return digest[:32]
+
+
+def conversation_key(phone_number_id: str, user: str) -> str:
+    """The Kafka key of every record: same conversation -> same partition -> order."""
+    return f"{phone_number_id}:{user}"
+
+
+class StageTiming(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    started_at: datetime
+    duration_s: float = Field(ge=0)
+
+
+class Trace(BaseModel):
+    """Decisions and timings appended by each stage; persisted by whoever ends the journey."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    received_at: datetime | None = None
+    decision_path: list[str] = Field(default_factory=list)
+    route: str | None = None
+    message_type: str | None = None
+    intent: str | None = None
+    llm_called: bool = False
+    cache_hit: bool = False
+    stages: list[StageTiming] = Field(default_factory=list)
+    attrs: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+    def step(self, decision: str) -> None:
+        self.decision_path.append(decision)
+
+    def timed(self, stage: str, started_at: datetime, ended_at: datetime | None = None) -> None:
+        end = ended_at or utcnow()
+        self.stages.append(
+            StageTiming(stage=stage, started_at=started_at, duration_s=max(0.0, (end - started_at).total_seconds()))
+        )
+
+
+class Envelope(BaseModel):
+    """Fields shared by every event; `type` and `payload` are fixed by each event class."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: str = Field(min_length=1, max_length=128)
+    type: str
+    version: int = 1
+    occurred_at: datetime = Field(default_factory=utcnow)
+    tenant: str = Field(min_length=1, max_length=64, description="Meta phone_number_id of the business")
+    conversation: str = Field(min_length=3, max_length=200, description="{phone_number_id}:{user}")
+    correlation_id: str = Field(min_length=1, description="the inbound wamid that started the journey")
+    causation_id: str | None = Field(default=None, description="event_id of the event that caused this one")
+    trace: Trace = Field(default_factory=Trace)
+    payload: Any
+
+    def child_trace(self) -> Trace:
+        """A copy of this event's trace for the event it causes."""
+        return self.trace.model_copy(deep=True)

@@ -1,0 +1,262 @@
+"""Every event type of the topic table, as versioned pydantic v2 models.
+
+An event is an `Envelope` whose `type` and `version` are fixed and whose `payload` has its own model.
+Events are JSON on the wire; `decode_event` picks the class from `type`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.envelope import Envelope, derive_id
+
+Channel = Literal["whatsapp", "api"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Recipient(_Model):
+    """Who a message is for: the WhatsApp id (phone) and/or the business-scoped user id (BSUID)."""
+
+    wa_id: str | None = None
+    user_id: str | None = None
+
+    @property
+    def user(self) -> str:
+        return self.user_id or self.wa_id or ""
+
+
+class Media(_Model):
+    id: str | None = None
+    mime_type: str | None = None
+    sha256: str | None = None
+    caption: str | None = None
+    filename: str | None = None
+    voice: bool = False
+
+
+class Location(_Model):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+    url: str | None = None
+
+
+class Reaction(_Model):
+    message_id: str
+    emoji: str | None = None
+
+
+class MessageContext(_Model):
+    """What the customer's message refers to (a quoted reply, a forwarded message, a product)."""
+
+    message_id: str | None = None
+    from_: str | None = Field(default=None, alias="from")
+    forwarded: bool = False
+    frequently_forwarded: bool = False
+    referred_product: dict[str, Any] | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MetaError(_Model):
+    code: int
+    title: str | None = None
+    message: str | None = None
+    details: str | None = None
+
+
+class MessageReceivedPayload(_Model):
+    channel: Channel = "whatsapp"
+    message_id: str = Field(min_length=1, description="wamid (or the api channel's own id)")
+    sender: Recipient
+    profile_name: str | None = None
+    display_phone_number: str | None = None
+    timestamp: datetime
+    message_type: str = Field(description="Meta's type: text, image, ..., or unsupported")
+    text: str | None = Field(default=None, description="body, caption or the chosen button/row title")
+    reply_id: str | None = Field(default=None, description="interactive button/list id or button payload")
+    media: Media | None = None
+    location: Location | None = None
+    reaction: Reaction | None = None
+    context: MessageContext | None = None
+    referral: dict[str, Any] | None = None
+    raw: dict[str, Any] = Field(default_factory=dict, description="Meta's message object as received")
+
+
+class StatusReceivedPayload(_Model):
+    message_id: str = Field(min_length=1, description="wamid of the message the business sent")
+    status: Literal["sent", "delivered", "read", "failed", "played", "deleted", "warning"]
+    recipient: Recipient
+    timestamp: datetime
+    errors: list[MetaError] = Field(default_factory=list)
+    pricing: dict[str, Any] | None = None
+    conversation_id: str | None = None
+    biz_opaque_callback_data: str | None = None
+
+
+class AnswerRequestedPayload(_Model):
+    channel: Channel = "whatsapp"
+    message_id: str
+    to: Recipient
+    text: str
+    message_type: str = "text"
+    intent: str | None = None
+    language: str = "es"
+    not_before: datetime | None = Field(default=None, description="burst coalescing: answer no earlier")
+
+
+class TemplateRef(_Model):
+    name: str = Field(min_length=1, max_length=512)
+    language: str = "es"
+    components: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ReplyRequestedPayload(_Model):
+    reply_id: str = Field(min_length=1, description="deterministic: same input, same id; sent at most once")
+    channel: Channel = "whatsapp"
+    audience: Literal["customer", "internal"] = "customer"
+    to: Recipient
+    kind: Literal["text", "interactive", "template", "reaction", "read", "typing"]
+    text: str | None = None
+    interactive: dict[str, Any] | None = None
+    template: TemplateRef | None = None
+    emoji: str | None = None
+    in_reply_to: str | None = Field(default=None, description="the customer's wamid (read receipt, reaction)")
+    origin: str = Field(default="guardrails", description="stage or person that produced the reply")
+    route: str | None = None
+
+
+class HandoffRequestedPayload(_Model):
+    channel: Channel = "whatsapp"
+    message_id: str
+    to: Recipient
+    reason: str = Field(description="humano, queja, ai_cannot_help, trigger, operator, ...")
+    text: str | None = None
+    requested_by: str
+    ttl_s: int = 12 * 3600
+
+
+class ReplySentPayload(_Model):
+    reply_id: str
+    channel: Channel = "whatsapp"
+    audience: Literal["customer", "internal"] = "customer"
+    to: Recipient
+    kind: str
+    wamids: list[str] = Field(default_factory=list)
+    parts: int = 1
+    attempts: int = 1
+    template_fallback: bool = False
+
+
+class ReplyFailedPayload(_Model):
+    reply_id: str
+    channel: Channel = "whatsapp"
+    audience: Literal["customer", "internal"] = "customer"
+    to: Recipient
+    kind: str
+    error_code: int | None = None
+    error_title: str | None = None
+    error_message: str | None = None
+    attempts: int = 1
+    permanent: bool = True
+
+
+class MessageReceived(Envelope):
+    type: Literal["MessageReceived"] = "MessageReceived"
+    version: Literal[1] = 1
+    payload: MessageReceivedPayload
+
+
+class StatusReceived(Envelope):
+    type: Literal["StatusReceived"] = "StatusReceived"
+    version: Literal[1] = 1
+    payload: StatusReceivedPayload
+
+
+class AnswerRequested(Envelope):
+    type: Literal["AnswerRequested"] = "AnswerRequested"
+    version: Literal[1] = 1
+    payload: AnswerRequestedPayload
+
+
+class ReplyRequested(Envelope):
+    type: Literal["ReplyRequested"] = "ReplyRequested"
+    version: Literal[1] = 1
+    payload: ReplyRequestedPayload
+
+
+class HandoffRequested(Envelope):
+    type: Literal["HandoffRequested"] = "HandoffRequested"
+    version: Literal[1] = 1
+    payload: HandoffRequestedPayload
+
+
+class ReplySent(Envelope):
+    type: Literal["ReplySent"] = "ReplySent"
+    version: Literal[1] = 1
+    payload: ReplySentPayload
+
+
+class ReplyFailed(Envelope):
+    type: Literal["ReplyFailed"] = "ReplyFailed"
+    version: Literal[1] = 1
+    payload: ReplyFailedPayload
+
+
+Event = Annotated[
+    MessageReceived
+    | StatusReceived
+    | AnswerRequested
+    | ReplyRequested
+    | HandoffRequested
+    | ReplySent
+    | ReplyFailed,
+    Field(discriminator="type"),
+]
+
+EVENT_TYPES: dict[str, type[Envelope]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        MessageReceived,
+        StatusReceived,
+        AnswerRequested,
+        ReplyRequested,
+        HandoffRequested,
+        ReplySent,
+        ReplyFailed,
+    )
+}
+
+_EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def decode_event(data: bytes | str) -> Event:
+    """Parse and validate one event from its JSON bytes; raises pydantic.ValidationError."""
+    return _EVENT_ADAPTER.validate_json(data)
+
+
+def encode_event(event: Envelope) -> bytes:
+    return event.model_dump_json(by_alias=True).encode()
+
+
+E = TypeVar("E", bound=Envelope)
+
+
+def caused_by(cls: type[E], cause: Envelope, stage: str, payload: Any, index: int = 0) -> E:
+    """An event caused by `cause`: same tenant/conversation/correlation, deterministic id, trace carried on."""
+    return cls.model_validate({
+        "event_id": derive_id(cause.event_id, stage, cls.model_fields["type"].default, index),
+        "tenant": cause.tenant,
+        "conversation": cause.conversation,
+        "correlation_id": cause.correlation_id,
+        "causation_id": cause.event_id,
+        "trace": cause.child_trace(),
+        "payload": payload,
+    })

@@ -1,0 +1,73 @@
+"""The topic registry as code: names, partitions, keys, retention, writers and readers.
+
+`wapipe topics create`, the k8s KafkaTopics, the AsyncAPI document and the services all read this list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    key: str
+    retention_ms: int
+    writers: tuple[str, ...]
+    readers: tuple[str, ...]
+    event_types: tuple[str, ...]
+    description: str
+    config: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dlq(self) -> str:
+        return dlq_name(self.name)
+
+
+CONVERSATION_KEY = "{phone_number_id}:{user}"
+
+INBOUND = "wa.inbound.v1"
+STATUS = "wa.status.v1"
+AI_REQUESTS = "wa.ai.requests.v1"
+OUTBOUND = "wa.outbound.v1"
+HANDOFF = "wa.handoff.v1"
+DELIVERY = "wa.delivery.v1"
+
+TOPICS: tuple[Topic, ...] = (
+    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails",), ("MessageReceived",),
+          "Every customer message Meta delivered, normalised."),
+    Topic(STATUS, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("sender", "notifier"), ("StatusReceived",),
+          "Delivery statuses of the messages the business sent."),
+    Topic(AI_REQUESTS, 12, CONVERSATION_KEY, 3 * DAY_MS, ("guardrails",), ("ai",), ("AnswerRequested",),
+          "Messages that need a model's answer."),
+    Topic(OUTBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("guardrails", "ai", "notifier"), ("sender",),
+          ("ReplyRequested",), "Everything the business is about to send through the Graph API."),
+    Topic(HANDOFF, 12, CONVERSATION_KEY, 30 * DAY_MS, ("guardrails", "ai"), ("notifier",), ("HandoffRequested",),
+          "Conversations handed to a person."),
+    Topic(DELIVERY, 12, CONVERSATION_KEY, 7 * DAY_MS, ("sender",), ("notifier",), ("ReplySent", "ReplyFailed"),
+          "Outcome of each reply at the Graph API."),
+)
+
+DLQ_RETENTION_MS = 30 * DAY_MS
+
+
+def dlq_name(name: str) -> str:
+    return f"{name}.dlq"
+
+
+def topic(name: str) -> Topic:
+    for t in TOPICS:
+        if t.name == name:
+            return t
+    raise KeyError(f"unknown topic {name!r}; known: {', '.join(t.name for t in TOPICS)}")
+
+
+def all_topic_names(prefix: str = "", with_dlq: bool = True) -> list[str]:
+    """Every topic the pipeline uses, each DLQ included, under an optional prefix (tests, sandboxes)."""
+    names = [t.name for t in TOPICS]
+    if with_dlq:
+        names += [t.dlq for t in TOPICS]
+    return [prefix + n for n in names]

@@ -1,0 +1,1 @@
+"""The guardrails service."""

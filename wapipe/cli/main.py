@@ -1,0 +1,18 @@
+"""Entry point of the `wapipe` console script; each command group lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+from wapipe.cli import topics
+
+app = typer.Typer(
+    help="wapipe: AI customer-service agents for the WhatsApp Business Cloud API.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(topics.app, name="topics")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The embedded local stack: Tansu broker and redis-server from their wheels, services as processes."""

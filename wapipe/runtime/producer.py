@@ -1,0 +1,114 @@
+"""An idempotent Kafka producer (acks=all) whose sends are awaitable delivery confirmations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+
+import confluent_kafka
+
+from schemas.events import encode_event
+from wapipe.runtime.types import Emit
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryFailed(RuntimeError):
+    """The broker did not confirm a write (unreachable, timed out, or refused)."""
+
+
+def event_headers(emit: Emit) -> list[tuple[str, bytes]]:
+    e = emit.event
+    return [
+        ("type", e.type.encode()),
+        ("version", str(e.version).encode()),
+        ("event_id", e.event_id.encode()),
+        ("correlation_id", e.correlation_id.encode()),
+    ]
+
+
+class Producer:
+    """Wraps confluent_kafka.Producer; a background thread serves delivery callbacks.
+
+    `send` resolves when the broker confirmed the write, or raises DeliveryFailed after `delivery_timeout_s`.
+    """
+
+    def __init__(self, bootstrap: str, *, topic_prefix: str = "", delivery_timeout_s: float = 10.0,
+                 extra: dict[str, object] | None = None) -> None:
+        self.topic_prefix = topic_prefix
+        self.delivery_timeout_s = delivery_timeout_s
+        conf: dict[str, object] = {
+            "bootstrap.servers": bootstrap,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 2,
+            "message.timeout.ms": int(delivery_timeout_s * 1000),
+            "socket.connection.setup.timeout.ms": 3000,
+            "log_level": 3,
+        }
+        conf.update(extra or {})
+        self._producer = confluent_kafka.Producer(conf)
+        self._closed = threading.Event()
+        self._poller = threading.Thread(target=self._poll_loop, name="kafka-producer-poll", daemon=True)
+        self._poller.start()
+
+    def _poll_loop(self) -> None:
+        while not self._closed.is_set():
+            self._producer.poll(0.1)
+
+    async def send(self, topic: str, value: bytes, key: str | bytes | None = None,
+                   headers: Sequence[tuple[str, bytes]] | None = None) -> tuple[int, int]:
+        """Produce one record (topic taken as given) and await the broker's confirmation -> (partition, offset)."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[tuple[int, int]] = loop.create_future()
+
+        def on_delivery(err: confluent_kafka.KafkaError | None, msg: confluent_kafka.Message) -> None:
+            if err is not None:
+                outcome: BaseException | tuple[int, int] = DeliveryFailed(f"{topic}: {err.str()}")
+            else:
+                outcome = (msg.partition() or 0, msg.offset() or 0)
+            loop.call_soon_threadsafe(_settle, fut, outcome)
+
+        while True:
+            try:
+                self._producer.produce(topic, value=value, key=key, headers=list(headers or ()),
+                                       on_delivery=on_delivery)
+                break
+            except BufferError:  # local queue full: let callbacks drain it
+                await asyncio.sleep(0.01)
+        try:
+            return await asyncio.wait_for(fut, self.delivery_timeout_s + 2)
+        except TimeoutError:
+            raise DeliveryFailed(f"{topic}: no delivery confirmation in {self.delivery_timeout_s:.0f}s") from None
+
+    async def publish(self, emit: Emit) -> tuple[int, int]:
+        return await self.send(self.topic_prefix + emit.topic, encode_event(emit.event), emit.record_key,
+                               event_headers(emit))
+
+    async def publish_all(self, emits: Iterable[Emit]) -> None:
+        """Produce all, then wait for every confirmation; raises if any failed."""
+        results = await asyncio.gather(*(self.publish(e) for e in emits), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+    def flush(self, timeout_s: float = 10.0) -> int:
+        return int(self._producer.flush(timeout_s))
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        left = self.flush(timeout_s)
+        if left:
+            log.warning("producer closed with %d unconfirmed records", left)
+        self._closed.set()
+        self._poller.join(2)
+
+
+def _settle(fut: asyncio.Future[tuple[int, int]], outcome: BaseException | tuple[int, int]) -> None:
+    if fut.done():
+        return
+    if isinstance(outcome, BaseException):
+        fut.set_exception(outcome)
+    else:
+        fut.set_result(outcome)

@@ -1,0 +1,95 @@
+"""The port every service uses to keep conversation turns, interaction traces and the handoff audit.
+
+`user` is the business-scoped user id when Meta sent one, else the wa_id; `tenant` is the phone_number_id.
+Everything written expires after `RETENTION` (30 days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, Protocol
+
+from schemas.envelope import Envelope
+
+RETENTION = timedelta(days=30)
+
+Role = Literal["customer", "assistant", "human"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    tenant: str
+    user: str
+    ts: datetime
+    role: Role
+    text: str
+    message_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TraceRecord:
+    """The finished journey of one inbound message (or one operator action)."""
+
+    tenant: str
+    conversation: str
+    correlation_id: str
+    ts: datetime
+    outcome: str  # replied, duplicate, shadow, flood, failed, coalesced, ...
+    route: str | None = None
+    message_type: str | None = None
+    intent: str | None = None
+    decision_path: tuple[str, ...] = ()
+    llm_called: bool = False
+    cache_hit: bool = False
+    stages: dict[str, float] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_event(cls, event: Envelope, outcome: str, ts: datetime | None = None) -> TraceRecord:
+        t = event.trace
+        stages: dict[str, float] = {}
+        for s in t.stages:
+            stages[s.stage] = stages.get(s.stage, 0.0) + s.duration_s
+        return cls(
+            tenant=event.tenant, conversation=event.conversation, correlation_id=event.correlation_id,
+            ts=ts or event.occurred_at, outcome=outcome, route=t.route, message_type=t.message_type,
+            intent=t.intent, decision_path=tuple(t.decision_path), llm_called=t.llm_called,
+            cache_hit=t.cache_hit, stages=stages, attrs=dict(t.attrs),
+        )
+
+
+@dataclass(frozen=True)
+class HandoffEntry:
+    tenant: str
+    user: str
+    ts: datetime
+    action: str  # requested, taken, reply, released, relayed, notified
+    actor: str  # guardrails, ai, operator:<name>, ...
+    reason: str | None = None
+    detail: str | None = None
+
+
+class ConversationStore(Protocol):
+    """Async, never blocks the event loop. Reads return oldest first unless said otherwise."""
+
+    async def migrate(self) -> None: ...
+
+    async def append_turn(self, turn: Turn) -> None: ...
+
+    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]: ...
+
+    async def write_trace(self, trace: TraceRecord) -> None: ...
+
+    async def traces_by_conversation(self, tenant: str, conversation: str, limit: int = 50) -> list[TraceRecord]: ...
+
+    async def traces_by_correlation(self, correlation_id: str) -> list[TraceRecord]: ...
+
+    async def traces_between(self, tenant: str, start: datetime, end: datetime,
+                             limit: int = 1000) -> list[TraceRecord]: ...
+
+    async def append_handoff(self, entry: HandoffEntry) -> None: ...
+
+    async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]: ...
+
+    async def close(self) -> None: ...
