@@ -1,0 +1,1 @@
+"""Conversation state shared by several services, kept in Redis."""
