@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from wapipe.cli import topics
+from wapipe.cli.simulator import simulator
 
 app = typer.Typer(
     help="wapipe: AI customer-service agents for the WhatsApp Business Cloud API.",
@@ -12,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(topics.app, name="topics")
+app.command("simulator")(simulator)
 
 
 if __name__ == "__main__":

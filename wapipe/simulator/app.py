@@ -1,0 +1,41 @@
+"""The simulator's app factory: Meta's Graph API and an OpenAI-compatible model on one port (8090)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from wapipe.simulator import control, graph, llm
+from wapipe.simulator.state import SimState
+
+
+def create_app(state: SimState | None = None) -> FastAPI:
+    sim = state or SimState()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+        app.state.tasks = set()
+        try:
+            yield
+        finally:
+            for t in list(app.state.tasks):
+                t.cancel()
+            await asyncio.gather(*app.state.tasks, return_exceptions=True)
+            await app.state.http.aclose()
+
+    app = FastAPI(title="wapipe simulator (Graph API + OpenAI-compatible)", lifespan=lifespan)
+    app.state.sim = sim
+    app.include_router(graph.router)
+    app.include_router(control.router)
+    app.include_router(llm.router)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

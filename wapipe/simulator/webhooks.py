@@ -1,0 +1,92 @@
+"""Real-shaped WhatsApp webhooks (messages and statuses), signed like Meta signs them, posted to ingress."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from wapipe.logging import mask_phone
+from wapipe.simulator.state import SimState
+
+log = logging.getLogger(__name__)
+
+
+def new_wamid() -> str:
+    return "wamid.HBgM" + uuid.uuid4().hex.upper()
+
+
+def signature(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def envelope(state: SimState, phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": state.display_phone_number, "phone_number_id": phone_number_id},
+             **value}
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": state.waba_id, "changes": [{"value": value, "field": "messages"}]}]}
+
+
+def inbound_message(state: SimState, *, phone_number_id: str, wa_id: str, profile_name: str,
+                    user_id: str | None, msg_type: str, obj: dict[str, Any], wamid: str | None = None,
+                    context: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+    """-> (wamid, webhook body) for one customer message of any Meta type."""
+    wamid = wamid or new_wamid()
+    contact: dict[str, Any] = {"profile": {"name": profile_name}, "wa_id": wa_id}
+    message: dict[str, Any] = {"from": wa_id, "id": wamid, "timestamp": str(int(time.time())), "type": msg_type,
+                               msg_type: obj}
+    if user_id:
+        contact["user_id"] = user_id
+        message["from_user_id"] = user_id
+    if context:
+        message["context"] = context
+    return wamid, envelope(state, phone_number_id, {"contacts": [contact], "messages": [message]})
+
+
+def status_update(state: SimState, *, phone_number_id: str, wamid: str, recipient: str, status: str,
+                  callback_data: str | None) -> dict[str, Any]:
+    st: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(time.time())),
+                          "recipient_id": recipient}
+    if status in ("sent", "delivered"):
+        st["conversation"] = {"id": uuid.uuid4().hex, "origin": {"type": "service"}}
+        st["pricing"] = {"billable": False, "pricing_model": "PMP", "category": "service",
+                         "type": "free_customer_service"}
+    if callback_data:
+        st["biz_opaque_callback_data"] = callback_data
+    return envelope(state, phone_number_id, {"statuses": [st]})
+
+
+async def post_signed(client: httpx.AsyncClient, state: SimState, body: dict[str, Any]) -> int:
+    """Serialise once, sign those exact bytes, post them; -> ingress's HTTP status (0 when unreachable)."""
+    if not state.ingress_url:
+        return 0
+    raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(raw, state.app_secret)}
+    try:
+        r = await client.post(state.ingress_url, content=raw, headers=headers)
+    except httpx.HTTPError as e:
+        log.warning("webhook post to %s failed: %s", state.ingress_url, type(e).__name__)
+        return 0
+    state.webhook_log.append({"status": r.status_code, "body": body})
+    return r.status_code
+
+
+async def post_statuses(client: httpx.AsyncClient, state: SimState, *, phone_number_id: str, wamid: str,
+                        recipient: str, callback_data: str | None) -> None:
+    """sent -> delivered -> read for one accepted message, spaced by `status_delay_s`."""
+    for status in ("sent", "delivered", "read"):
+        await asyncio.sleep(state.status_delay_s)
+        code = await post_signed(client, state, status_update(
+            state, phone_number_id=phone_number_id, wamid=wamid, recipient=recipient, status=status,
+            callback_data=callback_data))
+        if code == 0:
+            log.debug("status %s for %s not delivered", status, mask_phone(recipient))
+            return
