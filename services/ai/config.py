@@ -1,0 +1,39 @@
+"""Settings of the AI service (`WAPIPE_` prefix); built in `main()`, never at import time."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from wapipe.settings import LLMSettings
+
+# USD per 1M tokens (input, output). Override with WAPIPE_LLM_PRICES='{"model": [in, out]}'.
+DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o-mini": (0.15, 0.60),
+    "gpt-4o": (2.50, 10.00),
+    "gpt-4.1-mini": (0.40, 1.60),
+    "anthropic.claude-3-haiku-20240307-v1:0": (0.25, 1.25),
+    "anthropic.claude-3-5-haiku-20241022-v1:0": (0.80, 4.00),
+}
+
+
+class AISettings(LLMSettings):
+    """Provider chain, limits, caches, coalescing and the runtime bounds of the AI consumer."""
+
+    service_name: str = "ai"
+    health_port: int = 9103
+    max_in_flight: int = 512
+    max_attempts: int = 5
+    llm_secondary: Literal["openai", "bedrock", "none"] = "none"
+    llm_prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
+    llm_default_price: tuple[float, float] = (1.0, 3.0)  # unknown models are never free
+    llm_total_budget_s: float = 12.0  # whole chain, every provider and retry included
+    llm_retries_on_5xx: int = 1
+    llm_circuit_failures: int = 5
+    llm_circuit_cooldown_s: float = 30.0
+    llm_input_max_chars: int = 1200
+    llm_daily_spend_cap_usd: float = 20.0  # per tenant, when the tenant sets none
+    answer_cache_ttl_s: int = 6 * 3600
+    coalesce_window_s: float = 1.5
+    coalesce_max_wait_s: float = 4.0

@@ -1,0 +1,47 @@
+"""The model provider port: one request in, the raw answer text and token counts out.
+
+Providers raise `ProviderError` with a kind the chain decides on: `timeout` and `error_5xx` (worth another try or
+the next provider), `error` (a 4xx or a malformed answer: next provider, no retry).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from services.ai.prompt import Message
+
+ErrorKind = Literal["timeout", "error_5xx", "error"]
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    messages: list[Message]
+    model: str | None
+    max_output_tokens: int
+    temperature: float
+    timeout_s: float
+
+
+@dataclass(frozen=True)
+class LLMResult:
+    text: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+
+
+class ProviderError(Exception):
+    def __init__(self, kind: ErrorKind, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
+class Provider(Protocol):
+    """One model backend. `name` labels metrics and the circuit breaker."""
+
+    name: str
+
+    async def complete(self, req: LLMRequest) -> LLMResult: ...
+
+    async def close(self) -> None: ...
