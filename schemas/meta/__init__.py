@@ -1,0 +1,1 @@
+"""Meta's WhatsApp Cloud API shapes: inbound webhooks (`webhook`) and Graph API send requests (`graph`)."""

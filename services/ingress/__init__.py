@@ -1,1 +1,1 @@
-"""The ingress service."""
+"""Ingress: verified Meta webhooks and the /api/chat channel -> confirmed events on Kafka."""

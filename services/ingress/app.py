@@ -1,0 +1,69 @@
+"""The ingress wiring point: `create_app` builds the FastAPI app from settings and (optionally) ready adapters.
+
+Adapters passed in are used as they are and left to the caller to close (tests pass the real broker's producer
+and Redis). Missing ones are built by the lifespan from the settings and closed on shutdown (production).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from services.ingress import api_chat, webhook
+from services.ingress.config import IngressSettings
+from services.ingress.deps import Deps, Publisher, Readiness
+from services.ingress.metrics import IngressMetrics
+from services.ingress.readiness import BrokerProbe
+from wapipe.redis import connect
+from wapipe.runtime.producer import Producer
+
+
+def create_app(settings: IngressSettings, *, producer: Publisher | None = None, redis: aioredis.Redis | None = None,
+               registry: CollectorRegistry | None = None, probe: Readiness | None = None) -> FastAPI:
+    registry = registry if registry is not None else CollectorRegistry()
+    deps = Deps(settings=settings, metrics=IngressMetrics(registry), producer=producer, redis=redis,
+                probe=probe or BrokerProbe(settings.kafka_bootstrap_servers, cache_s=settings.ingress_ready_cache_s))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        own_producer = None
+        own_redis = None
+        if deps.producer is None:
+            own_producer = Producer(settings.kafka_bootstrap_servers, topic_prefix=settings.topic_prefix,
+                                    delivery_timeout_s=settings.ingress_publish_timeout_s)
+            deps.producer = own_producer
+        if deps.redis is None:
+            own_redis = connect(settings.redis_url)
+            deps.redis = own_redis
+        try:
+            yield
+        finally:
+            if own_producer is not None:
+                own_producer.close(timeout_s=settings.ingress_publish_timeout_s)
+            if own_redis is not None:
+                await own_redis.aclose()
+
+    app = FastAPI(title="wapipe ingress", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.deps = deps
+    app.include_router(webhook.router)
+    app.include_router(api_chat.router)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        ok = deps.producer is not None and await deps.probe.ready()
+        return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

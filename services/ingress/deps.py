@@ -1,0 +1,57 @@
+"""What the ingress routes need, held on `app.state.deps`, and the one publish path every route uses."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from confluent_kafka import KafkaException
+
+from services.ingress.config import IngressSettings
+from services.ingress.metrics import IngressMetrics
+from wapipe.runtime.producer import DeliveryFailed
+from wapipe.runtime.types import Emit
+
+
+class Publisher(Protocol):
+    """Port: produce events and return once the broker confirmed every one (wapipe.runtime.producer.Producer)."""
+
+    async def publish_all(self, emits: Sequence[Emit]) -> None: ...
+
+
+class Readiness(Protocol):
+    """Port: is the broker reachable right now?"""
+
+    async def ready(self) -> bool: ...
+
+
+class PublishFailed(RuntimeError):
+    """The broker did not confirm every event within the publish timeout."""
+
+
+@dataclass
+class Deps:
+    settings: IngressSettings
+    metrics: IngressMetrics
+    probe: Readiness
+    producer: Publisher | None = None  # None until the lifespan built it
+    redis: aioredis.Redis | None = None
+
+
+async def publish(deps: Deps, emits: Sequence[Emit]) -> None:
+    """Publish and wait for confirmation, bounded so Meta gets a 503 (and retries) instead of a hang."""
+    if not emits:
+        return
+    if deps.producer is None:
+        raise PublishFailed("producer not started")
+    try:
+        await asyncio.wait_for(deps.producer.publish_all(emits), deps.settings.ingress_publish_timeout_s)
+    except TimeoutError:
+        raise PublishFailed(f"no confirmation within {deps.settings.ingress_publish_timeout_s:g}s") from None
+    except (DeliveryFailed, KafkaException, BufferError) as e:
+        raise PublishFailed(str(e)) from e
+    for emit in emits:
+        deps.metrics.events_published.labels(type=emit.event.type, tenant=emit.event.tenant).inc()

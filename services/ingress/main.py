@@ -1,0 +1,27 @@
+"""`wapipe run ingress`: uvicorn serving the app (8080) plus a Prometheus endpoint (9101)."""
+
+from __future__ import annotations
+
+import uvicorn
+from prometheus_client import CollectorRegistry, start_http_server
+
+from services.ingress.app import create_app
+from services.ingress.config import IngressSettings
+from wapipe.logging import configure_logging
+
+
+def main() -> None:
+    settings = IngressSettings()
+    configure_logging("ingress", production=settings.production, level=settings.log_level,
+                      fmt=settings.log_format)
+    registry = CollectorRegistry()
+    app = create_app(settings, registry=registry)
+    start_http_server(settings.ingress_metrics_port, addr=settings.ingress_host, registry=registry)
+    # One worker per process: scale with replicas; uvicorn handles SIGTERM (drain in-flight requests, lifespan
+    # shutdown closes the producer after flushing).
+    uvicorn.run(app, host=settings.ingress_host, port=settings.ingress_port, log_config=None,
+                timeout_graceful_shutdown=10)
+
+
+if __name__ == "__main__":
+    main()

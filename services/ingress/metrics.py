@@ -1,0 +1,27 @@
+"""Ingress metrics, registered on an injected CollectorRegistry (no global state)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class IngressMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.webhook_requests = Counter(
+            "wapipe_webhook_requests_total", "POST /webhook requests by outcome", ["outcome"], registry=registry)
+        self.webhook_duration = Histogram(
+            "wapipe_webhook_duration_seconds", "POST /webhook handling time, publish confirmation included",
+            buckets=_BUCKETS, registry=registry)
+        self.signature_failures = Counter(
+            "wapipe_webhook_signature_failures_total", "webhooks refused for their signature", ["reason"],
+            registry=registry)
+        self.events_published = Counter(
+            "wapipe_events_published_total", "events confirmed by the broker", ["type", "tenant"], registry=registry)
+        self.meta_errors = Counter(
+            "wapipe_meta_errors_total", "errors Meta reported inside webhooks", ["code"], registry=registry)
+        self.updates_skipped = Counter(
+            "wapipe_webhook_updates_skipped_total", "updates that could not become an event", registry=registry)
+        self.api_chat_requests = Counter(
+            "wapipe_api_chat_requests_total", "POST /api/chat requests by outcome", ["outcome"], registry=registry)

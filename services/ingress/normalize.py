@@ -1,0 +1,157 @@
+"""Pure translation of one Meta webhook delivery into the events ingress publishes.
+
+Ids are derived from Meta's ids, so a redelivery of the same webhook yields the same event ids (guardrails
+drops the duplicates). Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas import events as ev
+from schemas.envelope import Trace, conversation_key, derive_id
+from schemas.meta import webhook as wh
+from schemas.topics import INBOUND, STATUS
+from wapipe.logging import mask_phone
+from wapipe.runtime.types import Emit
+
+log = logging.getLogger(__name__)
+
+STATUSES = frozenset({"sent", "delivered", "read", "failed", "played", "deleted", "warning"})
+
+
+@dataclass
+class Normalized:
+    emits: list[Emit] = field(default_factory=list)
+    errors: list[wh.WebhookError] = field(default_factory=list)  # Meta `errors` (change-level, message, status)
+    skipped: int = 0  # updates we could not turn into an event (no sender, unknown status)
+
+
+def normalize(payload: wh.WebhookPayload, received_at: datetime) -> Normalized:
+    out = Normalized()
+    for entry in payload.entry:
+        for change in entry.changes:
+            value = change.value
+            out.errors.extend(value.errors)
+            if value.metadata is None:  # other webhook fields (template updates, ...) carry no messages
+                continue
+            for msg in value.messages:
+                out.errors.extend(msg.errors)
+                event = message_event(value, msg, received_at)
+                if event is None:
+                    out.skipped += 1
+                else:
+                    out.emits.append(Emit(INBOUND, event))
+            for st in value.statuses:
+                out.errors.extend(st.errors)
+                status = status_event(value.metadata, st, received_at)
+                if status is None:
+                    out.skipped += 1
+                else:
+                    out.emits.append(Emit(STATUS, status))
+    return out
+
+
+def meta_time(ts: str) -> datetime:
+    return datetime.fromtimestamp(int(ts), UTC)
+
+
+def _contact_for(value: wh.Value, msg: wh.Message) -> wh.Contact | None:
+    for c in value.contacts:
+        if (msg.from_ and c.wa_id == msg.from_) or (msg.from_user_id and c.user_id == msg.from_user_id):
+            return c
+    return value.contacts[0] if len(value.contacts) == 1 else None
+
+
+def message_event(value: wh.Value, msg: wh.Message, received_at: datetime) -> ev.MessageReceived | None:
+    assert value.metadata is not None
+    contact = _contact_for(value, msg)
+    sender = ev.Recipient(wa_id=msg.from_ or (contact.wa_id if contact else None),
+                          user_id=msg.from_user_id or (contact.user_id if contact else None))
+    if not sender.user:
+        log.warning("message without sender skipped (type=%s)", msg.type)
+        return None
+    tenant = value.metadata.phone_number_id
+    kind = msg.type if msg.type in wh.MODELLED_TYPES else "unsupported"
+    payload = ev.MessageReceivedPayload(
+        message_id=msg.id, sender=sender, profile_name=contact.profile.name if contact and contact.profile else None,
+        display_phone_number=value.metadata.display_phone_number, timestamp=meta_time(msg.timestamp),
+        message_type=kind, context=_context(msg.context),
+        referral=msg.referral.model_dump(exclude_none=True) if msg.referral else None,
+        raw=msg.model_dump(by_alias=True, exclude_unset=True), **_content(msg),
+    )
+    return ev.MessageReceived(
+        event_id=derive_id("in", msg.id), occurred_at=payload.timestamp, tenant=tenant,
+        conversation=conversation_key(tenant, sender.user), correlation_id=msg.id,
+        trace=Trace(received_at=received_at, message_type=kind), payload=payload,
+    )
+
+
+def _media(m: wh.MediaObject) -> ev.Media:
+    return ev.Media(id=m.id, mime_type=m.mime_type, sha256=m.sha256, caption=m.caption, filename=m.filename,
+                    voice=bool(m.voice))
+
+
+def _content(msg: wh.Message) -> dict[str, Any]:
+    """text / reply_id / media / location / reaction, per message type."""
+    match msg:
+        case wh.TextMessage():
+            return {"text": msg.text.body}
+        case wh.ImageMessage() | wh.AudioMessage() | wh.VideoMessage() | wh.DocumentMessage() | wh.StickerMessage():
+            media: wh.MediaObject = getattr(msg, msg.type)
+            return {"text": media.caption, "media": _media(media)}
+        case wh.LocationMessage():
+            loc = msg.location
+            return {"text": loc.name, "location": ev.Location(latitude=loc.latitude, longitude=loc.longitude,
+                                                               name=loc.name, address=loc.address, url=loc.url)}
+        case wh.ContactsMessage():
+            names = [str((c.name or {}).get("formatted_name", "")) for c in msg.contacts]
+            return {"text": ", ".join(n for n in names if n) or None}
+        case wh.InteractiveMessage():
+            i = msg.interactive
+            reply = i.button_reply or i.list_reply
+            if reply is not None:
+                return {"text": reply.title, "reply_id": reply.id}
+            if i.nfm_reply is not None:
+                return {"text": i.nfm_reply.response_json or i.nfm_reply.body, "reply_id": i.nfm_reply.name}
+            return {}
+        case wh.ButtonMessage():
+            return {"text": msg.button.text, "reply_id": msg.button.payload}
+        case wh.ReactionMessage():
+            return {"reaction": ev.Reaction(message_id=msg.reaction.message_id, emoji=msg.reaction.emoji)}
+        case wh.OrderMessage():
+            return {"text": msg.order.text}
+        case wh.SystemMessage():
+            return {"text": msg.system.body}
+    return {}
+
+
+def _context(ctx: wh.Context | None) -> ev.MessageContext | None:
+    if ctx is None:
+        return None
+    return ev.MessageContext(message_id=ctx.id, from_=ctx.from_, forwarded=bool(ctx.forwarded),
+                             frequently_forwarded=bool(ctx.frequently_forwarded), referred_product=ctx.referred_product)
+
+
+def status_event(md: wh.Metadata, st: wh.Status, received_at: datetime) -> ev.StatusReceived | None:
+    recipient = ev.Recipient(wa_id=st.recipient_id, user_id=st.recipient_user_id)
+    if st.status not in STATUSES or not recipient.user:
+        log.warning("status skipped: %s for %s", st.status, mask_phone(recipient.user))
+        return None
+    tenant = md.phone_number_id
+    payload = ev.StatusReceivedPayload(
+        message_id=st.id, status=st.status, recipient=recipient, timestamp=meta_time(st.timestamp),
+        errors=[ev.MetaError(code=e.code, title=e.title, message=e.message,
+                             details=e.error_data.details if e.error_data else None) for e in st.errors],
+        pricing=st.pricing.model_dump(exclude_none=True) if st.pricing else None,
+        conversation_id=st.conversation.id if st.conversation else None,
+        biz_opaque_callback_data=st.biz_opaque_callback_data,
+    )
+    return ev.StatusReceived(
+        event_id=derive_id("status", st.id, st.status, st.timestamp), occurred_at=payload.timestamp, tenant=tenant,
+        conversation=conversation_key(tenant, recipient.user), correlation_id=st.id,
+        trace=Trace(received_at=received_at), payload=payload,
+    )

@@ -1,0 +1,35 @@
+"""Readiness probe: can we fetch broker metadata? The answer is cached briefly so probes stay cheap."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from confluent_kafka.admin import AdminClient
+
+
+class BrokerProbe:
+    """Adapter around an AdminClient metadata request; `ready()` never blocks the event loop."""
+
+    def __init__(self, bootstrap: str, *, timeout_s: float = 2.0, cache_s: float = 2.0) -> None:
+        self._admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3,
+                                   "socket.connection.setup.timeout.ms": int(timeout_s * 1000)})
+        self._timeout_s = timeout_s
+        self._cache_s = cache_s
+        self._checked_at = float("-inf")
+        self._ok = False
+        self._lock = asyncio.Lock()
+
+    def _check(self) -> bool:
+        try:
+            md = self._admin.list_topics(timeout=self._timeout_s)
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
+            return False
+        return bool(md.brokers)
+
+    async def ready(self) -> bool:
+        async with self._lock:
+            if time.monotonic() - self._checked_at > self._cache_s:
+                self._ok = await asyncio.to_thread(self._check)
+                self._checked_at = time.monotonic()
+            return self._ok

@@ -1,0 +1,95 @@
+"""GET/POST /webhook: Meta's verification handshake and signed deliveries -> confirmed Kafka events."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import ValidationError
+
+from schemas.envelope import utcnow
+from schemas.meta.webhook import WebhookPayload
+from services.ingress.deps import Deps, PublishFailed, publish
+from services.ingress.normalize import normalize
+from services.ingress.signature import signature_valid, token_matches
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+@router.get("/webhook")
+async def verify(request: Request) -> Response:
+    deps: Deps = request.app.state.deps
+    q = request.query_params
+    challenge = q.get("hub.challenge")
+    if q.get("hub.mode") == "subscribe" and challenge is not None and token_matches(
+            q.get("hub.verify_token"), deps.settings.meta_verify_token.get_secret_value()):
+        log.info("webhook verification accepted")
+        return PlainTextResponse(challenge)
+    log.warning("webhook verification refused (mode=%s)", q.get("hub.mode"))
+    return PlainTextResponse("forbidden", status_code=403)
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The raw body, or None as soon as it exceeds `limit` (never buffers more than limit + one chunk)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    buf = bytearray()
+    async for chunk in request.stream():
+        buf += chunk
+        if len(buf) > limit:
+            return None
+    return bytes(buf)
+
+
+def _refuse(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+@router.post("/webhook")
+async def receive(request: Request) -> Response:
+    deps: Deps = request.app.state.deps
+    started = time.perf_counter()
+    outcome, response = await _receive(request, deps)
+    deps.metrics.webhook_requests.labels(outcome=outcome).inc()
+    deps.metrics.webhook_duration.observe(time.perf_counter() - started)
+    return response
+
+
+async def _receive(request: Request, deps: Deps) -> tuple[str, Response]:
+    received_at = utcnow()
+    s, m = deps.settings, deps.metrics
+    body = await read_limited(request, s.ingress_max_body_bytes)
+    if body is None:
+        return "too_large", _refuse(413, f"body over {s.ingress_max_body_bytes} bytes")
+    header = request.headers.get("x-hub-signature-256")
+    if not header:
+        m.signature_failures.labels(reason="missing").inc()
+        return "unsigned", _refuse(401, "missing X-Hub-Signature-256")
+    if not signature_valid(body, header, s.meta_app_secret.get_secret_value()):
+        m.signature_failures.labels(reason="mismatch").inc()
+        log.warning("webhook signature mismatch (%d bytes)", len(body))
+        return "bad_signature", _refuse(403, "signature mismatch")
+    try:
+        payload = WebhookPayload.model_validate_json(body)
+        result = normalize(payload, received_at)
+    except ValidationError as e:
+        not_json = any(err["type"] == "json_invalid" for err in e.errors())
+        return "malformed", _refuse(400, "body is not JSON" if not_json else "not a WhatsApp webhook payload")
+    except (ValueError, OverflowError):  # e.g. a timestamp that is not epoch seconds
+        return "malformed", _refuse(400, "malformed update in WhatsApp payload")
+    for err in result.errors:
+        m.meta_errors.labels(code=str(err.code)).inc()
+        details = err.error_data.details if err.error_data else None
+        log.warning("meta reported error %s (%s): %s", err.code, err.title, details)
+    if result.skipped:
+        m.updates_skipped.inc(result.skipped)
+    try:
+        await publish(deps, result.emits)
+    except PublishFailed as e:
+        log.error("webhook not accepted, Meta will retry: %s", e)
+        return "broker_unavailable", _refuse(503, "event broker unavailable, retry later")
+    return "ok", JSONResponse({"events": len(result.emits)})
