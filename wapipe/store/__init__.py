@@ -1,5 +1,21 @@
-"""The conversation store: one port, a Cassandra adapter for production and SQLite as the embedded default."""
+"""The conversation store: one port, a Cassandra adapter for production and SQLite as the embedded default.
 
-from wapipe.store.port import ConversationStore, HandoffEntry, TraceRecord, Turn
+    store = open_store(settings.store_url)      # sqlite:///.wapipe/wapipe.db or cassandra://h1,h2/wapipe
+    await store.migrate()
+    context = ContextCache(redis, store)        # last 6 turns, cached in Redis for 30 min
+"""
 
-__all__ = ["ConversationStore", "HandoffEntry", "TraceRecord", "Turn"]
+from wapipe.store.context import ContextCache
+from wapipe.store.port import RETENTION, ConversationStore, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.url import open_store
+
+__all__ = [
+    "RETENTION",
+    "ContextCache",
+    "ConversationStore",
+    "HandoffEntry",
+    "StoreUnavailable",
+    "TraceRecord",
+    "Turn",
+    "open_store",
+]

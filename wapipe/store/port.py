@@ -70,8 +70,17 @@ class HandoffEntry:
     detail: str | None = None
 
 
+class StoreUnavailable(RuntimeError):
+    """The backend cannot be reached or opened (Cassandra down, SQLite path not writable)."""
+
+
 class ConversationStore(Protocol):
-    """Async, never blocks the event loop. Reads return oldest first unless said otherwise."""
+    """Async, never blocks the event loop. Reads return oldest first unless said otherwise.
+
+    Reads that take a `limit`/`n` return the newest `limit` records (oldest first); `traces_between` returns the
+    first `limit` records from `start` (inclusive) to `end` (exclusive). Expired records are never returned.
+    Writes are idempotent: the same record written twice is stored once.
+    """
 
     async def migrate(self) -> None: ...
 

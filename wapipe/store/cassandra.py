@@ -1,0 +1,262 @@
+"""Cassandra adapter of the conversation store (production), on the DataStax `cassandra-driver`.
+
+Never blocks the event loop: queries use `execute_async` and the driver's callbacks resolve an asyncio future
+through `call_soon_threadsafe`; the few blocking driver calls (connect, prepare, DDL, shutdown) run in a thread.
+Routing is token-aware over DC-aware round robin; consistency (LOCAL_QUORUM by default), timeouts and the protocol
+version come from `CassandraConfig`. Every write carries `USING TTL <retention>`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from cassandra import ConsistencyLevel, OperationTimedOut
+from cassandra.auth import PlainTextAuthProvider
+from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, NoHostAvailable, Session
+from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
+from cassandra.query import PreparedStatement, tuple_factory
+
+from wapipe.store import cassandra_schema, codec
+from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+
+log = logging.getLogger(__name__)
+ContactPoint = str | tuple[str, int]
+
+_QUERIES = {
+    "insert_turn": "INSERT INTO {ks}.turns (tenant, uid, ts_us, turn_id, turn_role, turn_text, message_ids) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?",
+    "last_turns": "SELECT ts_us, turn_role, turn_text, message_ids FROM {ks}.turns WHERE tenant = ? AND uid = ? "
+                  "LIMIT ?",
+    "insert_trace_day": "INSERT INTO {ks}.traces_by_day (tenant, day, bucket, ts_us, trace_id, body) "
+                        "VALUES (?, ?, ?, ?, ?, ?) USING TTL ?",
+    "insert_trace_corr": "INSERT INTO {ks}.traces_by_correlation (correlation_id, ts_us, trace_id, body) "
+                         "VALUES (?, ?, ?, ?) USING TTL ?",
+    "insert_trace_conv": "INSERT INTO {ks}.traces_by_conversation (tenant, conversation, ts_us, trace_id, body) "
+                         "VALUES (?, ?, ?, ?, ?) USING TTL ?",
+    "traces_day": "SELECT ts_us, body FROM {ks}.traces_by_day WHERE tenant = ? AND day = ? AND bucket = ? "
+                  "AND ts_us >= ? AND ts_us < ? LIMIT ?",
+    "traces_corr": "SELECT body FROM {ks}.traces_by_correlation WHERE correlation_id = ?",
+    "traces_conv": "SELECT body FROM {ks}.traces_by_conversation WHERE tenant = ? AND conversation = ? LIMIT ?",
+    "insert_handoff": "INSERT INTO {ks}.handoffs (tenant, uid, ts_us, entry_id, action, actor, reason, detail) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?",
+    "handoffs": "SELECT ts_us, action, actor, reason, detail FROM {ks}.handoffs WHERE tenant = ? AND uid = ? "
+                "LIMIT ?",
+}
+
+
+@dataclass(frozen=True)
+class CassandraConfig:
+    contact_points: tuple[ContactPoint, ...]
+    keyspace: str = "wapipe"
+    port: int = 9042
+    consistency: str = "LOCAL_QUORUM"
+    local_dc: str | None = None
+    replication_factor: int = 3
+    protocol_version: int | None = None  # None: negotiate the highest both sides speak
+    connect_timeout: float = 5.0
+    request_timeout: float = 10.0
+    username: str | None = None
+    password: str | None = None
+    trace_buckets: int = 4
+
+
+class CassandraStore:
+    """ConversationStore on Cassandra. Call `migrate()` once per deployment (`wapipe store migrate`)."""
+
+    def __init__(self, config: CassandraConfig, *, retention: timedelta = RETENTION) -> None:
+        if config.consistency.upper() not in ConsistencyLevel.name_to_value:
+            raise ValueError(f"unknown Cassandra consistency level {config.consistency!r}")
+        cassandra_schema.check_name(config.keyspace)
+        self.config = config
+        self.retention = retention
+        self._ttl = max(1, int(retention.total_seconds() + 0.999))  # never 0: TTL 0 means "never expires"
+        self._cluster: Cluster | None = None
+        self._session: Session | None = None
+        self._prepared: dict[str, PreparedStatement] = {}
+        self._lock: asyncio.Lock | None = None
+
+    # -- connection ----------------------------------------------------------------------------------------------
+
+    def _profile(self) -> ExecutionProfile:
+        return ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=self.config.local_dc or "")),
+            consistency_level=ConsistencyLevel.name_to_value[self.config.consistency.upper()],
+            request_timeout=self.config.request_timeout,
+            row_factory=tuple_factory,
+        )
+
+    def _connect_blocking(self) -> Session:
+        c = self.config
+        kwargs: dict[str, Any] = {
+            "contact_points": list(c.contact_points), "port": c.port,
+            "execution_profiles": {EXEC_PROFILE_DEFAULT: self._profile()},
+            "connect_timeout": c.connect_timeout, "control_connection_timeout": c.connect_timeout,
+        }
+        if c.protocol_version is not None:
+            kwargs["protocol_version"] = c.protocol_version
+        if c.username:
+            kwargs["auth_provider"] = PlainTextAuthProvider(username=c.username, password=c.password or "")
+        cluster = Cluster(**kwargs)
+        try:
+            session = cluster.connect()
+        except Exception as exc:
+            cluster.shutdown()
+            raise StoreUnavailable(f"cannot reach Cassandra at {self._where()}: {_reason(exc)}") from exc
+        self._cluster = cluster
+        return session
+
+    def _where(self) -> str:
+        return ",".join(p if isinstance(p, str) else f"{p[0]}:{p[1]}" for p in self.config.contact_points)
+
+    async def _connected(self) -> Session:
+        if self._session is None:
+            if self._lock is None:
+                self._lock = asyncio.Lock()
+            async with self._lock:
+                if self._session is None:
+                    self._session = await asyncio.to_thread(self._connect_blocking)
+        return self._session
+
+    async def _stmt(self, name: str) -> PreparedStatement:
+        stmt = self._prepared.get(name)
+        if stmt is None:
+            session = await self._connected()
+            prepared = await asyncio.to_thread(session.prepare, _QUERIES[name].format(ks=self.config.keyspace))
+            assert prepared is not None
+            stmt = prepared
+            stmt.is_idempotent = True  # content-derived keys: a retried write lands on the same row
+            self._prepared[name] = stmt
+        return stmt
+
+    async def _run(self, name: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Execute a prepared statement without blocking the loop; follows every result page."""
+        stmt = await self._stmt(name)
+        session = await self._connected()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[list[tuple[Any, ...]]] = loop.create_future()
+        rows: list[tuple[Any, ...]] = []
+        rf = session.execute_async(stmt, params)
+
+        def on_page(page: list[tuple[Any, ...]]) -> None:  # runs on a driver thread
+            rows.extend(page or ())
+            if rf.has_more_pages:
+                rf.start_fetching_next_page()
+            else:
+                loop.call_soon_threadsafe(_resolve, done, rows, None)
+
+        def on_error(exc: BaseException) -> None:
+            loop.call_soon_threadsafe(_resolve, done, None, exc)
+
+        rf.add_callbacks(on_page, on_error)
+        return await done
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        """Create the keyspace and tables (idempotent DDL; the driver waits for schema agreement)."""
+        session = await self._connected()
+        c = self.config
+        ddl = cassandra_schema.statements(c.keyspace, c.replication_factor, c.local_dc)
+        ddl.append(cassandra_schema.record_version_cql(c.keyspace))
+
+        def apply() -> None:
+            for cql in ddl:
+                session.execute(cql, timeout=max(60.0, c.request_timeout))
+
+        try:
+            await asyncio.to_thread(apply)
+        except (NoHostAvailable, OperationTimedOut) as exc:
+            raise StoreUnavailable(f"cannot reach Cassandra at {self._where()}: {_reason(exc)}") from exc
+        log.info("cassandra keyspace %s at schema version %d", c.keyspace, cassandra_schema.VERSION)
+
+    async def purge(self) -> int:
+        """Nothing to do: Cassandra expires rows by TTL and compaction drops them."""
+        return 0
+
+    async def close(self) -> None:
+        cluster, self._cluster, self._session = self._cluster, None, None
+        self._prepared.clear()
+        if cluster is not None:
+            await asyncio.to_thread(cluster.shutdown)
+
+    # -- turns ---------------------------------------------------------------------------------------------------
+
+    async def append_turn(self, turn: Turn) -> None:
+        await self._run("insert_turn", (turn.tenant, turn.user, codec.to_us(turn.ts), codec.turn_id(turn),
+                                        turn.role, turn.text, list(turn.message_ids), self._ttl))
+
+    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
+        rows = await self._run("last_turns", (tenant, user, n))
+        return [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
+                     message_ids=tuple(ids or ())) for ts, role, text, ids in reversed(rows)]
+
+    # -- traces --------------------------------------------------------------------------------------------------
+
+    async def write_trace(self, trace: TraceRecord) -> None:
+        ts, tid, body = codec.to_us(trace.ts), codec.trace_id(trace), codec.trace_to_body(trace)
+        day = codec.from_us(ts).strftime("%Y-%m-%d")
+        bucket = codec.bucket_of(trace.correlation_id, self.config.trace_buckets)
+        # Three denormalised copies written concurrently; each is idempotent, so a failed write is simply retried
+        # by the caller (the stream runtime) and converges.
+        await asyncio.gather(
+            self._run("insert_trace_day", (trace.tenant, day, bucket, ts, tid, body, self._ttl)),
+            self._run("insert_trace_corr", (trace.correlation_id, ts, tid, body, self._ttl)),
+            self._run("insert_trace_conv", (trace.tenant, trace.conversation, ts, tid, body, self._ttl)),
+        )
+
+    async def traces_by_conversation(self, tenant: str, conversation: str, limit: int = 50) -> list[TraceRecord]:
+        rows = await self._run("traces_conv", (tenant, conversation, limit))
+        return [codec.trace_from_body(b) for (b,) in reversed(rows)]
+
+    async def traces_by_correlation(self, correlation_id: str) -> list[TraceRecord]:
+        rows = await self._run("traces_corr", (correlation_id,))
+        return [codec.trace_from_body(b) for (b,) in rows]
+
+    async def traces_between(self, tenant: str, start: datetime, end: datetime,
+                             limit: int = 1000) -> list[TraceRecord]:
+        lo, hi = codec.to_us(start), codec.to_us(end)
+        # Nothing older than the retention exists: don't walk empty day partitions before it.
+        now = datetime.now(UTC)
+        day = max(codec.from_us(lo), now - self.retention - timedelta(days=1)).date()
+        last = min(codec.from_us(max(lo, hi - 1)), now + timedelta(days=1)).date()
+        found: list[tuple[int, str]] = []
+        while day <= last and len(found) < limit:
+            key = day.strftime("%Y-%m-%d")
+            pages = await asyncio.gather(*(self._run("traces_day", (tenant, key, b, lo, hi, limit))
+                                           for b in range(self.config.trace_buckets)))
+            # Days are visited in order, so once `limit` rows are in hand later days cannot displace them.
+            found.extend(sorted((ts, body) for page in pages for ts, body in page))
+            day += timedelta(days=1)
+        return [codec.trace_from_body(body) for _, body in found[:limit]]
+
+    # -- handoff audit -------------------------------------------------------------------------------------------
+
+    async def append_handoff(self, entry: HandoffEntry) -> None:
+        await self._run("insert_handoff", (entry.tenant, entry.user, codec.to_us(entry.ts), codec.handoff_id(entry),
+                                           entry.action, entry.actor, entry.reason, entry.detail, self._ttl))
+
+    async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]:
+        rows = await self._run("handoffs", (tenant, user, limit))
+        return [HandoffEntry(tenant=tenant, user=user, ts=codec.from_us(ts), action=action, actor=actor,
+                             reason=reason, detail=detail) for ts, action, actor, reason, detail in reversed(rows)]
+
+
+def _resolve(fut: asyncio.Future[list[tuple[Any, ...]]], rows: list[tuple[Any, ...]] | None,
+             exc: BaseException | None) -> None:
+    if fut.done():  # the awaiting task was cancelled meanwhile
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(rows or [])
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, NoHostAvailable) and exc.errors:
+        first = next(iter(exc.errors.values()))
+        return f"no host available ({first})"
+    return str(exc) or type(exc).__name__

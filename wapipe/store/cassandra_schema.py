@@ -1,0 +1,73 @@
+"""Cassandra schema: keyspace and tables, created by idempotent migrations (`CREATE ... IF NOT EXISTS`).
+
+Partitions stay bounded: turns and the handoff audit by (tenant, user), which retention caps at 30 days of one
+customer; traces for time-range queries by (tenant, day, bucket), a few buckets per day so a busy tenant's day is
+spread over several replicas; plus two lookup tables (by correlation id, by conversation). Every row has a TTL
+(written with `USING TTL`, the table default is the safety net) and TimeWindowCompactionStrategy drops whole
+expired SSTables instead of compacting tombstones.
+"""
+
+from __future__ import annotations
+
+import re
+
+from wapipe.store.port import RETENTION
+
+VERSION = 1
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
+_TABLE_OPTS = (
+    "default_time_to_live = {ttl} AND compaction = {{'class': 'TimeWindowCompactionStrategy', "
+    "'compaction_window_unit': 'DAYS', 'compaction_window_size': 1}}"
+)
+
+TABLES: tuple[str, ...] = (
+    # Column names avoid CQL keywords (user, role, text) so no statement needs quoting.
+    """CREATE TABLE IF NOT EXISTS {ks}.turns (
+        tenant text, uid text, ts_us bigint, turn_id text, turn_role text, turn_text text, message_ids list<text>,
+        PRIMARY KEY ((tenant, uid), ts_us, turn_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, turn_id ASC) AND """ + _TABLE_OPTS,
+    """CREATE TABLE IF NOT EXISTS {ks}.traces_by_day (
+        tenant text, day text, bucket int, ts_us bigint, trace_id text, body text,
+        PRIMARY KEY ((tenant, day, bucket), ts_us, trace_id)
+    ) WITH CLUSTERING ORDER BY (ts_us ASC, trace_id ASC) AND """ + _TABLE_OPTS,
+    """CREATE TABLE IF NOT EXISTS {ks}.traces_by_correlation (
+        correlation_id text, ts_us bigint, trace_id text, body text,
+        PRIMARY KEY ((correlation_id), ts_us, trace_id)
+    ) WITH CLUSTERING ORDER BY (ts_us ASC, trace_id ASC) AND """ + _TABLE_OPTS,
+    """CREATE TABLE IF NOT EXISTS {ks}.traces_by_conversation (
+        tenant text, conversation text, ts_us bigint, trace_id text, body text,
+        PRIMARY KEY ((tenant, conversation), ts_us, trace_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, trace_id ASC) AND """ + _TABLE_OPTS,
+    """CREATE TABLE IF NOT EXISTS {ks}.handoffs (
+        tenant text, uid text, ts_us bigint, entry_id text, action text, actor text, reason text, detail text,
+        PRIMARY KEY ((tenant, uid), ts_us, entry_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC) AND """ + _TABLE_OPTS,
+    """CREATE TABLE IF NOT EXISTS {ks}.schema_migrations (version int PRIMARY KEY, applied_at timestamp)""",
+)
+
+
+def check_name(keyspace: str) -> str:
+    """Keyspace names are interpolated into CQL, so only plain identifiers are accepted."""
+    if not _NAME.match(keyspace):
+        raise ValueError(f"invalid Cassandra keyspace name {keyspace!r}")
+    return keyspace
+
+
+def keyspace_cql(keyspace: str, replication_factor: int, local_dc: str | None) -> str:
+    if local_dc:
+        replication = f"{{'class': 'NetworkTopologyStrategy', '{local_dc}': {replication_factor}}}"
+    else:
+        replication = f"{{'class': 'SimpleStrategy', 'replication_factor': {replication_factor}}}"
+    return f"CREATE KEYSPACE IF NOT EXISTS {check_name(keyspace)} WITH replication = {replication}"
+
+
+def statements(keyspace: str, replication_factor: int, local_dc: str | None) -> list[str]:
+    """Every DDL statement, in order; running them again changes nothing."""
+    ks = check_name(keyspace)
+    ttl = int(RETENTION.total_seconds())
+    return [keyspace_cql(ks, replication_factor, local_dc)] + [t.format(ks=ks, ttl=ttl) for t in TABLES]
+
+
+def record_version_cql(keyspace: str) -> str:
+    return (f"INSERT INTO {check_name(keyspace)}.schema_migrations (version, applied_at) "
+            f"VALUES ({VERSION}, toTimestamp(now()))")

@@ -1,0 +1,76 @@
+"""Row <-> record conversions shared by every backend and the context cache.
+
+Timestamps are kept as integer microseconds since the epoch (UTC) in every backend, so a record reads back
+exactly as it was written whatever the backend (Cassandra's `timestamp` type would drop the microseconds).
+Ids are derived from the content: writing the same record twice (an at-least-once redelivery) stores it once.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from schemas.envelope import derive_id
+from wapipe.store.port import HandoffEntry, TraceRecord, Turn
+
+
+def to_us(ts: datetime) -> int:
+    """Microseconds since the epoch; a naive datetime is taken as UTC."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    delta = ts - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(us: int) -> datetime:
+    return datetime.fromtimestamp(us // 1_000_000, UTC).replace(microsecond=us % 1_000_000)
+
+
+def turn_id(t: Turn) -> str:
+    return derive_id("turn", t.tenant, t.user, to_us(t.ts), t.role, t.text, *t.message_ids)
+
+
+def trace_id(t: TraceRecord) -> str:
+    return derive_id("trace", t.tenant, t.correlation_id, t.outcome, to_us(t.ts))
+
+
+def handoff_id(h: HandoffEntry) -> str:
+    return derive_id("handoff", h.tenant, h.user, to_us(h.ts), h.action, h.actor, h.reason, h.detail)
+
+
+def bucket_of(correlation_id: str, buckets: int) -> int:
+    """A stable bucket (crc32, not Python's salted hash) so every process agrees where a trace lives."""
+    return zlib.crc32(correlation_id.encode()) % buckets
+
+
+def turn_to_json(t: Turn) -> dict[str, Any]:
+    return {"tenant": t.tenant, "user": t.user, "ts": to_us(t.ts), "role": t.role, "text": t.text,
+            "message_ids": list(t.message_ids)}
+
+
+def turn_from_json(d: dict[str, Any]) -> Turn:
+    return Turn(tenant=d["tenant"], user=d["user"], ts=from_us(int(d["ts"])), role=d["role"], text=d["text"],
+                message_ids=tuple(d.get("message_ids") or ()))
+
+
+def trace_to_body(t: TraceRecord) -> str:
+    """The whole record as JSON: queried columns are stored beside it, the rest only travels inside."""
+    return json.dumps({
+        "tenant": t.tenant, "conversation": t.conversation, "correlation_id": t.correlation_id, "ts": to_us(t.ts),
+        "outcome": t.outcome, "route": t.route, "message_type": t.message_type, "intent": t.intent,
+        "decision_path": list(t.decision_path), "llm_called": t.llm_called, "cache_hit": t.cache_hit,
+        "stages": t.stages, "attrs": t.attrs,
+    }, ensure_ascii=False, default=str)
+
+
+def trace_from_body(body: str) -> TraceRecord:
+    d = json.loads(body)
+    return TraceRecord(
+        tenant=d["tenant"], conversation=d["conversation"], correlation_id=d["correlation_id"],
+        ts=from_us(int(d["ts"])), outcome=d["outcome"], route=d.get("route"), message_type=d.get("message_type"),
+        intent=d.get("intent"), decision_path=tuple(d.get("decision_path") or ()),
+        llm_called=bool(d.get("llm_called")), cache_hit=bool(d.get("cache_hit")),
+        stages=dict(d.get("stages") or {}), attrs=dict(d.get("attrs") or {}),
+    )

@@ -1,0 +1,228 @@
+"""SQLite adapter of the conversation store: the embedded default (`sqlite:///.wapipe/wapipe.db`).
+
+Every statement runs off the event loop. Writes go through one dedicated writer thread (one connection, so writers
+in this process never contend for SQLite's lock); reads run on a small pool, one connection per thread, which WAL
+lets proceed while a write is in progress. Other processes on the same file wait on `busy_timeout`.
+Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from wapipe.store import codec, sqlite_schema
+from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PURGE_BATCH = 5000
+
+
+class SQLiteStore:
+    """ConversationStore on one SQLite file. `retention` and `purge_interval` are injectable (tests use seconds)."""
+
+    def __init__(self, path: str | Path, *, retention: timedelta = RETENTION, purge_interval: float = 3600.0,
+                 readers: int = 4, busy_timeout: float = 10.0, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.retention = retention
+        self.purge_interval = purge_interval
+        self.busy_timeout = busy_timeout
+        self._clock = clock
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="wapipe-sqlite-writer")
+        self._readers = ThreadPoolExecutor(max(1, readers), thread_name_prefix="wapipe-sqlite-reader")
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._ready = False
+        self._start_lock: asyncio.Lock | None = None
+        self._purger: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- threads -------------------------------------------------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # isolation_level=None: we issue BEGIN/COMMIT ourselves; the connection never leaves its thread
+                # (check_same_thread=False only so close() can close it after the threads have stopped).
+                conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
+                                       check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process in WAL mode
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreUnavailable(f"cannot open SQLite store at {self.path}: {exc}") from exc
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    def _write_tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        await self._start()
+        return await asyncio.get_running_loop().run_in_executor(self._writer, self._write_tx, fn)
+
+    async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        await self._start()
+
+        def run() -> list[tuple[Any, ...]]:
+            return self._conn().execute(sql, params).fetchall()
+
+        return await asyncio.get_running_loop().run_in_executor(self._readers, run)
+
+    def _now_us(self) -> int:
+        return int(self._clock() * 1_000_000)
+
+    def _expires_at(self) -> int:
+        return self._now_us() + int(self.retention.total_seconds() * 1_000_000)
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+
+    async def migrate(self) -> None:
+        """Create or upgrade the schema (idempotent). Also runs on first use: the embedded store just works."""
+        if self._closed:
+            raise StoreUnavailable("store is closed")
+        try:
+            version = await asyncio.get_running_loop().run_in_executor(
+                self._writer, lambda: sqlite_schema.migrate(self._conn()))
+        except sqlite3.DatabaseError as exc:  # locked past busy_timeout, not a database, read-only, ...
+            raise StoreUnavailable(f"cannot migrate SQLite store at {self.path}: {exc}") from exc
+        log.debug("sqlite store %s at schema version %d", self.path, version)
+        self._ready = True
+
+    async def _start(self) -> None:
+        if not self._ready:
+            if self._start_lock is None:
+                self._start_lock = asyncio.Lock()
+            async with self._start_lock:
+                if not self._ready:
+                    await self.migrate()
+        if self._purger is None and self.purge_interval > 0 and not self._closed:
+            self._purger = asyncio.create_task(self._purge_forever(), name="wapipe-sqlite-purge")
+
+    async def _purge_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.purge_interval)
+            try:
+                removed = await self.purge()
+                if removed:
+                    log.info("purged %d expired rows from %s", removed, self.path)
+            except Exception:  # a failed purge is retried next period; reads already hide expired rows
+                log.exception("periodic purge of %s failed", self.path)
+
+    async def purge(self) -> int:
+        """Delete expired rows in small batches (short write locks); returns how many were deleted."""
+        now = self._now_us()
+
+        def batch(table: str, conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                f"DELETE FROM {table} WHERE rowid IN "
+                f"(SELECT rowid FROM {table} WHERE expires_at <= ? LIMIT {PURGE_BATCH})", (now,))
+            return cur.rowcount
+
+        total = 0
+        for table in sqlite_schema.TABLES:
+            while (n := await self._write(partial(batch, table))) > 0:
+                total += n
+        return total
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self._purger is not None:
+            self._purger.cancel()
+            await asyncio.gather(self._purger, return_exceptions=True)
+        await asyncio.to_thread(self._shutdown)
+
+    def _shutdown(self) -> None:
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        with self._conns_lock:
+            for conn in self._conns:
+                conn.close()
+            self._conns.clear()
+
+    # -- turns ---------------------------------------------------------------------------------------------------
+
+    async def append_turn(self, turn: Turn) -> None:
+        row = (codec.turn_id(turn), turn.tenant, turn.user, codec.to_us(turn.ts), turn.role, turn.text,
+               json.dumps(list(turn.message_ids)), self._expires_at())
+        await self._write(lambda c: c.execute(
+            "INSERT INTO turns (turn_id, tenant, user, ts_us, role, text, message_ids, expires_at) "
+            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(turn_id) DO UPDATE SET expires_at = excluded.expires_at", row))
+
+    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
+        rows = await self._read(
+            "SELECT ts_us, role, text, message_ids FROM turns WHERE tenant = ? AND user = ? AND expires_at > ? "
+            "ORDER BY ts_us DESC, rowid DESC LIMIT ?", (tenant, user, self._now_us(), n))
+        return [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
+                     message_ids=tuple(json.loads(ids))) for ts, role, text, ids in reversed(rows)]
+
+    # -- traces --------------------------------------------------------------------------------------------------
+
+    async def write_trace(self, trace: TraceRecord) -> None:
+        row = (codec.trace_id(trace), trace.tenant, trace.conversation, trace.correlation_id,
+               codec.to_us(trace.ts), trace.outcome, codec.trace_to_body(trace), self._expires_at())
+        await self._write(lambda c: c.execute(
+            "INSERT INTO traces (trace_id, tenant, conversation, correlation_id, ts_us, outcome, body, expires_at) "
+            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(trace_id) DO UPDATE SET body = excluded.body, "
+            "expires_at = excluded.expires_at", row))
+
+    async def traces_by_conversation(self, tenant: str, conversation: str, limit: int = 50) -> list[TraceRecord]:
+        rows = await self._read(
+            "SELECT body FROM traces WHERE tenant = ? AND conversation = ? AND expires_at > ? "
+            "ORDER BY ts_us DESC, rowid DESC LIMIT ?", (tenant, conversation, self._now_us(), limit))
+        return [codec.trace_from_body(b) for (b,) in reversed(rows)]
+
+    async def traces_by_correlation(self, correlation_id: str) -> list[TraceRecord]:
+        rows = await self._read(
+            "SELECT body FROM traces WHERE correlation_id = ? AND expires_at > ? ORDER BY ts_us, rowid",
+            (correlation_id, self._now_us()))
+        return [codec.trace_from_body(b) for (b,) in rows]
+
+    async def traces_between(self, tenant: str, start: datetime, end: datetime,
+                             limit: int = 1000) -> list[TraceRecord]:
+        rows = await self._read(
+            "SELECT body FROM traces WHERE tenant = ? AND ts_us >= ? AND ts_us < ? AND expires_at > ? "
+            "ORDER BY ts_us, rowid LIMIT ?",
+            (tenant, codec.to_us(start), codec.to_us(end), self._now_us(), limit))
+        return [codec.trace_from_body(b) for (b,) in rows]
+
+    # -- handoff audit -------------------------------------------------------------------------------------------
+
+    async def append_handoff(self, entry: HandoffEntry) -> None:
+        row = (codec.handoff_id(entry), entry.tenant, entry.user, codec.to_us(entry.ts), entry.action, entry.actor,
+               entry.reason, entry.detail, self._expires_at())
+        await self._write(lambda c: c.execute(
+            "INSERT INTO handoffs (entry_id, tenant, user, ts_us, action, actor, reason, detail, expires_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(entry_id) DO UPDATE SET expires_at = excluded.expires_at", row))
+
+    async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]:
+        rows = await self._read(
+            "SELECT ts_us, action, actor, reason, detail FROM handoffs WHERE tenant = ? AND user = ? "
+            "AND expires_at > ? ORDER BY ts_us DESC, rowid DESC LIMIT ?", (tenant, user, self._now_us(), limit))
+        return [HandoffEntry(tenant=tenant, user=user, ts=codec.from_us(ts), action=action, actor=actor,
+                             reason=reason, detail=detail) for ts, action, actor, reason, detail in reversed(rows)]

@@ -1,0 +1,54 @@
+"""SQLite schema migrations: applied in order, recorded in `PRAGMA user_version`, each statement idempotent.
+
+Times are integer microseconds since the epoch (UTC); `expires_at` is the instant a row stops being visible
+(reads filter on it, the periodic purge deletes it). Ids are derived from content, so a redelivered write is an
+upsert that only refreshes `expires_at` (the same effect as re-writing a row with a TTL in Cassandra).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS turns (
+            turn_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, user TEXT NOT NULL, ts_us INTEGER NOT NULL,
+            role TEXT NOT NULL, text TEXT NOT NULL, message_ids TEXT NOT NULL, expires_at INTEGER NOT NULL)""",
+        # rowid rides at the end of every index: ties on ts_us come back in insertion order.
+        "CREATE INDEX IF NOT EXISTS turns_by_user ON turns (tenant, user, ts_us)",
+        "CREATE INDEX IF NOT EXISTS turns_by_expiry ON turns (expires_at)",
+        """CREATE TABLE IF NOT EXISTS traces (
+            trace_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, conversation TEXT NOT NULL,
+            correlation_id TEXT NOT NULL, ts_us INTEGER NOT NULL, outcome TEXT NOT NULL, body TEXT NOT NULL,
+            expires_at INTEGER NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS traces_by_conversation ON traces (tenant, conversation, ts_us)",
+        "CREATE INDEX IF NOT EXISTS traces_by_correlation ON traces (correlation_id, ts_us)",
+        "CREATE INDEX IF NOT EXISTS traces_by_time ON traces (tenant, ts_us)",
+        "CREATE INDEX IF NOT EXISTS traces_by_expiry ON traces (expires_at)",
+        """CREATE TABLE IF NOT EXISTS handoffs (
+            entry_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, user TEXT NOT NULL, ts_us INTEGER NOT NULL,
+            action TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, detail TEXT, expires_at INTEGER NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS handoffs_by_user ON handoffs (tenant, user, ts_us)",
+        "CREATE INDEX IF NOT EXISTS handoffs_by_expiry ON handoffs (expires_at)",
+    ),
+)
+
+TABLES = ("turns", "traces", "handoffs")
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the schema up to date; returns the version. Safe when several processes migrate at once."""
+    # BEGIN IMMEDIATE takes the write lock before reading the version, so two migrators cannot interleave.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+            for sql in statements:
+                conn.execute(sql)
+            conn.execute(f"PRAGMA user_version = {number}")
+            version = number
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return version
