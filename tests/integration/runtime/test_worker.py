@@ -1,0 +1,127 @@
+"""The worker on the real broker: per-key order under concurrency, every record once, DLQ with its headers."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+
+from prometheus_client import CollectorRegistry
+
+from schemas.envelope import Envelope
+from schemas.events import MessageReceived, ReplyRequested
+from schemas.topics import INBOUND, OUTBOUND, dlq_name
+from tests.integration.runtime.echo_worker import echo
+from tests.integration.runtime.inputs import produce
+from tests.support import read_topic, unique
+from wapipe.runtime import Emit, PermanentError, Producer, RecordMeta
+from wapipe.runtime.worker import Worker, WorkerConfig
+
+
+def _worker(bootstrap: str, prefix: str, group: str, handler, max_in_flight: int = 64, **kw) -> Worker:  # type: ignore[no-untyped-def]
+    cfg = WorkerConfig(bootstrap=bootstrap, group_id=group, topics=(INBOUND,), topic_prefix=prefix,
+                       service="test", max_in_flight=max_in_flight, **kw)
+    return Worker(cfg, handler, producer=Producer(bootstrap, topic_prefix=prefix), registry=CollectorRegistry())
+
+
+def _dlq_total(worker: Worker) -> float:
+    return sum(s.value for m in worker.metrics.dlq.collect() for s in m.samples if s.name.endswith("_total"))
+
+
+async def _run_until(worker: Worker, condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    task = asyncio.create_task(worker.run())
+    try:
+        await worker.wait_ready(30)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline, "worker did not finish in time"
+            assert not task.done(), f"worker died: {task.exception() if task.done() else ''}"
+            await asyncio.sleep(0.05)
+    finally:
+        await worker.stop()
+        await task
+
+
+async def test_same_key_in_order_different_keys_concurrently(kafka_bootstrap: str, topic_prefix: str,
+                                                             group_id: str) -> None:
+    keys, per_key = 20, 200
+    await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("r"), keys, per_key)
+    seen: dict[str, list[int]] = defaultdict(list)
+    running: dict[str, int] = defaultdict(int)
+    concurrent_peak = 0
+    active = 0
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        nonlocal active, concurrent_peak
+        assert isinstance(event, MessageReceived)
+        conv = event.conversation
+        running[conv] += 1
+        assert running[conv] == 1, "two records of one key ran at the same time"
+        active += 1
+        concurrent_peak = max(concurrent_peak, active)
+        await asyncio.sleep(random.uniform(0, 0.01))
+        active -= 1
+        running[conv] -= 1
+        seen[conv].append(int((event.payload.text or "0:0").split(":")[1]))
+        return echo(event)
+
+    worker = _worker(kafka_bootstrap, topic_prefix, group_id, handle, max_in_flight=64)
+    await _run_until(worker, lambda: sum(map(len, seen.values())) >= keys * per_key)
+
+    assert len(seen) == keys
+    for conv, order in seen.items():
+        assert order == list(range(per_key)), f"{conv} out of order or repeated"
+    assert 1 < concurrent_peak <= 64  # different keys really ran concurrently, within the bound
+    outputs = await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + OUTBOUND, expect=keys * per_key,
+                                      timeout=30)
+    replies = [r.event() for r in outputs]
+    assert len({e.payload.reply_id for e in replies if isinstance(e, ReplyRequested)}) == keys * per_key
+    assert len(replies) == keys * per_key
+
+
+async def test_failing_records_go_to_the_dlq_with_headers_and_others_proceed(kafka_bootstrap: str,
+                                                                             topic_prefix: str,
+                                                                             group_id: str) -> None:
+    events = await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("r"), 5, 10)
+    poisoned = {e.correlation_id for e in events[::7]}
+    permanent = {e.correlation_id for e in events[3::11]} - poisoned
+    attempts: dict[str, int] = defaultdict(int)
+    done: set[str] = set()
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        attempts[event.correlation_id] += 1
+        if event.correlation_id in poisoned:
+            raise ValueError(f"cannot handle {event.payload.text}")
+        if event.correlation_id in permanent:
+            raise PermanentError("unknown tenant")
+        done.add(event.correlation_id)
+        return echo(event)
+
+    # A poison pill without a valid envelope goes straight to the DLQ, without retries.
+    raw = Producer(kafka_bootstrap)
+    await raw.send(topic_prefix + INBOUND, b"{not json", b"100000000000001:1", [("type", b"MessageReceived")])
+    raw.close()
+
+    worker = _worker(kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=3, backoff_base_s=0.01)
+    expected_ok = len(events) - len(poisoned) - len(permanent)
+    dlq_count = len(poisoned) + len(permanent) + 1
+    await _run_until(worker, lambda: len(done) == expected_ok and _dlq_total(worker) >= dlq_count)
+
+    dlq = await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + dlq_name(INBOUND), expect=dlq_count)
+    assert len(dlq) == dlq_count
+    by_class = defaultdict(list)
+    for rec in dlq:
+        h = rec.headers
+        by_class[h["dlq.error.class"].decode()].append(rec)
+        assert h["dlq.original.topic"] == (topic_prefix + INBOUND).encode()
+        assert h["dlq.service"] == b"test"
+        assert int(h["dlq.original.offset"]) >= 0 and h["dlq.original.partition"].isdigit()
+        assert h["dlq.time"]
+    assert len(by_class["ValueError"]) == len(poisoned)
+    assert all(r.headers["dlq.attempts"] == b"3" for r in by_class["ValueError"])
+    assert b"cannot handle" in by_class["ValueError"][0].headers["dlq.error.message"]
+    assert len(by_class["PermanentError"]) == len(permanent)
+    assert all(attempts[c] == 1 for c in permanent)
+    assert len(by_class["ValidationError"]) == 1 and by_class["ValidationError"][0].value == b"{not json"
+    assert done == {e.correlation_id for e in events} - poisoned - permanent
