@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from wapipe.cli import deploy as deploy_cli
 from wapipe.cli import store as store_cli
 from wapipe.cli import topics
 from wapipe.cli.simulator import simulator
@@ -14,6 +15,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(topics.app, name="topics")
+app.add_typer(deploy_cli.app, name="deploy")
 app.add_typer(store_cli.app, name="store")
 app.command("simulator")(simulator)
 
