@@ -1,0 +1,124 @@
+"""The simulator's OpenAI-compatible model over HTTP, and the AI handler wired to it and to the real Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+
+from schemas.envelope import conversation_key, derive_id
+from schemas.events import AnswerRequested, AnswerRequestedPayload, Recipient
+from services.ai.cache import AnswerCache
+from services.ai.chain import LLMChain
+from services.ai.coalesce import PendingBuffer
+from services.ai.cost import PriceTable, SpendLedger
+from services.ai.handlers import AIDeps, AIHandler
+from services.ai.metrics import AIMetrics
+from services.ai.providers import Provider
+from services.ai.providers.openai_compat import OpenAIProvider
+from services.ai.tenant import TenantAI
+from tests.support import unique
+from tests.unit.ai.fixtures import TENANT
+from wapipe.simulator.serve import BackgroundSimulator
+from wapipe.simulator.state import SimState
+from wapipe.store.port import TraceRecord, Turn
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[BackgroundSimulator]:
+    with BackgroundSimulator(SimState(ingress_url=None, status_webhooks=False)) as s:
+        yield s
+
+
+@pytest.fixture
+def set_llm(sim: BackgroundSimulator) -> Iterator[Callable[..., None]]:
+    def _set(**cfg: Any) -> None:
+        httpx.post(f"{sim.url}/_sim/llm", json=cfg, timeout=5).raise_for_status()
+
+    _set()
+    yield _set
+    _set()
+
+
+class Tenants:
+    def __init__(self, t: TenantAI) -> None:
+        self.t = t
+
+    def ai_settings(self, tenant: str) -> TenantAI | None:
+        return self.t if tenant == self.t.tenant else None
+
+
+@dataclass
+class MemoryContext:
+    turns: list[Turn] = field(default_factory=list)
+
+    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
+        return [t for t in self.turns if t.tenant == tenant and t.user == user][-n:]
+
+
+@dataclass
+class MemoryTraces:
+    rows: list[TraceRecord] = field(default_factory=list)
+
+    async def write_trace(self, trace: TraceRecord) -> None:
+        self.rows.append(trace)
+
+
+@dataclass
+class Wired:
+    handler: AIHandler
+    registry: CollectorRegistry
+    traces: MemoryTraces
+    context: MemoryContext
+    chain: LLMChain
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.registry.get_sample_value(name, labels) or 0.0
+
+
+@pytest.fixture
+async def wire(sim: BackgroundSimulator, redis_client: Any) -> AsyncIterator[Callable[..., Wired]]:
+    chains: list[LLMChain] = []
+
+    def _wire(tenant: TenantAI = TENANT, providers: list[Provider] | None = None, **chain_opts: Any) -> Wired:
+        reg = CollectorRegistry()
+        metrics = AIMetrics(reg)
+        if providers is None:
+            providers = [OpenAIProvider(base_url=f"{sim.url}/v1", api_key="dev-openai-key",
+                                        default_model="gpt-4o-mini", timeout_s=tenant.timeout_s)]
+        opts = {"retries_on_5xx": 1, "total_budget_s": 6.0, "backoff_s": 0.05} | chain_opts
+        chain = LLMChain(providers, metrics, **opts)
+        chains.append(chain)
+        ctx, traces = MemoryContext(), MemoryTraces()
+        deps = AIDeps(tenants=Tenants(tenant), context=ctx, traces=traces, chain=chain,
+                      cache=AnswerCache(redis_client, 3600), ledger=SpendLedger(redis_client),
+                      prices=PriceTable({"gpt-4o-mini": (0.15, 0.60)}, (1.0, 3.0)),
+                      buffer=PendingBuffer(redis_client, window_s=0.3, max_wait_s=2.0), metrics=metrics)
+        return Wired(AIHandler(deps), reg, traces, ctx, chain)
+
+    yield _wire
+    for c in chains:
+        await c.close()
+
+
+def request(text: str, *, user: str | None = None, message_id: str | None = None,
+            not_before: datetime | None = None, tenant: TenantAI = TENANT) -> AnswerRequested:
+    user = user or unique("u")
+    mid = message_id or f"wamid.{unique('m')}"
+    return AnswerRequested(
+        event_id=derive_id("ai-test", mid), tenant=tenant.tenant, conversation=conversation_key(tenant.tenant, user),
+        correlation_id=mid, payload=AnswerRequestedPayload(message_id=mid, to=Recipient(wa_id=user), text=text,
+                                                           not_before=not_before))
+
+
+def soon(seconds: float) -> datetime:
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def tenant_with(**changes: Any) -> TenantAI:
+    return replace(TENANT, **changes)
