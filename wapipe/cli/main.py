@@ -6,7 +6,9 @@ import typer
 
 from wapipe.cli import deploy as deploy_cli
 from wapipe.cli import store as store_cli
+from wapipe.cli import schemas as schemas_cli
 from wapipe.cli import topics
+from wapipe.cli.run import run as run_cmd
 from wapipe.cli.simulator import simulator
 
 app = typer.Typer(
@@ -15,9 +17,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(topics.app, name="topics")
+app.add_typer(schemas_cli.app, name="schemas")
 app.add_typer(deploy_cli.app, name="deploy")
 app.add_typer(store_cli.app, name="store")
 app.command("simulator")(simulator)
+app.command("run")(run_cmd)
 
 
 if __name__ == "__main__":
