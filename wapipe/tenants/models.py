@@ -1,0 +1,220 @@
+"""The shape of one tenant's knowledge file (`config/tenants/<name>.yaml`), as validated pydantic models.
+
+Every service reads the same file: guardrails (deterministic answers, routing rules), ai (system prompt, limits),
+sender (template fallback, read/typing flags), notifier (internal numbers, relay).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Route = Literal["reply", "refuse", "clarify", "ai", "handoff", "ignore"]
+Intent = Literal["saludo", "despedida", "agradecimiento", "horarios", "direccion", "ubicacion", "envios", "pagos",
+                 "humano", "queja", "otro"]
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DIAS = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_RANGE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeRange(_Model):
+    start: time
+    end: time
+
+    @classmethod
+    def parse(cls, text: str) -> TimeRange:
+        m = _RANGE.match(text.strip())
+        if not m:
+            raise ValueError(f"{text!r} is not a range like '09:00-19:00'")
+        end = time(23, 59, 59) if m.group(3) == "24" else time(int(m.group(3)), int(m.group(4)))
+        start = time(int(m.group(1)), int(m.group(2)))
+        if end <= start:
+            raise ValueError(f"{text!r} ends before it starts")
+        return cls(start=start, end=end)
+
+    def label(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+
+def _ranges(cls: type, value: object) -> object:
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return [TimeRange.parse(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _compile_all(cls: type, value: list[str]) -> list[str]:
+    for p in value:
+        try:
+            re.compile(p)
+        except re.error as exc:
+            raise ValueError(f"pattern {p!r} is not a valid regex: {exc}") from exc
+    return value
+
+
+class Hours(_Model):
+    """Opening hours per weekday (empty list: closed), on public holidays, and the holiday calendar."""
+
+    monday: list[TimeRange] = Field(default_factory=list)
+    tuesday: list[TimeRange] = Field(default_factory=list)
+    wednesday: list[TimeRange] = Field(default_factory=list)
+    thursday: list[TimeRange] = Field(default_factory=list)
+    friday: list[TimeRange] = Field(default_factory=list)
+    saturday: list[TimeRange] = Field(default_factory=list)
+    sunday: list[TimeRange] = Field(default_factory=list)
+    on_holidays: list[TimeRange] = Field(default_factory=list)
+    holidays: list[date] = Field(default_factory=list)
+    closed_dates: list[date] = Field(default_factory=list, description="closed all day (Christmas, inventory...)")
+
+    _split = field_validator("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                             "on_holidays", mode="before")(_ranges)
+
+    def for_weekday(self, weekday: int) -> list[TimeRange]:
+        ranges: list[TimeRange] = getattr(self, WEEKDAYS[weekday])
+        return ranges
+
+    def for_date(self, day: date) -> list[TimeRange]:
+        if day in self.closed_dates:
+            return []
+        if day in self.holidays:
+            return self.on_holidays
+        return self.for_weekday(day.weekday())
+
+
+class Address(_Model):
+    street: str
+    city: str
+    neighborhood: str | None = None
+    reference: str | None = None
+    map_link: str | None = None
+
+
+class Shipping(_Model):
+    carriers: list[str] = Field(default_factory=list)
+    local_city: str | None = None
+    local_cost: int | None = None
+    local_eta: str | None = None
+    national_cost: int | None = None
+    national_eta: str | None = None
+    free_from: int | None = Field(default=None, description="order value from which shipping is free")
+    notes: str | None = None
+
+
+class PaymentMethod(_Model):
+    name: str
+    detail: str | None = None
+
+
+class FAQ(_Model):
+    """A question the business answers the same way every time; `patterns` are regexes on normalised text."""
+
+    id: str
+    question: str
+    patterns: list[str] = Field(min_length=1)
+    answer: str
+
+    _compiles = field_validator("patterns")(_compile_all)
+
+
+class Trigger(_Model):
+    """Tenant-specific reasons to hand the conversation to a person (wholesale, invoices...)."""
+
+    id: str
+    patterns: list[str] = Field(min_length=1)
+
+    _compiles = field_validator("patterns")(_compile_all)
+
+
+class Wording(_Model):
+    greeting: str
+    farewell: str
+    thanks: str
+    refusal: str
+    clarify: str
+    handoff: str
+    flood_notice: str
+    open_now: str = "Ahora estamos abiertos (hoy {today})."
+    closed_now: str = "En este momento estamos cerrados; abrimos {next_open}."
+
+
+class AISettings(_Model):
+    system_prompt: str
+    model: str | None = None
+    max_output_tokens: int = Field(default=180, ge=16, le=4096)
+    temperature: float = Field(default=0.4, ge=0, le=2)
+    timeout_s: float = Field(default=8.0, gt=0, le=60)
+    daily_spend_cap_usd: float | None = Field(default=None, ge=0)
+    knowledge: str = ""
+
+
+class TemplateSpec(_Model):
+    name: str
+    language: str = "es"
+
+
+class SenderFlags(_Model):
+    mark_as_read: bool = True
+    typing: bool = True
+
+
+class NonTextRule(_Model):
+    """What to do with a non-text message: a route, the intent it stands for, and optional fixed wording."""
+
+    route: Route
+    intent: Intent = "otro"
+    text: str | None = None
+    reason: str | None = None
+
+
+class Tenant(_Model):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    phone_number_id: str = Field(pattern=r"^\d{5,20}$")
+    business_name: str
+    language: str = "es"
+    timezone: str = "America/Bogota"
+    currency: str = "COP"
+    hours: Hours
+    address: Address
+    shipping: Shipping = Field(default_factory=Shipping)
+    payments: list[PaymentMethod] = Field(default_factory=list)
+    faqs: list[FAQ] = Field(default_factory=list)
+    synonyms: dict[str, list[str]] = Field(default_factory=dict, description="canonical word -> variants")
+    wording: Wording
+    handoff_triggers: list[Trigger] = Field(default_factory=list)
+    internal_numbers: list[str] = Field(default_factory=list)
+    relay_to_internal: bool = True
+    ai: AISettings
+    window_template: TemplateSpec | None = None
+    sender: SenderFlags = Field(default_factory=SenderFlags)
+    non_text: dict[str, NonTextRule] = Field(default_factory=dict, description="Meta type -> rule")
+    interactive: dict[str, NonTextRule] = Field(default_factory=dict, description="button/list id -> rule")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+    @field_validator("internal_numbers")
+    @classmethod
+    def _digits(cls, v: list[str]) -> list[str]:
+        for n in v:
+            if not re.fullmatch(r"\d{8,15}", n):
+                raise ValueError("internal numbers are digits only, country code first (e.g. 573000000099)")
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
