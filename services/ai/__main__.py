@@ -1,0 +1,3 @@
+from services.ai.main import main
+
+main()
