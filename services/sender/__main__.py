@@ -1,0 +1,3 @@
+from services.sender.main import main
+
+main()

@@ -1,0 +1,84 @@
+"""Wiring: settings + Redis + store + Graph client -> the sender's handler, and the worker that runs it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
+
+from schemas.envelope import Envelope
+from schemas.events import TemplateRef
+from schemas.topics import OUTBOUND, STATUS
+from services.sender.claims import SendClaims
+from services.sender.config import SenderSettings
+from services.sender.delivery import Delivery, RetryPolicy
+from services.sender.graph import GraphPort, HttpGraph
+from services.sender.handlers import ReplyFailedError, Sender
+from services.sender.metrics import SenderMetrics
+from services.sender.pacing import Pacer
+from services.sender.ports import SendPolicy, StaticPolicies, TenantPolicies
+from wapipe.apichat import push_reply
+from wapipe.runtime.producer import Producer
+from wapipe.runtime.types import Emit, Handler, RecordMeta
+from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.state.window import ServiceWindow
+from wapipe.store import ContextCache, ConversationStore
+
+
+def settings_policies(s: SenderSettings) -> StaticPolicies:
+    template = TemplateRef(name=s.window_template_name, language=s.window_template_language) \
+        if s.window_template_name else None
+    return StaticPolicies(SendPolicy(mark_as_read=s.mark_as_read, typing=s.typing_indicator,
+                                     window_template=template))
+
+
+def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationStore, graph: GraphPort,
+                 registry: CollectorRegistry, policies: TenantPolicies | None = None) -> Sender:
+    metrics = SenderMetrics(registry)
+    retry = RetryPolicy(attempts=s.send_attempts, backoff_base_s=s.backoff_base_s, backoff_max_s=s.backoff_max_s,
+                        pair_backoff_base_s=s.pair_backoff_base_s)
+    delivery = Delivery(graph, SendClaims(redis, lease_s=s.claim_lease_s, sent_ttl_s=s.sent_ttl_s),
+                        Pacer(redis, number_rate=s.number_rate, number_burst=s.number_burst,
+                              pair_interval_s=s.pair_interval_s, pair_burst=s.pair_burst), metrics, retry)
+
+    async def api_replies(correlation_id: str, reply: dict[str, object]) -> None:
+        await push_reply(redis, correlation_id, reply)
+
+    return Sender(delivery=delivery, window=ServiceWindow(redis), policies=policies or settings_policies(s),
+                  store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics)
+
+
+def with_failure_events(handler: Handler, producer: Producer) -> Handler:
+    """A permanent failure still tells the notifier: produce its ReplyFailed (confirmed), then let the record go
+    to the DLQ."""
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        try:
+            return await handler(event, meta)
+        except ReplyFailedError as e:
+            await producer.publish_all(e.emits)
+            raise
+
+    return handle
+
+
+@dataclass
+class SenderApp:
+    worker: Worker
+    sender: Sender
+    graph: HttpGraph
+
+
+def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationStore, producer: Producer,
+              registry: CollectorRegistry, group_id: str = "wapipe-sender",
+              policies: TenantPolicies | None = None) -> SenderApp:
+    graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(),
+                      timeout_s=s.graph_timeout_s)
+    sender = build_sender(s, redis=redis, store=store, graph=graph, registry=registry, policies=policies)
+    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(OUTBOUND, STATUS),
+                       topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.max_in_flight,
+                       max_attempts=s.max_attempts)
+    worker = Worker(cfg, with_failure_events(sender.handle, producer), producer=producer, registry=registry)
+    return SenderApp(worker, sender, graph)

@@ -1,0 +1,55 @@
+"""Exactly-once sends on top of at-least-once delivery: claim (lease) -> send -> mark sent, in Redis.
+
+Shared by every sender replica. A claim is a lease: if the holder crashes mid-send, the lease expires and the
+id can be claimed again. Once marked sent (kept for days) the id is never sent again.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import redis.asyncio as aioredis
+
+from wapipe.redis import KEY_PREFIX
+
+Claim = Literal["claimed", "sent", "busy"]
+
+# KEYS[1] the claim key. ARGV: token, lease ms. Returns "sent:<wamid>", "claimed" or "busy".
+_CLAIM = """
+local v = redis.call('GET', KEYS[1])
+if v then
+  if string.sub(v, 1, 5) == 'sent:' then return v end
+  if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 'claimed' end
+  return 'busy'
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 'claimed'
+"""
+
+
+class SendClaims:
+    def __init__(self, redis: aioredis.Redis, *, lease_s: int = 60, sent_ttl_s: int = 7 * 24 * 3600) -> None:
+        self.redis = redis
+        self.lease_ms = lease_s * 1000
+        self.sent_ttl_s = sent_ttl_s
+
+    @staticmethod
+    def key(send_id: str) -> str:
+        return f"{KEY_PREFIX}send:{send_id}"
+
+    async def claim(self, send_id: str, token: str) -> tuple[Claim, str | None]:
+        """-> ("claimed", None) | ("sent", wamid) | ("busy", None) when another live holder has it."""
+        raw = await self.redis.eval(_CLAIM, 1, self.key(send_id), token, self.lease_ms)
+        v = raw.decode() if isinstance(raw, bytes) else str(raw)
+        if v.startswith("sent:"):
+            return "sent", v[5:]
+        return ("claimed", None) if v == "claimed" else ("busy", None)
+
+    async def mark_sent(self, send_id: str, wamid: str) -> None:
+        await self.redis.set(self.key(send_id), f"sent:{wamid}", ex=self.sent_ttl_s)
+
+    async def release(self, send_id: str, token: str) -> None:
+        """Give the claim back (a permanent failure) so a replay from the DLQ can try again."""
+        await self.redis.eval(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+            1, self.key(send_id), token)

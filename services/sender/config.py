@@ -1,0 +1,30 @@
+"""Sender settings: the Graph API, pacing, retries, exactly-once leases and the fallback template."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from wapipe.settings import MetaSettings
+
+
+class SenderSettings(MetaSettings):
+    service_name: str = "sender"
+    metrics_port: int = 9104
+    consumer_group: str = "wapipe-sender"
+    graph_timeout_s: float = Field(default=8.0, gt=0)
+    number_rate: float = Field(default=80.0, gt=0, description="messages/s per phone number (Meta: 80)")
+    number_burst: float = Field(default=80.0, ge=1)
+    pair_interval_s: float = Field(default=6.0, gt=0, description="1 message per this many s per customer")
+    pair_burst: float = Field(default=10.0, ge=1, description="messages a customer may get at once")
+    send_attempts: int = Field(default=6, ge=1, description="Graph API attempts per message part")
+    backoff_base_s: float = Field(default=0.5, gt=0)
+    backoff_max_s: float = Field(default=30.0, gt=0)
+    pair_backoff_base_s: float = Field(default=4.0, gt=0, description="131056: wait base**n seconds")
+    claim_lease_s: int = Field(default=60, ge=1, description="a send claim expires after this (crash mid-send)")
+    sent_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    max_in_flight: int = Field(default=256, ge=1)
+    max_attempts: int = Field(default=5, ge=1, description="runtime attempts per record before the DLQ")
+    mark_as_read: bool = True
+    typing_indicator: bool = True
+    window_template_name: str | None = None
+    window_template_language: str = "es"

@@ -1,0 +1,118 @@
+"""Send one message part exactly once: claim -> pace -> Graph API with retries by Meta code -> mark sent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from services.sender.claims import SendClaims
+from services.sender.graph import GraphError, GraphPort
+from services.sender.metrics import SenderMetrics
+from services.sender.pacing import Pacer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    pair_backoff_base_s: float = 4.0  # 131056: wait base**n seconds
+
+    def backoff(self, attempt: int) -> float:
+        cap = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        return random.uniform(cap / 2, cap)
+
+
+class SendsExhausted(Exception):
+    """Transient failures outlasted the attempts; the runtime retries the record (sent parts are skipped)."""
+
+
+@dataclass(frozen=True)
+class PartResult:
+    wamid: str
+    attempts: int
+    duplicate: bool = False
+
+
+class Delivery:
+    def __init__(self, graph: GraphPort, claims: SendClaims, pacer: Pacer, metrics: SenderMetrics,
+                 retry: RetryPolicy) -> None:
+        self.graph = graph
+        self.claims = claims
+        self.pacer = pacer
+        self.metrics = metrics
+        self.retry = retry
+
+    async def send_once(self, send_id: str, tenant: str, user: str, kind: str, body: dict[str, Any]) -> PartResult:
+        """The wamid of this part, sending it only if no replica has sent it before. Raises GraphError (not
+        retryable here) or SendsExhausted."""
+        token = uuid.uuid4().hex
+        while True:
+            state, wamid = await self.claims.claim(send_id, token)
+            if state == "sent":
+                self.metrics.duplicates.labels(tenant).inc()
+                return PartResult(wamid or "", 0, duplicate=True)
+            if state == "claimed":
+                break
+            # Another holder is sending it right now, or crashed holding it: wait for its lease.
+            await asyncio.sleep(0.5)
+        try:
+            wamid, attempts = await self._send(tenant, user, kind, body, (send_id, token))
+        except BaseException:
+            await self.claims.release(send_id, token)
+            raise
+        await self.claims.mark_sent(send_id, wamid)
+        return PartResult(wamid, attempts)
+
+    async def _send(self, tenant: str, user: str, kind: str, body: dict[str, Any],
+                    lease: tuple[str, str]) -> tuple[str, int]:
+        pair_hits = 0
+        last: GraphError | None = None
+        for attempt in range(1, self.retry.attempts + 1):
+            if attempt > 1:
+                await self.claims.claim(*lease)  # renews our lease across long retries
+            wait = await self.pacer.reserve(tenant, user)
+            self.metrics.pacing_wait.observe(wait)
+            if wait > 0:
+                await asyncio.sleep(wait)  # only this conversation waits; the runtime serves the others
+            started = time.perf_counter()
+            try:
+                wamid = await self.graph.post(tenant, body)
+            except GraphError as e:
+                self.metrics.sends.labels(tenant, kind, str(e.code or e.http_status or "timeout")).inc()
+                last = e
+                if e.action == "retry":
+                    delay = self.retry.backoff(attempt)
+                    if e.code == 130429:  # the number's throughput: every conversation of it backs off
+                        await self.pacer.pause(tenant, None, delay)
+                    self.metrics.retries.labels(tenant, str(e.code or e.http_status or "timeout")).inc()
+                    log.info("graph %s, retry %d in %.2fs", e.code or e.http_status or "timeout", attempt, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                if e.action == "pair_limit":
+                    pair_hits += 1
+                    await self.pacer.pause(tenant, user, self.retry.pair_backoff_base_s ** pair_hits)
+                    self.metrics.retries.labels(tenant, str(e.code)).inc()
+                    continue
+                raise
+            finally:
+                self.metrics.send_duration.labels(kind).observe(time.perf_counter() - started)
+            self.metrics.sends.labels(tenant, kind, "ok").inc()
+            return wamid or "", attempt
+        raise SendsExhausted(f"gave up after {self.retry.attempts} attempts: {last}")
+
+    async def mark_read(self, tenant: str, body: dict[str, Any]) -> bool:
+        """Best effort: a lost read receipt or typing indicator must never hold up the answer."""
+        try:
+            await self.graph.post(tenant, body)
+            return True
+        except GraphError as e:
+            log.info("mark-as-read failed (%s), answering anyway", e.code or e.http_status or "timeout")
+            return False

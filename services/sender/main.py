@@ -1,0 +1,33 @@
+"""`wapipe run sender` / `python -m services.sender`: consume wa.outbound.v1 and wa.status.v1, send via the Graph
+API, serve /healthz /readyz /metrics on 9104."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import CollectorRegistry
+
+from services.sender.app import build_app
+from services.sender.config import SenderSettings
+from wapipe.logging import configure_logging
+from wapipe.redis import connect
+from wapipe.runtime.producer import Producer
+from wapipe.runtime.service import serve_worker
+from wapipe.store import open_store
+
+
+async def run(s: SenderSettings) -> None:
+    registry = CollectorRegistry()
+    redis = connect(s.redis_url)
+    store = open_store(s.store_url)
+    await store.migrate()
+    producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
+    app = build_app(s, redis=redis, store=store, producer=producer, registry=registry, group_id=s.consumer_group)
+    await serve_worker(app.worker, port=s.metrics_port, registry=registry,
+                       on_shutdown=[app.graph.aclose, store.close, redis.aclose])
+
+
+def main() -> None:
+    s = SenderSettings()
+    configure_logging("sender", production=s.production, level=s.log_level, fmt=s.log_format)
+    asyncio.run(run(s))
