@@ -1,0 +1,48 @@
+"""Wiring: the handler with its Redis adapters, the tenant registry, the store and the runtime worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
+
+from schemas import topics
+from services.guardrails.adapters import RedisDedupe, RedisFlood, RedisPending
+from services.guardrails.config import GuardrailsSettings
+from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
+from services.guardrails.metrics import GuardrailsMetrics
+from services.guardrails.ports import TraceSink
+from wapipe.runtime.producer import Producer
+from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.state.shadow import ShadowMode
+from wapipe.state.window import ServiceWindow
+from wapipe.tenants import TenantRegistry
+
+
+@dataclass
+class GuardrailsApp:
+    handler: GuardrailsHandler
+    worker: Worker
+    tenants: TenantRegistry
+
+
+def build_handler(s: GuardrailsSettings, *, redis: aioredis.Redis, store: TraceSink, tenants: TenantRegistry,
+                  registry: CollectorRegistry) -> GuardrailsHandler:
+    ports = Ports(
+        dedupe=RedisDedupe(redis, s.dedupe_ttl_s), window=ServiceWindow(redis), shadow=ShadowMode(redis),
+        flood=RedisFlood(redis, s.flood_limit, s.flood_window_s), pending=RedisPending(redis, s.pending_ttl_s),
+        tenants=tenants, store=store)
+    return GuardrailsHandler(ports, GuardrailsMetrics(registry),
+                             Limits(human_active_ttl_s=s.human_active_ttl_s, coalesce_window_s=s.coalesce_window_s))
+
+
+def build_app(s: GuardrailsSettings, *, redis: aioredis.Redis, store: TraceSink, producer: Producer,
+              registry: CollectorRegistry, tenants: TenantRegistry | None = None,
+              group_id: str | None = None) -> GuardrailsApp:
+    tenants = tenants or TenantRegistry(s.tenants_dir, check_interval_s=s.tenants_reload_s)
+    handler = build_handler(s, redis=redis, store=store, tenants=tenants, registry=registry)
+    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id or s.consumer_group,
+                       topics=(topics.INBOUND,), topic_prefix=s.topic_prefix, service="guardrails",
+                       max_in_flight=s.max_in_flight, max_attempts=s.max_attempts)
+    return GuardrailsApp(handler, Worker(cfg, handler, producer=producer, registry=registry), tenants)

@@ -1,0 +1,22 @@
+"""Guardrails settings (WAPIPE_ prefix): limits, windows and where the tenant files are."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from wapipe.settings import CommonSettings
+
+
+class GuardrailsSettings(CommonSettings):
+    service_name: str = "guardrails"
+    metrics_port: int = 9102
+    consumer_group: str = "wapipe-guardrails"
+    max_in_flight: int = Field(default=256, ge=1)
+    max_attempts: int = Field(default=5, ge=1)
+    flood_limit: int = Field(default=20, ge=1, description="messages per customer per flood window")
+    flood_window_s: float = Field(default=60.0, gt=0)
+    dedupe_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
+    human_active_ttl_s: int = Field(default=12 * 3600, ge=60)
+    coalesce_window_s: float = Field(default=1.5, ge=0, description="AnswerRequested.not_before = now + this")
+    pending_ttl_s: int = Field(default=300, ge=10)
+    tenants_reload_s: float = Field(default=3.0, ge=0)

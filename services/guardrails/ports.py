@@ -1,0 +1,56 @@
+"""The ports the guardrails handler decides with; Redis adapters in `adapters.py`, fakes in the unit tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from wapipe.store import TraceRecord, Turn
+from wapipe.tenants import Tenant
+
+
+class Dedupe(Protocol):
+    async def claim(self, tenant: str, message_id: str, owner: str) -> bool:
+        """True the first time a message id is seen, and again for the same `owner` (a retry of the same
+        record must not be mistaken for Meta redelivering the message)."""
+        ...
+
+
+class Window(Protocol):
+    async def touch(self, conversation: str, at: datetime) -> None:
+        """Record the customer's last inbound time (the 24 h service window)."""
+        ...
+
+
+class Shadow(Protocol):
+    async def is_active(self, conversation: str) -> bool: ...
+
+    async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int = ...) -> bool: ...
+
+
+class Flood(Protocol):
+    async def admit(self, conversation: str, message_id: str, now: float) -> bool:
+        """True while the conversation is under its limit in the sliding window (a retry is admitted again)."""
+        ...
+
+    async def notice_once(self, conversation: str, message_id: str) -> bool:
+        """True for the one message per window that gets the polite 'slow down' notice."""
+        ...
+
+
+class Pending(Protocol):
+    async def push(self, conversation: str, message_id: str, text: str, ts: float) -> None:
+        """Queue a message for the AI stage's burst coalescing (`wapipe:pending:{conversation}`)."""
+        ...
+
+
+class Tenants(Protocol):
+    def get(self, phone_number_id: str) -> Tenant | None: ...
+
+
+class TraceSink(Protocol):
+    """The part of the ConversationStore guardrails writes to."""
+
+    async def write_trace(self, trace: TraceRecord) -> None: ...
+
+    async def append_turn(self, turn: Turn) -> None: ...
