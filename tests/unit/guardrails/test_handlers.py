@@ -1,0 +1,162 @@
+"""The guardrails handler with in-memory fakes of its ports: what each route emits, and where journeys end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from schemas import topics
+from schemas.envelope import derive_id
+from schemas.events import AnswerRequested, HandoffRequested, ReplyRequested
+from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
+from services.guardrails.metrics import GuardrailsMetrics
+from tests.unit.guardrails.messages import OPEN_AT, MemoryStore, inbound, meta
+from wapipe.runtime.types import PermanentError
+from wapipe.tenants import TenantRegistry
+
+TENANTS = Path(__file__).parents[3] / "config" / "tenants"
+
+
+@dataclass
+class Fakes:
+    claimed: dict[str, str] = field(default_factory=dict)
+    touched: list[tuple[str, datetime]] = field(default_factory=list)
+    shadow: dict[str, tuple[str, int]] = field(default_factory=dict)
+    admitted: list[str] = field(default_factory=list)
+    limit: int = 20
+    noticed: bool = False
+    pending: list[tuple[str, str]] = field(default_factory=list)
+
+    async def claim(self, tenant: str, message_id: str, owner: str) -> bool:
+        return self.claimed.setdefault(message_id, owner) == owner
+
+    async def touch(self, conversation: str, at: datetime) -> None:
+        self.touched.append((conversation, at))
+
+    async def is_active(self, conversation: str) -> bool:
+        return conversation in self.shadow
+
+    async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int = 0) -> bool:
+        return self.shadow.setdefault(conversation, (reason, ttl_s)) == (reason, ttl_s)
+
+    async def admit(self, conversation: str, message_id: str, now: float) -> bool:
+        if message_id in self.admitted:
+            return True
+        if len(self.admitted) >= self.limit:
+            return False
+        self.admitted.append(message_id)
+        return True
+
+    async def notice_once(self, conversation: str, message_id: str) -> bool:
+        first, self.noticed = not self.noticed, True
+        return first
+
+    async def push(self, conversation: str, message_id: str, text: str, ts: float) -> None:
+        self.pending.append((message_id, text))
+
+
+@pytest.fixture
+def fakes() -> Fakes:
+    return Fakes()
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def handler(fakes: Fakes, store: MemoryStore) -> GuardrailsHandler:
+    ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
+                  tenants=TenantRegistry(TENANTS), store=store)
+    return GuardrailsHandler(ports, GuardrailsMetrics(CollectorRegistry()), Limits(), clock=lambda: OPEN_AT)
+
+
+async def test_faq_is_answered_from_tenant_knowledge(handler: GuardrailsHandler, fakes: Fakes) -> None:
+    out = await handler(inbound("cuanto vale el envio pa Medellin?"), meta())
+    assert [e.topic for e in out] == [topics.OUTBOUND]
+    reply = out[0].event
+    assert isinstance(reply, ReplyRequested)
+    assert "Servientrega" in (reply.payload.text or "") and "$15.000" in (reply.payload.text or "")
+    assert reply.payload.reply_id == derive_id("wamid.A1", "guardrails", 0)
+    assert reply.trace.route == "reply" and reply.trace.intent == "envios"
+    assert "dedupe:new" in reply.trace.decision_path and any(s.stage == "guardrails" for s in reply.trace.stages)
+    assert fakes.touched  # the 24 h window clock was recorded
+
+
+async def test_hours_answer_says_open_now(handler: GuardrailsHandler) -> None:
+    out = await handler(inbound("estan abiertos?"), meta())
+    assert "abiertos" in (out[0].event.payload.text or "")
+
+
+async def test_business_question_goes_to_the_model_with_coalescing(handler: GuardrailsHandler,
+                                                                     fakes: Fakes) -> None:
+    out = await handler(inbound("tienen tenis nike talla 42?"), meta())
+    assert [e.topic for e in out] == [topics.AI_REQUESTS]
+    req = out[0].event
+    assert isinstance(req, AnswerRequested)
+    assert req.payload.not_before is not None and (req.payload.not_before - OPEN_AT).total_seconds() == 1.5
+    assert fakes.pending == [("wamid.A1", "tienen tenis nike talla 42?")]
+
+
+async def test_handoff_silences_the_bot_before_emitting(handler: GuardrailsHandler, fakes: Fakes) -> None:
+    out = await handler(inbound("quiero hablar con un asesor"), meta())
+    assert [e.topic for e in out] == [topics.OUTBOUND, topics.HANDOFF]
+    assert isinstance(out[1].event, HandoffRequested) and out[1].event.payload.reason == "humano"
+    assert list(fakes.shadow.values()) == [("humano", 12 * 3600)]
+    later = await handler(inbound("hola?", wamid="wamid.A2"), meta(1))
+    assert [e.topic for e in later] == [topics.HANDOFF]  # relayed to the people, not answered
+    assert later[0].event.payload.reason == "relay"
+
+
+async def test_off_topic_is_refused_and_gibberish_clarified(handler: GuardrailsHandler) -> None:
+    refused = await handler(inbound("cuentame un chiste"), meta())
+    assert refused[0].event.payload.route == "refuse"
+    unclear = await handler(inbound("asdfgh", wamid="wamid.B"), meta(1))
+    assert unclear[0].event.payload.route == "clarify"
+
+
+async def test_duplicate_is_dropped_and_its_trace_persisted(handler: GuardrailsHandler, store: MemoryStore) -> None:
+    assert await handler(inbound("hola"), meta(offset=0))
+    assert await handler(inbound("hola"), meta(offset=0, attempt=2))  # the runtime retrying the same record
+    assert await handler(inbound("hola"), meta(offset=7)) == []  # Meta redelivered it
+    assert [t.outcome for t in store.traces] == ["duplicate"]
+
+
+async def test_unknown_tenant_is_counted_not_answered(handler: GuardrailsHandler, store: MemoryStore) -> None:
+    assert await handler(inbound("hola", tenant="999999"), meta()) == []
+    assert store.traces[0].outcome == "unknown_tenant"
+
+
+async def test_flood_excess_is_dropped_with_one_notice(handler: GuardrailsHandler, fakes: Fakes,
+                                                       store: MemoryStore) -> None:
+    fakes.limit = 2
+    outs = [await handler(inbound("hola", wamid=f"wamid.F{i}"), meta(i)) for i in range(5)]
+    assert [len(o) for o in outs] == [1, 1, 1, 0, 0]
+    assert outs[2][0].event.payload.route == "flood_notice"
+    assert [t.outcome for t in store.traces] == ["flood"] * 3
+
+
+async def test_non_text_follows_tenant_rules(handler: GuardrailsHandler, store: MemoryStore) -> None:
+    audio = await handler(inbound(None, message_type="audio"), meta())
+    assert "audios" in (audio[0].event.payload.text or "")
+    assert await handler(inbound(None, wamid="wamid.R", message_type="reaction"), meta(1)) == []
+    assert store.traces[-1].outcome == "ignored"
+    button = await handler(inbound("Horarios", wamid="wamid.I", message_type="interactive",
+                                   reply_id="menu_horarios"), meta(2))
+    assert button[0].event.trace.intent == "horarios"
+
+
+async def test_api_channel_reply_stays_on_the_api_channel(handler: GuardrailsHandler) -> None:
+    out = await handler(inbound("hola", channel="api"), meta())
+    assert out[0].event.payload.channel == "api"
+
+
+async def test_other_event_types_are_permanent_errors(handler: GuardrailsHandler) -> None:
+    reply = (await handler(inbound("hola"), meta()))[0].event
+    with pytest.raises(PermanentError):
+        await handler(reply, meta(1))
