@@ -5,11 +5,13 @@ from __future__ import annotations
 import typer
 
 from wapipe.cli import deploy as deploy_cli
-from wapipe.cli import store as store_cli
 from wapipe.cli import schemas as schemas_cli
+from wapipe.cli import store as store_cli
 from wapipe.cli import topics
+from wapipe.cli.classify import classify as classify_cmd
 from wapipe.cli.run import run as run_cmd
 from wapipe.cli.simulator import simulator
+from wapipe.cli.up import up
 
 app = typer.Typer(
     help="wapipe: AI customer-service agents for the WhatsApp Business Cloud API.",
@@ -22,6 +24,8 @@ app.add_typer(deploy_cli.app, name="deploy")
 app.add_typer(store_cli.app, name="store")
 app.command("simulator")(simulator)
 app.command("run")(run_cmd)
+app.command("up")(up)
+app.command("classify")(classify_cmd)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,215 @@
+"""The local stack's process supervisor: broker, Redis, topics, store, simulator and the five services.
+
+Every service runs as its own process with the command production runs (`wapipe run <name>`) and an explicit
+environment (dev values from `.env.example`, then the caller's `WAPIPE_*` overrides, then the stack's addresses).
+Logs go to `<state>/logs/<name>.log`; `<state>/stack.json` says which pid serves what, for tools and tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from wapipe.local.metrics import Counts, scrape
+from wapipe.local.servers import ServerProcess, port_is_free, start_broker, start_redis
+from wapipe.topics import create_topics, registry_specs
+
+BROKER_PORT, REDIS_PORT, SIM_PORT = 19092, 16379, 8090
+# Dev values when `.env.example` is not next to the working directory (an installed wheel, say).
+DEV_ENV = {
+    "WAPIPE_PRODUCTION": "false", "WAPIPE_META_APP_SECRET": "dev-app-secret-not-for-production",
+    "WAPIPE_META_VERIFY_TOKEN": "dev-verify-token", "WAPIPE_META_ACCESS_TOKEN": "dev-access-token",
+    "WAPIPE_GRAPH_API_VERSION": "v25.0", "WAPIPE_LLM_PROVIDER": "openai", "WAPIPE_OPENAI_API_KEY": "dev-openai-key",
+    "WAPIPE_ADMIN_TOKEN": "dev-admin-token",
+}
+# What a child may inherit besides WAPIPE_*: enough to find Python, locales and temp dirs.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "TZ", "TERM")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    argv: tuple[str, ...]
+    ports: tuple[int, ...]
+    ready_url: str
+    metrics_url: str | None = None
+
+
+def wapipe_argv(*args: str) -> tuple[str, ...]:
+    return (sys.executable, "-m", "wapipe.cli.main", *args)
+
+
+def local_specs(sim_port: int = SIM_PORT) -> list[ServiceSpec]:
+    """The Local defaults of ARCHITECTURE.md: ingress 8080 (+9101), consumers 9102-9105, notifier API 8081."""
+    sim = ServiceSpec("simulator", wapipe_argv("simulator", "--port", str(sim_port), "--ingress-url",
+                                               "http://127.0.0.1:8080/webhook"),
+                      (sim_port,), f"http://127.0.0.1:{sim_port}/healthz")
+    ingress = ServiceSpec("ingress", wapipe_argv("run", "ingress"), (8080, 9101), "http://127.0.0.1:8080/readyz",
+                          "http://127.0.0.1:9101/metrics")
+    consumers = [ServiceSpec(n, wapipe_argv("run", n), (p, 8081) if n == "notifier" else (p,),
+                             f"http://127.0.0.1:{p}/readyz", f"http://127.0.0.1:{p}/metrics")
+                 for n, p in (("guardrails", 9102), ("ai", 9103), ("sender", 9104), ("notifier", 9105))]
+    return [sim, ingress, *consumers]
+
+
+def dotenv_values(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.strip().partition("=")
+            if sep and not key.startswith("#"):
+                values[key.strip()] = value.strip()
+    return values
+
+
+def stack_env(state: Path, *, broker_port: int = BROKER_PORT, redis_port: int = REDIS_PORT,
+              sim_port: int = SIM_PORT, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The explicit environment of every child: dev values < caller's WAPIPE_* < the stack's own addresses."""
+    outer = dict(os.environ if base is None else base)
+    env = {k: outer[k] for k in _INHERITED if k in outer}
+    env.update(DEV_ENV)
+    env.update(dotenv_values(Path(".env.example")))
+    env.update({k: v for k, v in outer.items() if k.startswith("WAPIPE_")})
+    tenants = Path(env.get("WAPIPE_TENANTS_DIR", "config/tenants"))
+    env.update({
+        "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{broker_port}",
+        "WAPIPE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "WAPIPE_STORE_URL": f"sqlite:///{(state / 'wapipe.db').resolve()}",
+        "WAPIPE_GRAPH_API_URL": f"http://127.0.0.1:{sim_port}",
+        "WAPIPE_OPENAI_BASE_URL": f"http://127.0.0.1:{sim_port}/v1",
+        "WAPIPE_TENANTS_DIR": str(tenants.resolve()),
+        "WAPIPE_TOPIC_PREFIX": "",
+        "PYTHONUNBUFFERED": "1",
+    })
+    return env
+
+
+@dataclass
+class Child:
+    spec: ServiceSpec
+    process: subprocess.Popen[bytes]
+    ready: bool = False
+    counts: Counts = field(default_factory=Counts)
+    rate: float = 0.0
+
+    @property
+    def state(self) -> str:
+        rc = self.process.poll()
+        if rc is not None:
+            return f"exited ({rc})"
+        return "ready" if self.ready else "starting"
+
+
+class PortTaken(RuntimeError):
+    def __init__(self, port: int, owner: str) -> None:
+        super().__init__(f"port {port} is already in use by {owner}; stop it or free the port")
+        self.port = port
+
+
+class Stack:
+    """Starts and stops the local stack. Not thread-safe: one supervisor loop drives it."""
+
+    def __init__(self, state: Path, specs: list[ServiceSpec] | None = None, *, broker_port: int = BROKER_PORT,
+                 redis_port: int = REDIS_PORT, env: dict[str, str] | None = None) -> None:
+        self.state = state
+        self.logs = state / "logs"
+        self.specs = specs if specs is not None else local_specs()
+        self.broker_port, self.redis_port = broker_port, redis_port
+        self.env = env if env is not None else stack_env(state, broker_port=broker_port, redis_port=redis_port)
+        self.servers: list[ServerProcess] = []
+        self.children: list[Child] = []
+        self._http = httpx.Client(timeout=1.0)
+        self._last_poll = time.monotonic()
+
+    def check_ports(self) -> None:
+        from wapipe.local.ports import port_owner
+
+        for port in (self.broker_port, self.redis_port, *(p for s in self.specs for p in s.ports)):
+            if not port_is_free(port):
+                raise PortTaken(port, port_owner(port))
+
+    def start_infra(self) -> None:
+        """Broker, Redis, the registry's topics and the SQLite schema."""
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.servers.append(start_broker(self.broker_port, log=self.logs / "broker.log"))
+        self.servers.append(start_redis(self.redis_port, log=self.logs / "redis.log"))
+        create_topics(f"127.0.0.1:{self.broker_port}", registry_specs(""), timeout_s=15)
+        from wapipe.store import open_store
+
+        async def migrate() -> None:
+            store = open_store(self.env["WAPIPE_STORE_URL"])
+            try:
+                await store.migrate()
+            finally:
+                await store.close()
+
+        asyncio.run(migrate())
+
+    def start_services(self) -> None:
+        for spec in self.specs:
+            log = open(self.logs / f"{spec.name}.log", "wb")  # noqa: SIM115 - the child owns it
+            # Own session: a Ctrl-C in the terminal reaches only the supervisor, which then stops children in order.
+            proc = subprocess.Popen(spec.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            log.close()
+            self.children.append(Child(spec, proc))
+        self.write_state()
+
+    def write_state(self) -> None:
+        doc = {"services": {c.spec.name: {"pid": c.process.pid, "ports": list(c.spec.ports),
+                                          "ready_url": c.spec.ready_url} for c in self.children},
+               "broker": f"127.0.0.1:{self.broker_port}", "redis": f"redis://127.0.0.1:{self.redis_port}/0",
+               "store_url": self.env["WAPIPE_STORE_URL"], "logs": str(self.logs.resolve())}
+        (self.state / "stack.json").write_text(json.dumps(doc, indent=2))
+
+    def poll(self) -> list[Child]:
+        """Refresh readiness and message rates of every child."""
+        now = time.monotonic()
+        elapsed = max(now - self._last_poll, 1e-3)
+        self._last_poll = now
+        for c in self.children:
+            if c.process.poll() is not None:
+                c.ready = False
+                continue
+            try:
+                c.ready = self._http.get(c.spec.ready_url).status_code == 200
+            except httpx.HTTPError:
+                c.ready = False
+            if c.spec.metrics_url and c.ready:
+                counts = scrape(self._http, c.spec.metrics_url)
+                if counts is not None:
+                    c.rate = max(counts.messages - c.counts.messages, 0) / elapsed if c.counts.messages else 0.0
+                    c.counts = counts
+        return self.children
+
+    def exited(self) -> list[Child]:
+        return [c for c in self.children if c.process.poll() is not None]
+
+    def all_ready(self) -> bool:
+        return bool(self.children) and all(c.ready for c in self.children)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """SIGTERM every service (they drain and commit), wait, then kill what is left; then Redis and the broker."""
+        for c in self.children:
+            if c.process.poll() is None:
+                c.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for c in self.children:
+            try:
+                c.process.wait(max(deadline - time.monotonic(), 0.1))
+            except subprocess.TimeoutExpired:
+                c.process.kill()
+                c.process.wait()
+        for server in reversed(self.servers):
+            server.stop()
+        self._http.close()
+        (self.state / "stack.json").unlink(missing_ok=True)
