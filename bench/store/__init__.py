@@ -1,0 +1,1 @@
+"""Conversation store benchmarks: `python -m bench.store`."""
