@@ -98,6 +98,8 @@ TENANT = {"name": "tenant", "label": "Tenant", "type": "query", "datasource": DS
           "definition": "label_values(wapipe_replies_total, tenant)", "current": {"text": "All", "value": "$__all"}}
 T = 'tenant=~"$tenant"'
 R = "[$__rate_interval]"
+# Every notifier pod reports the same count (it comes from Redis): take the max per tenant, then add tenants.
+ACTIVE_HANDOFFS = f"sum(max by (tenant) (wapipe_active_handoffs{{{T}}}))"
 
 
 def overview() -> dict:
@@ -147,7 +149,7 @@ def overview() -> dict:
             (f"sum(rate(wapipe_template_fallbacks_total{{{T}}}{R}))", "template sent instead"),
             (f'sum(rate(wapipe_reply_failures_total{{{T},code="131047"}}{R}))', "reply failed"),
         ], "ops", w=8),
-        panel("Active handoffs", [("sum(wapipe_handoffs_active)", "active")], w=8, kind="stat"),
+        panel("Active handoffs", [(ACTIVE_HANDOFFS, "active")], w=8, kind="stat"),
     ], [TENANT])
 
 
@@ -241,7 +243,21 @@ def guardrails() -> dict:
 
 def notifier() -> dict:
     return dashboard("wapipe-notifier", "wapipe / notifier", [
-        panel("Active handoffs", [("sum(wapipe_handoffs_active)", "active")], w=8, kind="stat"),
+        row("Handoffs"),
+        panel("Active handoffs by tenant", [
+            (f"max by (tenant) (wapipe_active_handoffs{{{T}}})", "{{tenant}}")], w=8,
+            desc="Refreshed when the operator API lists handoffs."),
+        panel("Handoffs/h by reason", [
+            (f"sum by (reason, outcome) (increase(wapipe_handoffs_total{{{T}}}[1h]))", "{{reason}} {{outcome}}")],
+            w=8),
+        panel("Operator actions/h", [
+            (f"sum by (action) (increase(wapipe_operator_actions_total{{{T}}}[1h]))", "{{action}}")], w=8),
+        row("Internal numbers"),
+        panel("Notifications/s by kind", [
+            (f"sum by (kind) (rate(wapipe_notifications_total{{{T}}}{R}))", "{{kind}}"),
+            (f"sum(rate(wapipe_relayed_messages_total{{{T}}}{R}))", "relayed customer messages")], "ops"),
+        panel("Alerts/h by kind and outcome", [
+            ("sum by (kind, outcome) (increase(wapipe_alerts_total[1h]))", "{{kind}} {{outcome}}")]),
         *runtime_panels("notifier"),
     ], [TENANT])
 

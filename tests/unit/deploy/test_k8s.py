@@ -133,3 +133,14 @@ def test_kafka_topics_match_the_registry_exactly(overlay: str) -> None:
 
 def test_generated_files_are_up_to_date() -> None:
     assert stale(ROOT) == [], "run `wapipe deploy render` and commit the result"
+
+
+def test_service_monitor_scrapes_every_service_and_keeps_their_labels() -> None:
+    objs = build("prod")
+    (monitor,) = by_kind(objs, "ServiceMonitor").values()
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] == "metrics" and endpoint["honorLabels"] is True
+    selected = [s for s in by_kind(objs, "Service").values()
+                if monitor["spec"]["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
+    assert {s["metadata"]["name"] for s in selected} == {f"wapipe-{s}" for s in SERVICES}
+    assert all(any(p["name"] == "metrics" for p in s["spec"]["ports"]) for s in selected)
