@@ -23,6 +23,7 @@ class AISettings(LLMSettings):
 
     service_name: str = "ai"
     health_port: int = 9103
+    consumer_group: str = "wapipe-ai"  # replay sandboxes run their own group
     max_in_flight: int = 512
     max_attempts: int = 5
     llm_secondary: Literal["openai", "bedrock", "none"] = "none"

@@ -25,7 +25,8 @@ async def run(s: AISettings) -> None:
     await store.migrate()
     producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
-                    context=ContextCache(redis, store), traces=store, producer=producer, registry=registry)
+                    context=ContextCache(redis, store), traces=store, producer=producer, registry=registry,
+                    group_id=s.consumer_group)
     await serve_worker(app.worker, port=s.health_port, registry=registry,
                        on_shutdown=[app.handler.d.chain.close, store.close, redis.aclose])
 
