@@ -39,6 +39,9 @@ class WorkerConfig:
     service: str
     topic_prefix: str = ""
     max_in_flight: int = 256
+    # Records fetched ahead of the concurrency bound, so keys queued behind their own predecessors do not
+    # starve other keys (default: 4 x max_in_flight). Partitions pause when this many are unfinished.
+    max_buffered: int | None = None
     max_attempts: int = 5
     backoff_base_s: float = 0.2
     backoff_max_s: float = 10.0
@@ -158,10 +161,11 @@ class Worker:
         self.metrics.in_flight.labels(self.cfg.service).set(unfinished)
         assert self._consumer is not None
         assignment = [TopicPartition(t, p) for t, p in self._parts]
-        if not self._paused and unfinished >= self.cfg.max_in_flight and assignment:
+        bound = self.cfg.max_buffered or 4 * self.cfg.max_in_flight
+        if not self._paused and unfinished >= bound and assignment:
             self._consumer.pause(assignment)
             self._paused = True
-        elif self._paused and unfinished < max(1, self.cfg.max_in_flight // 2):
+        elif self._paused and unfinished < max(1, bound // 2):
             self._consumer.resume(assignment)
             self._paused = False
         self.metrics.paused.labels(self.cfg.service).set(1 if self._paused else 0)
