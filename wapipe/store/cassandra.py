@@ -12,7 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from cassandra import ConsistencyLevel, OperationTimedOut
 from cassandra.auth import PlainTextAuthProvider
@@ -62,6 +62,7 @@ class CassandraConfig:
     username: str | None = None
     password: str | None = None
     trace_buckets: int = 4
+    max_in_flight: int = 1024  # requests per store; beyond it callers wait instead of overrunning the driver
 
 
 class CassandraStore:
@@ -78,6 +79,7 @@ class CassandraStore:
         self._session: Session | None = None
         self._prepared: dict[str, PreparedStatement] = {}
         self._lock: asyncio.Lock | None = None
+        self._slots: asyncio.Semaphore | None = None
 
     # -- connection ----------------------------------------------------------------------------------------------
 
@@ -125,9 +127,8 @@ class CassandraStore:
         stmt = self._prepared.get(name)
         if stmt is None:
             session = await self._connected()
-            prepared = await asyncio.to_thread(session.prepare, _QUERIES[name].format(ks=self.config.keyspace))
-            assert prepared is not None
-            stmt = prepared
+            stmt = cast(PreparedStatement,
+                        await asyncio.to_thread(session.prepare, _QUERIES[name].format(ks=self.config.keyspace)))
             stmt.is_idempotent = True  # content-derived keys: a retried write lands on the same row
             self._prepared[name] = stmt
         return stmt
@@ -136,6 +137,14 @@ class CassandraStore:
         """Execute a prepared statement without blocking the loop; follows every result page."""
         stmt = await self._stmt(name)
         session = await self._connected()
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.config.max_in_flight)
+        async with self._slots:
+            return await self._execute(session, stmt, params)
+
+    @staticmethod
+    async def _execute(session: Session, stmt: PreparedStatement,
+                       params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         loop = asyncio.get_running_loop()
         done: asyncio.Future[list[tuple[Any, ...]]] = loop.create_future()
         rows: list[tuple[Any, ...]] = []
