@@ -1,0 +1,20 @@
+"""Notifier settings: the operator API, the health/metrics port, relaying, alert rate limits and the DLQ watch."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from wapipe.settings import AdminSettings
+
+
+class NotifierSettings(AdminSettings):
+    service_name: str = "notifier"
+    notifier_host: str = "0.0.0.0"
+    notifier_port: int = Field(default=8081, description="operator API (bearer WAPIPE_ADMIN_TOKEN)")
+    notifier_metrics_port: int = Field(default=9105, description="/healthz /readyz /metrics, not the API port")
+    notifier_consumer_group: str = "wapipe-notifier"
+    notifier_context_messages: int = Field(default=6, ge=0, le=20, description="last turns in a notification")
+    notifier_alert_interval_s: int = Field(default=600, ge=1, description="at most one alert per tenant+code")
+    notifier_dlq_check_interval_s: float = Field(default=30.0, gt=0)
+    notifier_max_in_flight: int = Field(default=128, ge=1)
+    notifier_max_attempts: int = Field(default=5, ge=1)

@@ -1,0 +1,132 @@
+"""What a person does through the operator API: list handed-off conversations, take one over, write to the
+customer, give it back to the bot. Replies go to `wa.outbound.v1` through the producer (confirmed by the broker);
+the sender sends them and stores them as `human` turns (origin `operator:<name>`)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from schemas.envelope import derive_id
+from schemas.events import Recipient, ReplyRequested, ReplyRequestedPayload
+from schemas.topics import OUTBOUND
+from services.notifier import texts
+from services.notifier.metrics import NotifierMetrics
+from services.notifier.state import RedisNotifierState
+from wapipe.logging import mask_phone
+from wapipe.runtime.types import Emit
+from wapipe.state.shadow import HUMAN_ACTIVE_TTL_S
+from wapipe.store.port import ConversationStore, HandoffEntry
+from wapipe.tenants import Tenant
+
+_CONVERSATION = re.compile(r"^\d{5,20}:[A-Za-z0-9._\-]{3,128}$")
+_REF = re.compile(r"^[0-9a-f]{8}$")
+
+
+class Publisher(Protocol):
+    async def publish(self, emit: Emit) -> tuple[int, int]: ...
+
+
+class TenantLookup(Protocol):
+    def get(self, phone_number_id: str) -> Tenant | None: ...
+
+
+class OperatorError(Exception):
+    status = 400
+
+
+class NotFound(OperatorError):
+    status = 404
+
+
+class NotHandedOff(OperatorError):
+    status = 409
+
+
+def recipient_of(user: str) -> Recipient:
+    return Recipient(wa_id=user) if user.isdigit() else Recipient(user_id=user)
+
+
+@dataclass
+class Operators:
+    state: RedisNotifierState
+    store: ConversationStore
+    tenants: TenantLookup
+    publisher: Publisher
+    metrics: NotifierMetrics
+    ttl_s: int = HUMAN_ACTIVE_TTL_S
+
+    async def resolve(self, handle: str) -> tuple[str, Tenant]:
+        """A conversation key (`phone_number_id:user`) or a notification's short ref -> (conversation, tenant)."""
+        if _REF.match(handle):
+            conv = await self.state.resolve_ref(handle)
+            if conv is None:
+                raise NotFound(f"no handed-off conversation with ref {handle}")
+        elif _CONVERSATION.match(handle):
+            conv = handle
+        else:
+            raise OperatorError("conversation must be '<phone_number_id>:<user>' or an 8-character ref")
+        tenant = self.tenants.get(conv.split(":", 1)[0])
+        if tenant is None:
+            raise NotFound(f"unknown tenant {conv.split(':', 1)[0]}")
+        return conv, tenant
+
+    async def list(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        active = await self.state.active(tenant)
+        counts: dict[str, int] = {}
+        for a in active:
+            counts[a.conversation.split(":", 1)[0]] = counts.get(a.conversation.split(":", 1)[0], 0) + 1
+        for t, n in counts.items():
+            self.metrics.active.labels(t).set(n)
+        return [{"conversation": a.conversation, "ref": texts.ref_of(a.conversation),
+                 "tenant": a.conversation.split(":", 1)[0], "customer": mask_phone(texts.user_of(a.conversation)),
+                 "reason": a.reason, "actor": a.actor,
+                 "since": datetime.fromtimestamp(a.since, UTC).isoformat(timespec="seconds"),
+                 "ttl_left_s": a.ttl_left_s} for a in active]
+
+    async def take(self, handle: str, operator: str) -> dict[str, Any]:
+        conv, tenant = await self.resolve(handle)
+        actor = f"operator:{operator}"
+        await self.state.shadow.take_over(conv, actor, self.ttl_s)
+        await self.state.remember_ref(texts.ref_of(conv), conv, self.ttl_s)
+        await self._audit(tenant, conv, "taken", actor)
+        return {"conversation": conv, "ref": texts.ref_of(conv), "state": "HUMAN_ACTIVE", "ttl_left_s": self.ttl_s}
+
+    async def reply(self, handle: str, operator: str, text: str, idempotency_key: str | None) -> dict[str, Any]:
+        conv, tenant = await self.resolve(handle)
+        if not await self.state.shadow.is_active(conv):
+            raise NotHandedOff(f"{texts.ref_of(conv)} is not handed off: take it over first")
+        reply_id = await self._send(tenant, conv, operator, text, idempotency_key)
+        await self._audit(tenant, conv, "reply", f"operator:{operator}", text[:500])
+        return {"conversation": conv, "reply_id": reply_id, "status": "queued"}
+
+    async def release(self, handle: str, operator: str, message: str | None) -> dict[str, Any]:
+        conv, tenant = await self.resolve(handle)
+        if not await self.state.release_all(conv):
+            raise NotHandedOff(f"{texts.ref_of(conv)} is not handed off")
+        reply_id = await self._send(tenant, conv, operator, message, None) if message else None
+        await self._audit(tenant, conv, "released", f"operator:{operator}", message)
+        return {"conversation": conv, "state": "BOT", "reply_id": reply_id}
+
+    async def _send(self, tenant: Tenant, conv: str, operator: str, text: str, key: str | None) -> str:
+        # Without an Idempotency-Key every call is a new message; with one, a retried call asks for the same send.
+        correlation = "op-" + (derive_id(conv, "operator", key)[:24] if key else uuid.uuid4().hex[:24])
+        reply_id = derive_id(correlation, "notifier", "operator")
+        event = ReplyRequested(
+            event_id=derive_id(correlation, "notifier", "ReplyRequested"), tenant=tenant.phone_number_id,
+            conversation=conv, correlation_id=correlation,
+            payload=ReplyRequestedPayload(reply_id=reply_id, to=recipient_of(texts.user_of(conv)), kind="text",
+                                          text=text, origin=f"operator:{operator}", route="operator"))
+        event.trace.step("notifier:operator_reply")
+        await self.publisher.publish(Emit(OUTBOUND, event))
+        return reply_id
+
+    async def _audit(self, tenant: Tenant, conv: str, action: str, actor: str, detail: str | None = None) -> None:
+        self.metrics.operator_actions.labels(tenant.phone_number_id, action).inc()
+        await self.store.append_handoff(HandoffEntry(tenant.phone_number_id, texts.user_of(conv),
+                                                     datetime.fromtimestamp(time.time(), UTC), action, actor,
+                                                     "operator", detail))

@@ -1,0 +1,101 @@
+"""The notifier's Redis state behind one small port: shadow mode, one-notification-per-handoff claims, conversation
+refs and alert rate limits. `RedisNotifierState` is the adapter; unit tests use an in-memory fake of the port."""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+import redis.asyncio as aioredis
+
+from wapipe.redis import KEY_PREFIX
+from wapipe.state.shadow import HUMAN_ACTIVE_TTL_S, ActiveHandoff, ShadowMode
+
+
+def _text(raw: bytes | str | None) -> str | None:
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
+class NotifierState(Protocol):
+    """Everything the notifier remembers between events (Redis in production)."""
+
+    async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int) -> None: ...
+
+    async def active_since(self, conversation: str) -> float | None:
+        """When the conversation became HUMAN_ACTIVE (epoch s), None when the bot is in charge."""
+        ...
+
+    async def claim_handoff(self, conversation: str, correlation_id: str, ttl_s: int) -> bool:
+        """True when this handoff (or a redelivery of it) may notify; False for a second handoff while active."""
+        ...
+
+    async def allow_alert(self, scope: str, event_id: str, window_s: int) -> bool:
+        """True for the first alert of `scope` in the window (and for redeliveries of that same event)."""
+        ...
+
+    async def remember_ref(self, ref: str, conversation: str, ttl_s: int) -> None: ...
+
+
+class RedisNotifierState:
+    """Adapter over Redis; the HUMAN_ACTIVE flag itself is `wapipe.state.shadow.ShadowMode`, shared with
+    guardrails."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self.redis = redis
+        self.shadow = ShadowMode(redis)
+
+    @staticmethod
+    def _claim_key(conversation: str) -> str:
+        return f"{KEY_PREFIX}notifier:handoff:{conversation}"
+
+    @staticmethod
+    def _ref_key(ref: str) -> str:
+        return f"{KEY_PREFIX}notifier:ref:{ref}"
+
+    async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int = HUMAN_ACTIVE_TTL_S) -> None:
+        await self.shadow.activate(conversation, reason, actor, ttl_s)  # no-op when guardrails already did
+
+    async def active_since(self, conversation: str) -> float | None:
+        raw = await self.redis.get(self.shadow.key(conversation))
+        if raw is None:
+            return None
+        try:
+            return float(json.loads(raw).get("since", 0.0))
+        except (ValueError, TypeError, AttributeError):
+            return 0.0  # active, but written by something we do not understand: treat as active all along
+
+    async def claim_handoff(self, conversation: str, correlation_id: str, ttl_s: int) -> bool:
+        key = self._claim_key(conversation)
+        if await self.redis.set(key, correlation_id, ex=ttl_s, nx=True):
+            return True
+        return _text(await self.redis.get(key)) == correlation_id
+
+    async def clear_handoff(self, conversation: str) -> None:
+        await self.redis.delete(self._claim_key(conversation))
+
+    async def allow_alert(self, scope: str, event_id: str, window_s: int) -> bool:
+        key = f"{KEY_PREFIX}notifier:alert:{scope}"
+        if await self.redis.set(key, event_id, ex=window_s, nx=True):
+            return True
+        return _text(await self.redis.get(key)) == event_id
+
+    async def remember_ref(self, ref: str, conversation: str, ttl_s: int) -> None:
+        await self.redis.set(self._ref_key(ref), conversation, ex=ttl_s)
+
+    async def resolve_ref(self, ref: str) -> str | None:
+        return _text(await self.redis.get(self._ref_key(ref)))
+
+    async def active(self, tenant: str | None = None) -> list[ActiveHandoff]:
+        return await self.shadow.active(tenant)
+
+    async def dlq_seen(self, topic: str) -> int | None:
+        raw = await self.redis.get(f"{KEY_PREFIX}notifier:dlq:{topic}")
+        return int(raw) if raw is not None else None
+
+    async def set_dlq_seen(self, topic: str, total: int) -> None:
+        await self.redis.set(f"{KEY_PREFIX}notifier:dlq:{topic}", total)
+
+    async def release_all(self, conversation: str) -> bool:
+        """The bot takes over again: HUMAN_ACTIVE and the notification claim go (the next handoff notifies)."""
+        await self.clear_handoff(conversation)
+        return await self.shadow.release(conversation)

@@ -1,0 +1,74 @@
+"""What people on the internal numbers read (Spanish, like the businesses using wapipe). Pure functions.
+
+Customer numbers are always masked: the operator identifies a conversation by its short `ref`, which the
+operator API accepts wherever it takes a conversation key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from schemas.envelope import derive_id
+from schemas.events import MessageReceivedPayload
+from wapipe.logging import mask_phone
+from wapipe.store.port import Turn
+
+ROLE_LABEL = {"customer": "Cliente", "assistant": "Bot", "human": "Asesor"}
+NON_TEXT = {"image": "imagen", "video": "video", "audio": "audio", "document": "documento", "sticker": "sticker",
+            "location": "ubicación", "contacts": "contacto", "reaction": "reacción", "order": "pedido",
+            "interactive": "respuesta de menú", "button": "botón"}
+MAX_LINE = 300
+
+
+def ref_of(conversation: str) -> str:
+    """A short handle for a conversation that does not reveal the customer's number."""
+    return derive_id("handoff-ref", conversation)[:8]
+
+
+def user_of(conversation: str) -> str:
+    return conversation.split(":", 1)[1] if ":" in conversation else conversation
+
+
+def _clip(text: str, limit: int = MAX_LINE) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def handoff_notification(*, business: str, conversation: str, reason: str, requested_by: str,
+                         customer_text: str | None, turns: Sequence[Turn], ttl_s: int) -> str:
+    ref = ref_of(conversation)
+    lines = [f"🔔 {business}: un cliente necesita un asesor",
+             f"Cliente: {mask_phone(user_of(conversation))} · ref {ref}",
+             f"Motivo: {reason} (pedido por {requested_by})"]
+    if customer_text:
+        lines.append(f"Mensaje: «{_clip(customer_text)}»")
+    if turns:
+        lines.append("Últimos mensajes:")
+        lines += [f"- {ROLE_LABEL.get(t.role, t.role)}: {_clip(t.text, 200)}" for t in turns]
+    hours = max(1, round(ttl_s / 3600))
+    lines += [f"El bot queda en silencio {hours} h. Responder: POST /handoffs/{ref}/reply",
+              f"Devolver al bot: POST /handoffs/{ref}/release"]
+    return "\n".join(lines)
+
+
+def describe_message(p: MessageReceivedPayload) -> str:
+    kind = NON_TEXT.get(p.message_type, p.message_type)
+    if p.text:
+        return _clip(p.text) if p.message_type == "text" else f"[{kind}] {_clip(p.text)}"
+    return f"[{kind}]"
+
+
+def relay(conversation: str, p: MessageReceivedPayload) -> str:
+    return f"💬 {mask_phone(user_of(conversation))} (ref {ref_of(conversation)}): {describe_message(p)}"
+
+
+def delivery_alert(*, business: str, recipient: str, code: int | None, title: str | None, window_s: int) -> str:
+    what = f"código {code}" if code is not None else "mensaje inválido"
+    detail = f" ({_clip(title, 120)})" if title else ""
+    return (f"⚠️ {business}: un mensaje para {mask_phone(recipient)} no se pudo entregar: {what}{detail}. "
+            f"Alertas iguales se omiten durante {max(1, window_s // 60)} min.")
+
+
+def dlq_alert(*, topic: str, grew_by: int, total: int) -> str:
+    return (f"⚠️ wapipe: {grew_by} evento(s) nuevos en la cola de errores {topic} ({total} en total). "
+            "Revísalos con `wapipe replay`.")

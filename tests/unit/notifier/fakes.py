@@ -1,0 +1,85 @@
+"""In-memory fakes of the notifier's own ports (state, store) for fast unit tests."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from wapipe.store.port import HandoffEntry, TraceRecord, Turn
+from wapipe.tenants import Tenant, load_tenant
+
+DEMO = Path(__file__).resolve().parents[3] / "config" / "tenants" / "demo.yaml"
+
+
+def demo_tenant(**changes: object) -> Tenant:
+    return load_tenant(DEMO).model_copy(update=changes)
+
+
+class FakeTenants:
+    def __init__(self, *tenants: Tenant) -> None:
+        self.tenants = list(tenants)
+
+    def get(self, phone_number_id: str) -> Tenant | None:
+        return next((t for t in self.tenants if t.phone_number_id == phone_number_id), None)
+
+    def all(self) -> list[Tenant]:
+        return list(self.tenants)
+
+
+class FakeState:
+    def __init__(self) -> None:
+        self.shadow: dict[str, tuple[float, str]] = {}
+        self.claims: dict[str, str] = {}
+        self.alerts: dict[str, str] = {}
+        self.refs: dict[str, str] = {}
+
+    async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int) -> None:
+        self.shadow.setdefault(conversation, (datetime.now().timestamp(), actor))
+
+    async def active_since(self, conversation: str) -> float | None:
+        entry = self.shadow.get(conversation)
+        return entry[0] if entry else None
+
+    async def claim_handoff(self, conversation: str, correlation_id: str, ttl_s: int) -> bool:
+        return self.claims.setdefault(conversation, correlation_id) == correlation_id
+
+    async def allow_alert(self, scope: str, event_id: str, window_s: int) -> bool:
+        return self.alerts.setdefault(scope, event_id) == event_id
+
+    async def remember_ref(self, ref: str, conversation: str, ttl_s: int) -> None:
+        self.refs[ref] = conversation
+
+
+class FakeStore:
+    def __init__(self, turns: list[Turn] | None = None) -> None:
+        self.turns = list(turns or [])
+        self.audit: list[HandoffEntry] = []
+
+    async def migrate(self) -> None: ...
+
+    async def append_turn(self, turn: Turn) -> None:
+        self.turns.append(turn)
+
+    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
+        return [t for t in self.turns if t.tenant == tenant and t.user == user][-n:]
+
+    async def write_trace(self, trace: TraceRecord) -> None: ...
+
+    async def traces_by_conversation(self, tenant: str, conversation: str, limit: int = 50) -> list[TraceRecord]:
+        return []
+
+    async def traces_by_correlation(self, correlation_id: str) -> list[TraceRecord]:
+        return []
+
+    async def traces_between(self, tenant: str, start: datetime, end: datetime,
+                             limit: int = 1000) -> list[TraceRecord]:
+        return []
+
+    async def append_handoff(self, entry: HandoffEntry) -> None:
+        if entry not in self.audit:
+            self.audit.append(entry)
+
+    async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]:
+        return [e for e in self.audit if e.tenant == tenant and e.user == user][-limit:]
+
+    async def close(self) -> None: ...
