@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
@@ -41,7 +41,8 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: Conversatio
                         pair_backoff_base_s=s.pair_backoff_base_s)
     delivery = Delivery(graph, SendClaims(redis, lease_s=s.claim_lease_s, sent_ttl_s=s.sent_ttl_s),
                         Pacer(redis, number_rate=s.number_rate, number_burst=s.number_burst,
-                              pair_interval_s=s.pair_interval_s, pair_burst=s.pair_burst), metrics, retry)
+                              pair_interval_s=s.pair_interval_s, pair_burst=s.pair_burst), metrics, retry,
+                        doubt_grace_s=s.doubt_grace_s)
 
     async def api_replies(correlation_id: str, reply: dict[str, object]) -> None:
         await push_reply(redis, correlation_id, reply)
@@ -66,7 +67,11 @@ def with_failure_events(handler: Handler, producer: Producer) -> Handler:
 
 @dataclass
 class SenderApp:
+    """Two workers: replies, and statuses on their own group, so a reply waiting for Meta's confirmation of an
+    in-doubt send is never queued behind itself (the runtime orders records of one key across topics)."""
+
     worker: Worker
+    status_worker: Worker
     sender: Sender
     graph: HttpGraph
 
@@ -77,8 +82,11 @@ def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationSt
     graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(),
                       timeout_s=s.graph_timeout_s)
     sender = build_sender(s, redis=redis, store=store, graph=graph, registry=registry, policies=policies)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(OUTBOUND, STATUS),
+    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(OUTBOUND,),
                        topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.max_in_flight,
                        max_attempts=s.max_attempts)
     worker = Worker(cfg, with_failure_events(sender.handle, producer), producer=producer, registry=registry)
-    return SenderApp(worker, sender, graph)
+    status_cfg = replace(cfg, group_id=f"{group_id}-status", topics=(STATUS,), service="sender-status")
+    # Its own registry: the runtime's metric names would clash with the reply worker's.
+    status_worker = Worker(status_cfg, sender.handle, producer=producer, registry=CollectorRegistry())
+    return SenderApp(worker, status_worker, sender, graph)

@@ -2,6 +2,10 @@
 
 Shared by every sender replica. A claim is a lease: if the holder crashes mid-send, the lease expires and the
 id can be claimed again. Once marked sent (kept for days) the id is never sent again.
+
+A holder that died *during* the HTTP call leaves the send in doubt: Meta may have accepted it. Meta's status
+webhooks carry our id back (`biz_opaque_callback_data`), and `confirm` marks the id sent from them, so the next
+holder waits a grace period for that confirmation before sending again.
 """
 
 from __future__ import annotations
@@ -45,11 +49,35 @@ class SendClaims:
             return "sent", v[5:]
         return ("claimed", None) if v == "claimed" else ("busy", None)
 
+    @staticmethod
+    def doubt_key(send_id: str) -> str:
+        return f"{KEY_PREFIX}sendtry:{send_id}"
+
+    async def begin(self, send_id: str) -> None:
+        """About to call the Graph API: from now until mark_sent/release the outcome is in doubt."""
+        await self.redis.set(self.doubt_key(send_id), "1", ex=self.sent_ttl_s)
+
+    async def in_doubt(self, send_id: str) -> bool:
+        return bool(await self.redis.exists(self.doubt_key(send_id)))
+
+    async def sent_wamid(self, send_id: str) -> str | None:
+        raw = await self.redis.get(self.key(send_id))
+        v = raw.decode() if isinstance(raw, bytes) else raw
+        return v[5:] if v and v.startswith("sent:") else None
+
     async def mark_sent(self, send_id: str, wamid: str) -> None:
+        pipe = self.redis.pipeline()
+        pipe.set(self.key(send_id), f"sent:{wamid}", ex=self.sent_ttl_s)
+        pipe.delete(self.doubt_key(send_id))
+        await pipe.execute()
+
+    async def confirm(self, send_id: str, wamid: str) -> None:
+        """Meta reported a status for this id: it was sent, whoever held (or lost) the claim."""
         await self.redis.set(self.key(send_id), f"sent:{wamid}", ex=self.sent_ttl_s)
 
     async def release(self, send_id: str, token: str) -> None:
         """Give the claim back (a permanent failure) so a replay from the DLQ can try again."""
         await self.redis.eval(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-            1, self.key(send_id), token)
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[2]) "
+            "return redis.call('DEL', KEYS[1]) end return 0",
+            2, self.key(send_id), self.doubt_key(send_id), token)

@@ -21,6 +21,8 @@ class SenderSettings(MetaSettings):
     backoff_max_s: float = Field(default=30.0, gt=0)
     pair_backoff_base_s: float = Field(default=4.0, gt=0, description="131056: wait base**n seconds")
     claim_lease_s: int = Field(default=60, ge=1, description="a send claim expires after this (crash mid-send)")
+    doubt_grace_s: float = Field(default=15.0, ge=0, description="after a crash mid-send, wait this long for "
+                                 "Meta's status webhook before sending again")
     sent_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
     max_in_flight: int = Field(default=256, ge=1)
     max_attempts: int = Field(default=5, ge=1, description="runtime attempts per record before the DLQ")

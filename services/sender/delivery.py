@@ -43,7 +43,8 @@ class PartResult:
 
 class Delivery:
     def __init__(self, graph: GraphPort, claims: SendClaims, pacer: Pacer, metrics: SenderMetrics,
-                 retry: RetryPolicy) -> None:
+                 retry: RetryPolicy, doubt_grace_s: float = 15.0) -> None:
+        self.doubt_grace_s = doubt_grace_s
         self.graph = graph
         self.claims = claims
         self.pacer = pacer
@@ -63,6 +64,14 @@ class Delivery:
                 break
             # Another holder is sending it right now, or crashed holding it: wait for its lease.
             await asyncio.sleep(0.5)
+        if await self.claims.in_doubt(send_id):
+            wamid = await self._await_confirmation(send_id)
+            if wamid is not None:
+                log.info("send %s was in doubt; Meta's status confirms it went out: not sending again", send_id[:12])
+                self.metrics.duplicates.labels(tenant).inc()
+                await self.claims.mark_sent(send_id, wamid)
+                return PartResult(wamid, 0, duplicate=True)
+            log.warning("send %s in doubt and unconfirmed after %.0fs: sending", send_id[:12], self.doubt_grace_s)
         try:
             wamid, attempts = await self._send(tenant, user, kind, body, (send_id, token))
         except BaseException:
@@ -70,6 +79,15 @@ class Delivery:
             raise
         await self.claims.mark_sent(send_id, wamid)
         return PartResult(wamid, attempts)
+
+    async def _await_confirmation(self, send_id: str) -> str | None:
+        """A previous holder died mid-call: give Meta's status webhook time to say whether it went out."""
+        deadline = time.monotonic() + self.doubt_grace_s
+        while True:
+            wamid = await self.claims.sent_wamid(send_id)
+            if wamid is not None or time.monotonic() >= deadline:
+                return wamid
+            await asyncio.sleep(0.2)
 
     async def _send(self, tenant: str, user: str, kind: str, body: dict[str, Any],
                     lease: tuple[str, str]) -> tuple[str, int]:
@@ -83,6 +101,7 @@ class Delivery:
             if wait > 0:
                 await asyncio.sleep(wait)  # only this conversation waits; the runtime serves the others
             started = time.perf_counter()
+            await self.claims.begin(lease[0])
             try:
                 wamid = await self.graph.post(tenant, body)
             except GraphError as e:

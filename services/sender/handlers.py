@@ -71,6 +71,8 @@ class Sender:
             p = event.payload
             code = str(p.errors[0].code) if p.errors else ""
             self.metrics.statuses.labels(event.tenant, p.status, code).inc()
+            if p.biz_opaque_callback_data and p.status in ("sent", "delivered", "read", "played"):
+                await self.delivery.claims.confirm(p.biz_opaque_callback_data, p.message_id)
             return []
         if isinstance(event, ReplyRequested):
             return await self.reply(event)
@@ -103,6 +105,7 @@ class Sender:
         attempts = 0
         for i, body in enumerate(bodies):
             send_id = f"{p.reply_id}:{'tpl' if fallback else i}"
+            body["biz_opaque_callback_data"] = send_id  # statuses map back to this part
             try:
                 part = await self.delivery.send_once(send_id, event.tenant, p.to.user, body["type"], body)
             except GraphError as e:
@@ -111,6 +114,7 @@ class Sender:
                     event.trace.step("sender:131047_template")
                     fallback = True
                     body = template_body(p, policy.window_template)
+                    body["biz_opaque_callback_data"] = f"{p.reply_id}:tpl"
                     try:
                         part = await self.delivery.send_once(f"{p.reply_id}:tpl", event.tenant, p.to.user,
                                                              "template", body)

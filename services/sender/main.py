@@ -23,8 +23,14 @@ async def run(s: SenderSettings) -> None:
     await store.migrate()
     producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, store=store, producer=producer, registry=registry, group_id=s.consumer_group)
+    statuses = asyncio.create_task(app.status_worker.run())
+
+    async def stop_statuses() -> None:
+        await app.status_worker.stop()
+        await statuses
+
     await serve_worker(app.worker, port=s.metrics_port, registry=registry,
-                       on_shutdown=[app.graph.aclose, store.close, redis.aclose])
+                       on_shutdown=[stop_statuses, app.graph.aclose, store.close, redis.aclose])
 
 
 def main() -> None:

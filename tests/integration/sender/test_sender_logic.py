@@ -32,7 +32,7 @@ async def test_normal_send_marks_read_and_records_turn_and_trace(
     out = await make_sender().handle(ev, META)
     msgs = sent_to(sim, "573001110001")
     assert [(m["kind"], m["text"], m["biz_opaque_callback_data"]) for m in msgs] == [
-        ("text", "Sí, hacemos envíos a todo el país.", ev.payload.reply_id)]
+        ("text", "Sí, hacemos envíos a todo el país.", f"{ev.payload.reply_id}:0")]
     sent = out[0].event
     assert isinstance(sent, ReplySent) and sent.payload.wamids == [msgs[0]["id"]]
     reads = httpx.get(f"{sim.url}/_sim/messages").json()["reads"]
