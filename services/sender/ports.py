@@ -1,7 +1,7 @@
 """What the sender needs to know about a tenant, behind a small port.
 
-Implemented over the shared tenant registry (`wapipe.tenants`) in `app.py` when it is available; otherwise the
-same policy for every tenant from settings. Tests use a dict.
+`RegistryPolicies` reads the shared tenant files (`wapipe.tenants`); `StaticPolicies` gives the same policy (from
+settings) to every tenant, and is what tests use.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from schemas.events import TemplateRef
+from wapipe.tenants import TenantRegistry
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,20 @@ class StaticPolicies:
 
     def policy(self, tenant: str) -> SendPolicy:
         return self.per_tenant.get(tenant, self.default)
+
+
+class RegistryPolicies:
+    """Policies from the shared tenant files (`sender:` flags, `window_template`); unknown tenants get `default`."""
+
+    def __init__(self, registry: TenantRegistry, default: SendPolicy) -> None:
+        self.registry = registry
+        self.default = default
+
+    def policy(self, tenant: str) -> SendPolicy:
+        t = self.registry.get(tenant)
+        if t is None:
+            return self.default
+        tpl = t.window_template
+        return SendPolicy(mark_as_read=t.sender.mark_as_read, typing=t.sender.typing,
+                          window_template=TemplateRef(name=tpl.name, language=tpl.language) if tpl
+                          else self.default.window_template)
