@@ -35,7 +35,8 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
         own_redis = None
         if deps.producer is None:
             own_producer = Producer(settings.kafka_bootstrap_servers, topic_prefix=settings.topic_prefix,
-                                    delivery_timeout_s=settings.ingress_publish_timeout_s)
+                                    delivery_timeout_s=settings.ingress_publish_timeout_s,
+                                    extra={"linger.ms": settings.ingress_linger_ms})
             deps.producer = own_producer
         if deps.redis is None:
             own_redis = connect(settings.redis_url)

@@ -17,6 +17,7 @@ class IngressSettings(MetaSettings):
     ingress_metrics_port: int = 9101
     ingress_max_body_bytes: int = Field(default=3 * MIB, gt=0, description="larger webhook bodies get 413")
     ingress_publish_timeout_s: float = Field(default=5.0, gt=0, description="broker silent this long -> 503")
+    ingress_linger_ms: int = Field(default=0, ge=0, description="producer batching delay; 0 = lowest latency")
     ingress_ready_cache_s: float = Field(default=2.0, ge=0, description="how long a /readyz probe result is reused")
     api_chat_key: SecretStr = SecretStr("dev-api-chat-key")
     api_chat_wait_s: float = Field(default=10.0, ge=0, description="how long /api/chat waits for the reply")

@@ -48,7 +48,8 @@ async def publish(deps: Deps, emits: Sequence[Emit]) -> None:
     if deps.producer is None:
         raise PublishFailed("producer not started")
     try:
-        await asyncio.wait_for(deps.producer.publish_all(emits), deps.settings.ingress_publish_timeout_s)
+        async with asyncio.timeout(deps.settings.ingress_publish_timeout_s):  # no extra task, unlike wait_for
+            await deps.producer.publish_all(emits)
     except TimeoutError:
         raise PublishFailed(f"no confirmation within {deps.settings.ingress_publish_timeout_s:g}s") from None
     except (DeliveryFailed, KafkaException, BufferError) as e:
