@@ -30,6 +30,7 @@ class DlqWatch:
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="notifier-dlq")
         self._consumer: confluent_kafka.Consumer | None = None
         self._assigned: list[TopicPartition] = []
+        self._closed = False
 
     def _assign(self) -> None:
         self._consumer = confluent_kafka.Consumer({
@@ -46,6 +47,7 @@ class DlqWatch:
     def _read(self, settle_s: float) -> dict[str, int]:
         if self._consumer is None:
             self._assign()
+            settle_s = max(settle_s, 2.0)  # the first fetch responses (and their watermarks) take a moment
         assert self._consumer is not None
         deadline = time.monotonic() + settle_s
         while True:  # drain what arrived since the last check: each fetch response refreshes the watermarks
@@ -71,5 +73,8 @@ class DlqWatch:
             self._consumer = None
 
     async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         await asyncio.get_running_loop().run_in_executor(self._exec, self._close)
         self._exec.shutdown(wait=True)
