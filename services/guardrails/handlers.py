@@ -114,10 +114,11 @@ class GuardrailsHandler:
                 message_type=msg.message_type, intent=d.intent, language="es",
                 not_before=now + timedelta(seconds=self.limits.coalesce_window_s)))))
             return out
+        if d.route == "handoff":
+            # The notifier tells the customer (tenant handoff wording) and notifies the people.
+            return [self._handoff(ev, d.reason or "handoff")]
         if d.text:
             out.append(self._reply(ev, d.text, d.route))
-        if d.route == "handoff":
-            out.append(self._handoff(ev, d.reason or "handoff"))
         return out
 
     def _reply(self, ev: MessageReceived, text: str, route: str, index: int = 0) -> Emit:
@@ -135,15 +136,14 @@ class GuardrailsHandler:
         return Emit(topics.HANDOFF, caused_by(HandoffRequested, ev, STAGE, payload))
 
     async def _shadow(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:
-        """A person has the conversation: the bot stays silent, the message is kept and relayed to them."""
+        """A person has the conversation: the bot stays silent and the message is kept as a customer turn (the
+        notifier, which reads wa.inbound.v1 too, relays it to the tenant's people)."""
         msg = ev.payload
         ev.trace.step("shadow:human_active")
         self.m.shadow.labels(tenant.name).inc()
         await self.p.store.append_turn(Turn(ev.tenant, msg.sender.user, msg.timestamp, "customer",
                                             msg.text or f"[{msg.message_type}]", (msg.message_id,)))
-        out = [self._handoff(ev, "relay")] if tenant.relay_to_internal else []
-        await self._end(ev, started, "shadow")
-        return out
+        return await self._end(ev, started, "shadow")
 
     async def _flood(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:
         """Over the limit: recorded, not answered; the first one in the window gets a polite notice."""

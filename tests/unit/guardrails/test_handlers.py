@@ -103,14 +103,15 @@ async def test_business_question_goes_to_the_model_with_coalescing(handler: Guar
     assert fakes.pending == [("wamid.A1", "tienen tenis nike talla 42?")]
 
 
-async def test_handoff_silences_the_bot_before_emitting(handler: GuardrailsHandler, fakes: Fakes) -> None:
+async def test_handoff_silences_the_bot_before_emitting(handler: GuardrailsHandler, fakes: Fakes,
+                                                        store: MemoryStore) -> None:
     out = await handler(inbound("quiero hablar con un asesor"), meta())
-    assert [e.topic for e in out] == [topics.OUTBOUND, topics.HANDOFF]
-    assert isinstance(out[1].event, HandoffRequested) and out[1].event.payload.reason == "humano"
+    assert [e.topic for e in out] == [topics.HANDOFF]  # the notifier tells the customer and the people
+    assert isinstance(out[0].event, HandoffRequested) and out[0].event.payload.reason == "humano"
     assert list(fakes.shadow.values()) == [("humano", 12 * 3600)]
-    later = await handler(inbound("hola?", wamid="wamid.A2"), meta(1))
-    assert [e.topic for e in later] == [topics.HANDOFF]  # relayed to the people, not answered
-    assert later[0].event.payload.reason == "relay"
+    assert await handler(inbound("hola?", wamid="wamid.A2"), meta(1)) == []  # the bot stays silent
+    assert store.turns[0].text == "hola?"  # kept for the human side
+    assert store.traces[0].outcome == "shadow"
 
 
 async def test_off_topic_is_refused_and_gibberish_clarified(handler: GuardrailsHandler) -> None:
