@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from wapipe.cli import deploy as deploy_cli
+from wapipe.cli import dlq as dlq_cli
+from wapipe.cli import replay as replay_cli
 from wapipe.cli import schemas as schemas_cli
 from wapipe.cli import store as store_cli
 from wapipe.cli import topics
@@ -26,6 +28,8 @@ app.command("simulator")(simulator)
 app.command("run")(run_cmd)
 app.command("up")(up)
 app.command("classify")(classify_cmd)
+app.add_typer(replay_cli.app, name="replay")
+app.add_typer(dlq_cli.app, name="dlq")
 
 
 if __name__ == "__main__":

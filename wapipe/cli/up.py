@@ -13,8 +13,9 @@ from rich.live import Live
 from rich.table import Table
 
 from wapipe.cli.common import console, fail
-from wapipe.local.stack import Child, PortTaken, Stack, local_specs
+from wapipe.local.stack import REDIS_PORT, Child, PortTaken, Stack, local_specs
 from wapipe.local.tour import TOUR
+from wapipe.replay.sandbox import ensure_topics, sandbox_specs
 
 EXIT_NOT_READY = 1
 
@@ -74,6 +75,7 @@ def up(
     live: Annotated[bool, typer.Option(help="live status table (off when stdout is not a terminal)")] = True,
     timeout: Annotated[float, typer.Option(help="seconds to wait for every service to be ready")] = 90.0,
     without: Annotated[list[str] | None, typer.Option(help="leave this service out (repeatable)")] = None,
+    sandbox: Annotated[list[str] | None, typer.Option(help="also serve this replay sandbox (repeatable)")] = None,
 ) -> None:
     """Start broker, Redis, topics, store, simulator and the five services; Ctrl-C stops everything."""
     live = live and console.is_terminal
@@ -81,7 +83,13 @@ def up(
     unknown = set(without or ()) - {s.name for s in specs}
     if unknown:
         fail(f"unknown service for --without: {', '.join(sorted(unknown))}")
-    stack = Stack(state_dir, [s for s in specs if s.name not in set(without or ())])
+    specs = [s for s in specs if s.name not in set(without or ())]
+    try:
+        for i, name in enumerate(sandbox or ()):
+            specs += sandbox_specs(name, i, state_dir, REDIS_PORT)
+    except ValueError as exc:
+        fail(str(exc))
+    stack = Stack(state_dir, specs)
     try:
         stack.check_ports()
     except PortTaken as exc:
@@ -92,6 +100,8 @@ def up(
         console.print(f"starting broker :{stack.broker_port}, redis :{stack.redis_port}, topics, store "
                       f"({state_dir}/wapipe.db)", highlight=False)
         stack.start_infra()
+        for name in sandbox or ():
+            ensure_topics(f"127.0.0.1:{stack.broker_port}", name)
         stack.start_services()
         _wait_ready(stack, timeout, plain=not live)
         console.print(f"[bold green]stack ready[/] in {time.monotonic() - started:.1f}s; logs in {stack.logs}")

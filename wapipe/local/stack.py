@@ -42,6 +42,7 @@ class ServiceSpec:
     ports: tuple[int, ...]
     ready_url: str
     metrics_url: str | None = None
+    env: tuple[tuple[str, str], ...] = ()  # on top of the stack's environment (a sandbox's prefix, say)
 
 
 def wapipe_argv(*args: str) -> tuple[str, ...]:
@@ -158,7 +159,7 @@ class Stack:
         for spec in self.specs:
             log = open(self.logs / f"{spec.name}.log", "wb")  # noqa: SIM115 - the child owns it
             # Own session: a Ctrl-C in the terminal reaches only the supervisor, which then stops children in order.
-            proc = subprocess.Popen(spec.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(spec.argv, env={**self.env, **dict(spec.env)}, stdout=log, stderr=subprocess.STDOUT,
                                     start_new_session=True)
             log.close()
             self.children.append(Child(spec, proc))
