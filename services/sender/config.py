@@ -28,5 +28,7 @@ class SenderSettings(MetaSettings):
     max_attempts: int = Field(default=5, ge=1, description="runtime attempts per record before the DLQ")
     mark_as_read: bool = True
     typing_indicator: bool = True
+    sender_dry_run: bool = Field(default=False, description="record sends instead of calling the Graph API "
+                                 "(replay sandboxes)")
     window_template_name: str | None = None
     window_template_language: str = "es"
