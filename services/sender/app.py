@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
-from schemas.envelope import Envelope
 from schemas.events import TemplateRef
 from schemas.topics import OUTBOUND, STATUS
 from services.sender.claims import SendClaims
 from services.sender.config import SenderSettings
 from services.sender.delivery import Delivery, RetryPolicy
 from services.sender.graph import GraphPort, HttpGraph
-from services.sender.handlers import ReplyFailedError, Sender
+from services.sender.handlers import Sender
 from services.sender.metrics import SenderMetrics
 from services.sender.pacing import Pacer
 from services.sender.ports import SendPolicy, StaticPolicies, TenantPolicies
 from wapipe.apichat import push_reply
+from wapipe.replay.recording import RecordingGraph
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.types import Emit, Handler, RecordMeta
 from wapipe.runtime.worker import Worker, WorkerConfig
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ContextCache, ConversationStore
@@ -51,20 +49,6 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: Conversatio
                   store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics)
 
 
-def with_failure_events(handler: Handler, producer: Producer) -> Handler:
-    """A permanent failure still tells the notifier: produce its ReplyFailed (confirmed), then let the record go
-    to the DLQ."""
-
-    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
-        try:
-            return await handler(event, meta)
-        except ReplyFailedError as e:
-            await producer.publish_all(e.emits)
-            raise
-
-    return handle
-
-
 @dataclass
 class SenderApp:
     """Two workers: replies, and statuses on their own group, so a reply waiting for Meta's confirmation of an
@@ -81,12 +65,13 @@ def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationSt
               policies: TenantPolicies | None = None) -> SenderApp:
     graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(),
                       timeout_s=s.graph_timeout_s)
-    sender = build_sender(s, redis=redis, store=store, graph=graph, registry=registry, policies=policies)
+    # Dry run (replay sandboxes): decide, persist turns and traces, but record the Graph API calls instead.
+    port: GraphPort = RecordingGraph() if s.sender_dry_run else graph
+    sender = build_sender(s, redis=redis, store=store, graph=port, registry=registry, policies=policies)
     cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(OUTBOUND,),
                        topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.max_in_flight,
                        max_attempts=s.max_attempts)
-    worker = Worker(cfg, with_failure_events(sender.handle, producer), producer=producer, registry=registry)
+    worker = Worker(cfg, sender.handle, producer=producer, registry=registry)
     status_cfg = replace(cfg, group_id=f"{group_id}-status", topics=(STATUS,), service="sender-status")
-    # Its own registry: the runtime's metric names would clash with the reply worker's.
-    status_worker = Worker(status_cfg, sender.handle, producer=producer, registry=CollectorRegistry())
+    status_worker = Worker(status_cfg, sender.handle, producer=producer, registry=registry)
     return SenderApp(worker, status_worker, sender, graph)

@@ -49,11 +49,7 @@ ApiReplies = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 class ReplyFailedError(PermanentError):
-    """A reply that cannot be delivered: `emits` (the ReplyFailed) are produced before the record goes to the DLQ."""
-
-    def __init__(self, message: str, emits: Sequence[Emit]) -> None:
-        super().__init__(message)
-        self.emits = list(emits)
+    """A reply that cannot be delivered: the runtime produces `emits` (the ReplyFailed), then DLQs the record."""
 
 
 @dataclass
@@ -139,6 +135,9 @@ class Sender:
             reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind, wamids=wamids,
             parts=len(wamids), attempts=max(attempts, 1), template_fallback=fallback))
         self.metrics.replies.labels(event.tenant, p.channel, "sent").inc()
+        if p.audience == "customer" and event.trace.received_at is not None:
+            latency = (datetime.now(UTC) - event.trace.received_at).total_seconds()
+            self.metrics.reply_latency.labels(event.tenant, p.channel).observe(max(0.0, latency))
         if p.audience == "customer":
             role: Role = "human" if p.origin.startswith("operator") else "assistant"
             text = p.text or (f"[template {p.template.name}]" if p.template else "") or p.emoji or ""

@@ -23,5 +23,9 @@ class SenderMetrics:
                                           ["tenant"], registry=registry)
         self.failures = Counter("wapipe_reply_failures_total", "Permanent reply failures (alert on increase)",
                                 ["tenant", "code"], registry=registry)
+        self.reply_latency = Histogram(
+            "wapipe_reply_latency_seconds", "Webhook accepted at ingress -> reply confirmed by the Graph API",
+            ["tenant", "channel"], registry=registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 20, 30, 60))
         self.statuses = Counter("wapipe_message_status_total", "Delivery statuses reported by Meta",
                                 ["tenant", "status", "code"], registry=registry)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import weakref
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+_BY_REGISTRY: weakref.WeakKeyDictionary[CollectorRegistry, RuntimeMetrics] = weakref.WeakKeyDictionary()
+
+
 class RuntimeMetrics:
+    """Labelled by service, so several workers of one process share one registry (see `for_registry`)."""
+
+    @classmethod
+    def for_registry(cls, registry: CollectorRegistry) -> RuntimeMetrics:
+        metrics = _BY_REGISTRY.get(registry)
+        if metrics is None:
+            metrics = _BY_REGISTRY[registry] = cls(registry)
+        return metrics
+
     def __init__(self, registry: CollectorRegistry) -> None:
         self.records = Counter(
             "wapipe_records_total", "Records finished by the runtime, by outcome (ok, dlq).",

@@ -103,6 +103,7 @@ class RecordProcessor:
                     await self._publish(emits)
                 return "ok"
             except PermanentError as exc:
+                await self._publish(exc.emits)
                 await self._to_dlq(msg, exc, attempt)
                 return "dlq"
             except asyncio.CancelledError:

@@ -41,4 +41,11 @@ Handler = Callable[[Envelope, RecordMeta], Awaitable[Sequence[Emit]]]
 
 
 class PermanentError(Exception):
-    """Raised by a handler when retrying cannot help: the record goes straight to the DLQ."""
+    """Raised by a handler when retrying cannot help: the record goes straight to the DLQ.
+
+    `emits` (e.g. a ReplyFailed that tells the notifier) are produced and confirmed before the DLQ write.
+    """
+
+    def __init__(self, message: str, emits: Sequence[Emit] = ()) -> None:
+        super().__init__(message)
+        self.emits = list(emits)

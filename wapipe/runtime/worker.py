@@ -57,7 +57,7 @@ class Worker:
                  registry: CollectorRegistry | None = None,
                  decode: Callable[[bytes], Envelope] = decode_event) -> None:
         self.cfg = config
-        self.metrics = RuntimeMetrics(registry or CollectorRegistry())
+        self.metrics = RuntimeMetrics.for_registry(registry or CollectorRegistry())
         self.processor = RecordProcessor(config, handler, producer, self.metrics, decode)
         self._exec = ThreadPoolExecutor(1, thread_name_prefix=f"{config.service}-consumer")
         self._consumer: confluent_kafka.Consumer | None = None

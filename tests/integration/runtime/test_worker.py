@@ -94,7 +94,7 @@ async def test_failing_records_go_to_the_dlq_with_headers_and_others_proceed(kaf
         if event.correlation_id in poisoned:
             raise ValueError(f"cannot handle {event.payload.text}")
         if event.correlation_id in permanent:
-            raise PermanentError("unknown tenant")
+            raise PermanentError("unknown tenant", emits=echo(event))
         done.add(event.correlation_id)
         return echo(event)
 
@@ -125,3 +125,7 @@ async def test_failing_records_go_to_the_dlq_with_headers_and_others_proceed(kaf
     assert all(attempts[c] == 1 for c in permanent)
     assert len(by_class["ValidationError"]) == 1 and by_class["ValidationError"][0].value == b"{not json"
     assert done == {e.correlation_id for e in events} - poisoned - permanent
+    # A permanent failure's own events (e.g. a ReplyFailed for the notifier) are still produced.
+    outputs = await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + OUTBOUND,
+                                      expect=len(done) + len(permanent))
+    assert {r.event().correlation_id for r in outputs} == done | permanent
