@@ -62,7 +62,15 @@ def chat_event(req: ChatRequest, tenant: str, message_id: str) -> ev.MessageRece
                               trace=Trace(received_at=now, message_type="text"), payload=payload)
 
 
-@router.post("/api/chat", responses={202: {"description": "published; the reply is not ready yet"}})
+class Problem(BaseModel):
+    """Error bodies: `detail` from FastAPI's own refusals (401, 422), `error` from this route's (429, 503)."""
+
+    detail: Any = None
+    error: str | None = None
+
+
+@router.post("/api/chat", responses={202: {"description": "published; the reply is not ready yet"},
+                                     **{c: {"model": Problem} for c in (400, 401, 429, 503)}})
 async def chat(req: ChatRequest, deps: Annotated[Deps, Depends(require_key)]) -> JSONResponse:
     started = time.perf_counter()
     s, m = deps.settings, deps.metrics

@@ -1,5 +1,7 @@
 """The ingress wiring point: `create_app` builds the FastAPI app from settings and (optionally) ready adapters.
 
+Metrics are not served here: `main` exposes `registry` on its own port (9101), away from the public /webhook port.
+
 Adapters passed in are used as they are and left to the caller to close (tests pass the real broker's producer
 and Redis). Missing ones are built by the lifespan from the settings and closed on shutdown (production).
 """
@@ -10,9 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 
 from services.ingress import api_chat, webhook
 from services.ingress.config import IngressSettings
@@ -58,13 +60,9 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={503: {"description": "broker unreachable", "content": {"application/json": {}}}})
     async def readyz(request: Request) -> JSONResponse:
         ok = deps.producer is not None and await deps.probe.ready()
         return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
-
-    @app.get("/metrics")
-    async def metrics() -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     return app

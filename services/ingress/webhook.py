@@ -7,7 +7,7 @@ import time
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from schemas.envelope import utcnow
 from schemas.meta.webhook import WebhookPayload
@@ -19,7 +19,25 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 
 
-@router.get("/webhook")
+class Refusal(BaseModel):
+    error: str
+
+
+class Accepted(BaseModel):
+    events: int
+
+
+def _refusals(*codes: int) -> dict[int | str, dict[str, object]]:
+    return {c: {"model": Refusal} for c in codes}
+
+
+_TEXT = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+# The body is read raw (the signature covers the exact bytes), so it is documented here rather than as a model.
+_RAW_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+@router.get("/webhook", response_class=PlainTextResponse,
+            responses={200: {"description": "the hub.challenge, echoed"}, 403: {"description": "wrong token", **_TEXT}})
 async def verify(request: Request) -> Response:
     deps: Deps = request.app.state.deps
     q = request.query_params
@@ -49,7 +67,8 @@ def _refuse(status: int, reason: str) -> JSONResponse:
     return JSONResponse({"error": reason}, status_code=status)
 
 
-@router.post("/webhook")
+@router.post("/webhook", response_model=Accepted, openapi_extra=_RAW_BODY,
+             responses=_refusals(400, 401, 403, 413, 503))
 async def receive(request: Request) -> Response:
     deps: Deps = request.app.state.deps
     started = time.perf_counter()
