@@ -39,6 +39,14 @@ class ReleaseIn(BaseModel):
     operator: str = OPERATOR
 
 
+class Detail(BaseModel):
+    detail: Any
+
+
+# Documented on every route, so clients (and the contract tests) know each refusal's shape.
+_ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Detail} for c in (400, 401, 404, 409, 503)}
+
+
 def authorized(header: str | None, token: bytes) -> bool:
     if not header or not header.startswith("Bearer "):
         return False
@@ -49,7 +57,8 @@ def create_api(ops: Operators, token: str) -> FastAPI:
     if not token:
         raise ValueError("the operator API needs WAPIPE_ADMIN_TOKEN")
     secret = token.encode()
-    app = FastAPI(title="wapipe notifier operator API", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="wapipe notifier operator API", docs_url=None, redoc_url=None, openapi_url=None,
+                  responses=_ERRORS)
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
