@@ -10,7 +10,9 @@ from wapipe.cli import replay as replay_cli
 from wapipe.cli import schemas as schemas_cli
 from wapipe.cli import store as store_cli
 from wapipe.cli import topics
+from wapipe.cli.chat import chat
 from wapipe.cli.classify import classify as classify_cmd
+from wapipe.cli.gonogo import go_no_go
 from wapipe.cli.run import run as run_cmd
 from wapipe.cli.simulator import simulator
 from wapipe.cli.up import up
@@ -30,6 +32,8 @@ app.command("up")(up)
 app.command("classify")(classify_cmd)
 app.add_typer(replay_cli.app, name="replay")
 app.add_typer(dlq_cli.app, name="dlq")
+app.command("chat")(chat)
+app.command("go-no-go")(go_no_go)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""`wapipe go-no-go`: the release checklist against a running stack; exit 0 only on GO."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from wapipe.cli.common import console
+from wapipe.local.checks import Target, run
+from wapipe.settings import AdminSettings, LLMSettings, MetaSettings
+
+EXIT_NO_GO = 1
+
+
+def _stack_state(state_dir: Path) -> dict[str, str]:
+    path = state_dir / "stack.json"
+    if not path.is_file():
+        return {}
+    doc = json.loads(path.read_text())
+    return {"store_url": str(doc.get("store_url", "")), "logs": str(doc.get("logs", ""))}
+
+
+def go_no_go(
+    url: Annotated[str, typer.Option(help="ingress")] = "http://127.0.0.1:8080",
+    sim_url: Annotated[str, typer.Option(help="simulator")] = "http://127.0.0.1:8090",
+    admin_url: Annotated[str, typer.Option(help="notifier operator API")] = "http://127.0.0.1:8081",
+    state_dir: Annotated[Path, typer.Option(help="the stack's state folder (store, logs)")] = Path(".wapipe"),
+    store_url: Annotated[str | None, typer.Option(help="store to find traces in (default: the stack's)")] = None,
+) -> None:
+    """Health, webhook security, chat scenarios, rate limit, shadow mode, model fallback, traces, masked logs."""
+    meta, llm, admin = MetaSettings(), LLMSettings(), AdminSettings()
+    state = _stack_state(state_dir)
+    target = Target(
+        url=url.rstrip("/"), sim_url=sim_url.rstrip("/"), admin_url=admin_url.rstrip("/"),
+        app_secret=meta.meta_app_secret.get_secret_value(), verify_token=meta.meta_verify_token.get_secret_value(),
+        api_chat_key=os.environ.get("WAPIPE_API_CHAT_KEY", "dev-api-chat-key"),
+        admin_token=admin.admin_token.get_secret_value(),
+        store_url=store_url or state.get("store_url") or meta.store_url,
+        logs=Path(state.get("logs") or state_dir / "logs"), model_configured=llm.llm_provider != "none")
+
+    with console.status("running the checklist (about 30 s)"):
+        results = run(target)
+    table = Table("check", "result", "detail", "s", title="GO / NO-GO")
+    for r in results:
+        table.add_row(r.name, "[green]GO[/]" if r.ok else "[bold red]NO-GO[/]", r.detail, f"{r.seconds:.1f}")
+    console.print(table)
+    failed = [r.name for r in results if not r.ok]
+    if failed:
+        console.print(f"[bold red]NO-GO[/]: {', '.join(failed)}", highlight=False)
+        raise typer.Exit(EXIT_NO_GO)
+    console.print("[bold green]GO[/]")
