@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +14,7 @@ from wapipe.cli.common import console, fail
 from wapipe.local.chat import ChatSession, Line, tenant_id
 from wapipe.settings import CommonSettings
 
+REPLY_GRACE_S = 15.0
 STYLE = {"typing": "[dim italic]escribiendo...[/]", "read": "[dim]✓✓ leído[/]"}
 
 
@@ -23,11 +25,12 @@ def render(line: Line) -> str:
     return f"[bold green]{label}:[/] {line.text}"
 
 
-def _watch(session: ChatSession, stop: threading.Event) -> None:
+def _watch(session: ChatSession, stop: threading.Event, answered: list[int]) -> None:
     while not stop.wait(0.3):
         try:
             for line in session.poll():
                 console.print(render(line), highlight=False)
+                answered[0] += line.kind not in STYLE
         except httpx.HTTPError:
             console.print("[red]simulator unreachable[/]")
             stop.wait(2.0)
@@ -55,18 +58,27 @@ def chat(
         fail(f"the simulator at {sim_url} is not answering; start the stack with `wapipe up`")
     console.print(f"chatting with tenant {pnid} as +{wa_id}; empty line or Ctrl-D to leave", highlight=False)
     stop = threading.Event()
-    watcher = threading.Thread(target=_watch, args=(session, stop), daemon=True)
+    answered, sent = [0], 0
+    watcher = threading.Thread(target=_watch, args=(session, stop, answered), daemon=True)
     watcher.start()
     try:
         while True:
-            text = console.input("[bold cyan]tú>[/] ").strip()
+            try:
+                text = console.input("[bold cyan]tú>[/] ").strip()
+            except EOFError:
+                break
             if not text:
                 break
             try:
                 session.send(text)
+                sent += 1
             except (httpx.HTTPError, RuntimeError) as exc:
                 console.print(f"[red]not delivered:[/] {exc}")
-    except (EOFError, KeyboardInterrupt):
+        # Piped input ends at once: give the last message's answer a moment to arrive before leaving.
+        deadline = time.monotonic() + REPLY_GRACE_S
+        while answered[0] < sent and time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
         pass
     finally:
         stop.set()
