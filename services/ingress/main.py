@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import uvicorn
 from prometheus_client import CollectorRegistry, start_http_server
 
@@ -19,6 +21,10 @@ def main() -> None:
     start_http_server(settings.ingress_metrics_port, addr=settings.ingress_host, registry=registry)
     # One worker per process: scale with replicas; uvicorn handles SIGTERM (drain in-flight requests, lifespan
     # shutdown closes the producer after flushing).
+    # uvicorn re-raises the stop signal after its graceful shutdown; a no-op handler turns that into exit 0
+    # (as the other services do on SIGTERM) instead of a death by signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     uvicorn.run(app, host=settings.ingress_host, port=settings.ingress_port, log_config=None,
                 timeout_graceful_shutdown=10)
 
