@@ -69,7 +69,7 @@ class Notifier:
         if isinstance(event, HandoffRequested):
             return await self.handoff(event)
         if isinstance(event, MessageReceived):
-            return await self.relay(event)
+            return await self.relay(event, meta)
         if isinstance(event, ReplyFailed):
             return await self.reply_failed(event)
         if isinstance(event, StatusReceived):
@@ -117,11 +117,13 @@ class Notifier:
                         mask_phone(user))
         return emits
 
-    async def relay(self, event: MessageReceived) -> Sequence[Emit]:
+    async def relay(self, event: MessageReceived, meta: RecordMeta) -> Sequence[Emit]:
         since = await self.state.active_since(event.conversation)
         # Only messages that arrived after HUMAN_ACTIVE began: the one that asked for a person is in the
-        # handoff notification already.
-        if since is None or event.occurred_at.timestamp() <= since:
+        # handoff notification already. Arrival = when ingress wrote the record (ms, our clocks); Meta's own
+        # timestamp has whole seconds and the sender's clock, too coarse to tell the asking message from the next.
+        arrived = meta.timestamp_ms / 1000 if meta.timestamp_ms else event.occurred_at.timestamp()
+        if since is None or arrived <= since:
             return []
         tenant = self.tenants.get(event.tenant)
         if tenant is None or not tenant.relay_to_internal or not tenant.internal_numbers:

@@ -110,3 +110,16 @@ async def test_permanent_delivery_failures_alert_once_per_code_in_the_window() -
     assert len(await n.handle(status_failed(code=131049), META)) == 2  # another code alerts
     assert await n.handle(reply_failed("r3", 131000, audience="internal"), META) == []  # no alert about alerts
     assert await n.handle(status_failed("wamid.S9", 470, recipient=INTERNAL), META) == []
+
+
+async def test_arrival_is_the_record_time_not_metas_whole_second_timestamp() -> None:
+    n = _notifier()
+    await n.handle(handoff(), META)
+    since = await n.state.active_since(conv())
+    assert since is not None
+    # Sent in the same second as the handoff: Meta's timestamp (whole seconds) reads earlier, ingress wrote it later.
+    quick = message("wamid.M1", "urgente por favor", at=datetime.fromtimestamp(int(since), UTC))
+    written_after = RecordMeta(topic="t", partition=0, offset=1, key=None, timestamp_ms=int(since * 1000) + 50)
+    assert len(await n.handle(quick, written_after)) == 2
+    written_before = RecordMeta(topic="t", partition=0, offset=0, key=None, timestamp_ms=int(since * 1000) - 50)
+    assert await n.handle(message("wamid.M0", "quiero un asesor"), written_before) == []
