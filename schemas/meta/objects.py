@@ -1,0 +1,160 @@
+"""The objects inside Meta's webhook messages (contacts, media, interactive replies, orders, ...), v25.0.
+
+Every model accepts unknown fields: Meta adds fields without notice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class Metadata(_Open):
+    display_phone_number: str | None = None
+    phone_number_id: str
+
+
+class Profile(_Open):
+    name: str | None = None
+    username: str | None = None
+
+
+class Contact(_Open):
+    """The customer behind a message: phone-based `wa_id` and/or the business-scoped user id (BSUID)."""
+
+    profile: Profile | None = None
+    wa_id: str | None = None
+    user_id: str | None = None
+
+
+class ErrorData(_Open):
+    details: str | None = None
+
+
+class WebhookError(_Open):
+    code: int
+    title: str | None = None
+    message: str | None = None
+    error_data: ErrorData | None = None
+    href: str | None = None
+
+
+class Context(_Open):
+    """Set when the message quotes/replies to another one, was forwarded, or asks about a product."""
+
+    from_: str | None = Field(default=None, alias="from")
+    id: str | None = None
+    forwarded: bool | None = None
+    frequently_forwarded: bool | None = None
+    referred_product: dict[str, Any] | None = None
+
+
+class Referral(_Open):
+    """Click-to-WhatsApp ad or post the customer came from."""
+
+    source_url: str | None = None
+    source_id: str | None = None
+    source_type: str | None = None
+    headline: str | None = None
+    body: str | None = None
+    media_type: str | None = None
+    image_url: str | None = None
+    video_url: str | None = None
+    thumbnail_url: str | None = None
+    ctwa_clid: str | None = None
+
+
+class TextBody(_Open):
+    body: str
+
+
+class MediaObject(_Open):
+    id: str | None = None
+    mime_type: str | None = None
+    sha256: str | None = None
+    caption: str | None = None
+    filename: str | None = None
+    url: str | None = None
+    voice: bool | None = None
+    animated: bool | None = None
+
+
+class LocationObject(_Open):
+    latitude: float
+    longitude: float
+    name: str | None = None
+    address: str | None = None
+    url: str | None = None
+
+
+class SharedContact(_Open):
+    """A contact card the customer shared (name, phones, emails, ...); kept mostly as Meta sends it."""
+
+    name: dict[str, Any] | None = None
+    phones: list[dict[str, Any]] = Field(default_factory=list)
+    emails: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class ButtonReply(_Open):
+    id: str
+    title: str | None = None
+
+
+class ListReply(_Open):
+    id: str
+    title: str | None = None
+    description: str | None = None
+
+
+class NfmReply(_Open):
+    """A WhatsApp Flow's answer: `response_json` is a JSON string."""
+
+    name: str | None = None
+    body: str | None = None
+    response_json: str | None = None
+
+
+class InteractiveObject(_Open):
+    type: str
+    button_reply: ButtonReply | None = None
+    list_reply: ListReply | None = None
+    nfm_reply: NfmReply | None = None
+
+
+class ButtonObject(_Open):
+    """A tap on a template's quick-reply button."""
+
+    payload: str | None = None
+    text: str | None = None
+
+
+class ReactionObject(_Open):
+    message_id: str
+    emoji: str | None = None  # absent when the customer removed the reaction
+
+
+class ProductItem(_Open):
+    product_retailer_id: str
+    quantity: int | None = None
+    item_price: float | None = None
+    currency: str | None = None
+
+
+class OrderObject(_Open):
+    catalog_id: str | None = None
+    text: str | None = None
+    product_items: list[ProductItem] = Field(default_factory=list)
+
+
+class SystemObject(_Open):
+    body: str | None = None
+    type: str | None = None
+    wa_id: str | None = None
+    new_wa_id: str | None = None
+    user_id: str | None = None
+    customer: str | None = None
