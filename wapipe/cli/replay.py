@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -122,7 +123,8 @@ def diff(
     sandbox: Annotated[str, typer.Option(help="the sandbox whose decisions to compare")],
     tenant: Annotated[list[str] | None, typer.Option(help="tenant phone_number_id (repeatable)")] = None,
     state_dir: Annotated[Path, typer.Option(help="state folder of the local stack")] = Path(".wapipe"),
-    store_url: Annotated[str | None, typer.Option(help="original store (default: WAPIPE_STORE_URL)")] = None,
+    store_url: Annotated[str | None, typer.Option(help="original store (default: the stack's, else "
+                                                  "WAPIPE_STORE_URL)")] = None,
     sandbox_store_url: Annotated[str | None, typer.Option(help="sandbox store (default: in --state-dir)")] = None,
 ) -> None:
     """Compare route, intent, message type and decision path of the sandbox against the original traces."""
@@ -137,7 +139,10 @@ def diff(
         fail(f"no decisions recorded for sandbox {sandbox} ({sandbox_url}); serve it with wapipe up --sandbox")
 
     async def run() -> DiffReport:
-        original, replayed = open_store(store_url or CommonSettings().store_url), open_store(sandbox_url)
+        stack_file = state_dir / "stack.json"
+        stack_store = json.loads(stack_file.read_text()).get("store_url") if stack_file.is_file() else None
+        original = open_store(store_url or stack_store or CommonSettings().store_url)
+        replayed = open_store(sandbox_url)
         try:
             return await load(original, replayed, tenant or [DEMO_TENANT])
         finally:

@@ -1,0 +1,71 @@
+"""One whole local stack per e2e module: `wapipe up --no-live` as a subprocess, with a replay sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from wapipe.local.ports import port_owner
+from wapipe.local.servers import port_is_free
+
+REPO = Path(__file__).resolve().parents[2]
+STACK_PORTS = (19092, 16379, 8080, 8081, 8090, 9101, 9102, 9103, 9104, 9105)
+SANDBOX = "e2e"
+
+
+@dataclass
+class LocalStack:
+    state: Path
+    process: subprocess.Popen[bytes]
+    output: Path
+
+    @property
+    def info(self) -> dict[str, object]:
+        doc: dict[str, object] = json.loads((self.state / "stack.json").read_text())
+        return doc
+
+    def pid(self, service: str) -> int:
+        services = self.info["services"]
+        assert isinstance(services, dict)
+        return int(services[service]["pid"])
+
+    def wapipe(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "wapipe.cli.main", *args], cwd=REPO, capture_output=True,
+                              text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"})
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    taken = [p for p in STACK_PORTS if not port_is_free(p)]
+    if taken:
+        pytest.skip(f"the local stack's port {taken[0]} is in use by {port_owner(taken[0])}")
+    state = tmp_path_factory.mktemp("stack")
+    output = state / "up.out"
+    with open(output, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "wapipe.cli.main", "up", "--no-live", "--state-dir",
+                                 str(state), "--sandbox", SANDBOX, "--timeout", "90"],
+                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+    s = LocalStack(state, proc, output)
+    try:
+        deadline = time.monotonic() + 120
+        while b"stack ready" not in output.read_bytes():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"wapipe up did not get ready:\n{output.read_text()}")
+            time.sleep(0.5)
+        yield s
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,127 @@
+"""The whole stack as a user runs it (`wapipe up`): webhook to reply, GO/NO-GO, sandbox replay, DLQ requeue."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from confluent_kafka import Producer
+
+from schemas import events as ev
+from schemas.envelope import Trace, conversation_key, derive_id, utcnow
+from schemas.events import encode_event
+from tests.e2e.conftest import SANDBOX, LocalStack
+
+pytestmark = pytest.mark.e2e
+
+SIM = "http://127.0.0.1:8090"
+TENANT = "100000000000001"
+
+
+def number() -> str:
+    return "5731" + str(uuid.uuid4().int)[:8]
+
+
+def replies(wa_id: str) -> list[dict[str, object]]:
+    msgs: list[dict[str, object]] = httpx.get(f"{SIM}/_sim/messages", params={"to": wa_id}).json()["messages"]
+    return msgs
+
+
+def wait_reply(wa_id: str, timeout: float = 20.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = [m for m in replies(wa_id) if m.get("text")]
+        if texts:
+            return texts[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no reply to {wa_id} within {timeout:.0f}s")
+
+
+def graph_calls() -> int:
+    doc = httpx.get(f"{SIM}/_sim/messages").json()
+    return len(doc["messages"]) + len(doc["reads"])
+
+
+def test_signed_webhook_gets_the_shops_hours_back(stack: LocalStack) -> None:
+    wa_id = number()
+    r = httpx.post(f"{SIM}/_sim/inbound", json={"from": wa_id, "text": "¿a qué hora abren?"})
+    assert r.status_code == 200 and r.json()["ingress_status"] == 200
+    started = time.monotonic()
+    reply = wait_reply(wa_id)
+    assert "09:00" in str(reply["text"]), reply
+    assert time.monotonic() - started < 10
+
+
+def test_go_no_go_is_go_on_a_healthy_stack(stack: LocalStack) -> None:
+    run = stack.wapipe("go-no-go", "--state-dir", str(stack.state))
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "│ NO-GO" not in run.stdout and run.stdout.rstrip().splitlines()[-1] == "GO"
+
+
+def test_replay_into_a_sandbox_decides_again_without_calling_the_graph_api(stack: LocalStack) -> None:
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    numbers = [number() for _ in range(3)]
+    for wa_id, text in zip(numbers, ("hola", "¿hacen envíos a Cali?", "¿cuál es el horario?"), strict=True):
+        httpx.post(f"{SIM}/_sim/inbound", json={"from": wa_id, "text": text}).raise_for_status()
+    for wa_id in numbers:
+        wait_reply(wa_id)
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    before = graph_calls()
+
+    run = stack.wapipe("replay", "--topic", "wa.inbound.v1", "--since", since.isoformat(), "--until",
+                       until.isoformat(), "--sandbox", SANDBOX)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "selected" in run.stdout and "3" in run.stdout
+
+    deadline = time.monotonic() + 40
+    while True:
+        diff = stack.wapipe("replay", "diff", "--sandbox", SANDBOX, "--state-dir", str(stack.state))
+        if "compared 3: 3 unchanged, 0 changed" in diff.stdout or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
+    assert "compared 3: 3 unchanged, 0 changed" in diff.stdout, diff.stdout + diff.stderr
+    time.sleep(1.0)
+    assert graph_calls() == before  # the sandbox's sender recorded, it did not send
+
+
+def test_a_requeued_dlq_record_is_processed(stack: LocalStack) -> None:
+    wa_id, wamid, now = number(), f"wamid.e2e{uuid.uuid4().hex}", utcnow()
+    httpx.post(f"{SIM}/_sim/window", json={"to": wa_id}).raise_for_status()
+    event = ev.MessageReceived(
+        event_id=derive_id("in", wamid), occurred_at=now, tenant=TENANT, conversation=conversation_key(TENANT, wa_id),
+        correlation_id=wamid, trace=Trace(received_at=now, message_type="text"),
+        payload=ev.MessageReceivedPayload(message_id=wamid, sender=ev.Recipient(wa_id=wa_id), profile_name="Ana",
+                                          timestamp=now, message_type="text", text="hola", raw={"type": "text"}))
+    key = conversation_key(TENANT, wa_id)
+    p = Producer({"bootstrap.servers": "127.0.0.1:19092", "log_level": 3})
+    p.produce("wa.inbound.v1.dlq", value=encode_event(event), key=key, headers=[
+        ("type", b"MessageReceived"), ("dlq.error.class", b"RedisError"), ("dlq.attempts", b"5"),
+        ("dlq.original.topic", b"wa.inbound.v1"), ("dlq.service", b"guardrails")])
+    assert p.flush(10) == 0
+
+    shown = stack.wapipe("dlq", "show", "wa.inbound.v1.dlq")
+    assert "RedisError" in shown.stdout and key in shown.stdout
+    run = stack.wapipe("dlq", "requeue", "wa.inbound.v1.dlq", "--conversation", key)
+    assert run.returncode == 0 and "requeued 1 record(s) to wa.inbound.v1" in run.stdout, run.stdout + run.stderr
+    assert "Hola" in str(wait_reply(wa_id)["text"])
+
+
+def test_go_no_go_names_a_stopped_service(stack: LocalStack) -> None:
+    # Last in the module: it leaves the stack without guardrails.
+    pid = stack.pid("guardrails")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and httpx.get("http://127.0.0.1:8090/healthz").status_code == 200:
+        try:
+            httpx.get("http://127.0.0.1:9102/readyz", timeout=1.0)
+        except httpx.HTTPError:
+            break
+        time.sleep(0.3)
+    run = stack.wapipe("go-no-go", "--state-dir", str(stack.state))
+    assert run.returncode == 1, run.stdout
+    assert "NO-GO: health" in run.stdout and "not ready: guardrails" in run.stdout
