@@ -1,14 +1,20 @@
 """Output guard: what the model wrote must be safe to send to a customer, else the deterministic fallback.
 
-Refused: empty answers, refusal-looking answers, secrets (keys, tokens, passwords), links to hosts the tenant's
-knowledge does not mention, and phone numbers or e-mail addresses that are not the business's own (another
-customer's data must never leak into a reply).
+Refused: empty answers, refusal-looking answers, secrets (keys, tokens, passwords), the instructions themselves
+(a run of words from the tenant's system prompt or the rules), links to hosts the tenant's knowledge does not
+mention, and phone numbers or e-mail addresses that are not the business's own (another customer's data must never
+leak into a reply).
+
+`injection` is the input side: messages that plainly try to extract the instructions, secrets or other customers'
+data skip the model and get the deterministic fallback (the model is not trusted to refuse).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
+from services.ai.prompt import RULES
 from services.ai.tenant import TenantAI
 
 MAX_ANSWER_CHARS = 1000
@@ -22,6 +28,45 @@ _SECRET = re.compile(
 _URL = re.compile(r"\b(?:https?://|www\.)([^\s/?#<>\"')]+)", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
+
+
+# A leak is this many consecutive words of the instructions (short prompts: the whole prompt). Shorter runs are
+# normal: an answer may well say "una tienda de ropa y calzado en Bogotá".
+LEAK_WORDS = 10
+_REVEAL = (r"(muestra|muestrame|ensena|ensename|dime|decime|revela|revelame|repite|repiteme|imprime|escribe|copia|"
+           r"pega|dame|comparte|cual(es)? (es|son)|show|reveal|print|repeat|tell|give|what (is|are))")
+_INJECTION = re.compile("|".join((
+    r"\b(ignora|olvida|omite|desobedece|ignore|forget|disregard)\w*\b.{0,40}\b(instruc\w*|reglas|indicaciones|"
+    r"prompt|rules)",
+    rf"\b{_REVEAL}\b.{{0,40}}\b(prompt|system message|mensaje (del|de) sistema|instruc\w*|configuracion)",
+    rf"\b{_REVEAL}\b.{{0,40}}\b(api ?key|clave (de (la )?)?api|token|contrasena|password|credencial\w*|secret\w*)",
+    r"\b(datos|numeros?|telefonos?|celular\w*|correos?|emails?|direccion\w*|pedidos?|informacion|nombres?|"
+    r"contactos?)\b.{0,30}\b(otros? clientes?|otras? personas|otros? usuarios|demas clientes|clientes? anterior\w*|"
+    r"other (customers?|users?))",
+)))
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", _plain(text))
+
+
+def injection(text: str) -> bool:
+    """Does the customer's message try to extract the instructions, a secret or other customers' data?"""
+    return bool(_INJECTION.search(re.sub(r"\s+", " ", _plain(text))))
+
+
+def leaks_instructions(answer: str, t: TenantAI) -> bool:
+    said = " " + " ".join(_words(answer)) + " "
+    for source in (t.system_prompt, RULES):
+        words = _words(source)
+        n = min(LEAK_WORDS, len(words))
+        if n and any(f" {' '.join(words[i:i + n])} " in said for i in range(len(words) - n + 1)):
+            return True
+    return False
 
 
 def _digits(s: str) -> str:
@@ -39,6 +84,8 @@ def check(answer: str, t: TenantAI) -> str | None:
         return "refusal"
     if _SECRET.search(text):
         return "secret"
+    if leaks_instructions(text, t):
+        return "prompt_leak"
     known = f"{t.system_prompt}\n{t.knowledge_text()}\n" + "\n".join(t.allowed_links)
     known_lower = known.lower()
     for host in _URL.findall(text):

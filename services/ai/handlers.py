@@ -120,6 +120,8 @@ class AIHandler:
     async def _decide(self, event: AnswerRequested, t: TenantAI, texts: list[str], covered: list[str],
                       trace: Trace) -> Decision:
         question = customer_text(texts, self.d.input_max_chars)
+        if guard.injection(question):  # never trust the model to refuse: it is not even asked
+            return self._fallback(event, t, question, trace, "injection")
         key = cache_key(event.tenant, t.knowledge_version, question)
         if key is not None:
             hit = await self.d.cache.get(key)
