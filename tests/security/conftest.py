@@ -33,7 +33,7 @@ def ingress_settings(bootstrap: str, prefix: str, redis_url: str = "redis://127.
                      **overrides: Any) -> IngressSettings:
     values: dict[str, Any] = {"kafka_bootstrap_servers": bootstrap, "topic_prefix": prefix, "redis_url": redis_url,
                               "meta_app_secret": SECRET, "meta_verify_token": VERIFY, "api_chat_key": API_KEY}
-    return IngressSettings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+    return IngressSettings(_env_file=None, **(values | overrides))
 
 
 def sample_doc(name: str = "message_text") -> dict[str, Any]:

@@ -48,7 +48,7 @@ def _walk(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
             ctx = getattr(r, "include_context", None)
             out += _walk(included.routes, prefix + (getattr(ctx, "prefix", "") or ""))
         elif isinstance(r, APIRoute):
-            out += [(m, prefix + r.path) for m in sorted(r.methods)]
+            out += [(m, prefix + r.path) for m in sorted(r.methods or ())]
     return out
 
 
@@ -142,8 +142,8 @@ def test_metrics_and_operator_api_are_not_on_the_webhook_port(ingress_app: FastA
     assert "/webhook" in ingress_paths and "/metrics" not in ingress_paths  # metrics: WAPIPE_INGRESS_METRICS_PORT
     assert not any(p.startswith("/handoffs") for p in ingress_paths)
     assert not {"/metrics", "/healthz", "/readyz"} & {p for _, p in concrete_paths(operator_api)}
-    i = IngressSettings(_env_file=None)  # type: ignore[call-arg]
-    n = NotifierSettings(_env_file=None)  # type: ignore[call-arg]
+    i = IngressSettings(_env_file=None)
+    n = NotifierSettings(_env_file=None)
     ports = (i.ingress_port, i.ingress_metrics_port, n.notifier_port, n.notifier_metrics_port)
     assert ports == (8080, 9101, 8081, 9105) and len(set(ports)) == 4
 
