@@ -30,6 +30,13 @@ class RetryPolicy:
         return random.uniform(cap / 2, cap)
 
 
+def _ambiguous(e: GraphError) -> bool:
+    """No HTTP answer after the request went out (read/write timeout, dropped connection): Meta may have
+    accepted it. Pool and connect failures never reached Meta, so they are safe to retry at once."""
+    return e.code is None and e.http_status is None and not any(
+        k in e.title for k in ("PoolTimeout", "ConnectTimeout", "ConnectError"))
+
+
 class SendsExhausted(Exception):
     """Transient failures outlasted the attempts; the runtime retries the record (sent parts are skipped)."""
 
@@ -95,7 +102,11 @@ class Delivery:
         last: GraphError | None = None
         for attempt in range(1, self.retry.attempts + 1):
             if attempt > 1:
-                await self.claims.claim(*lease)  # renews our lease across long retries
+                # Renews our lease across long retries; Meta's status webhook may meanwhile have confirmed the
+                # previous attempt (a timeout after Meta accepted it), in which case sending again duplicates it.
+                state, sent = await self.claims.claim(*lease)
+                if state == "sent":
+                    return sent or "", attempt - 1
             wait = await self.pacer.reserve(tenant, user)
             self.metrics.pacing_wait.observe(wait)
             if wait > 0:
@@ -108,6 +119,9 @@ class Delivery:
                 self.metrics.sends.labels(tenant, kind, str(e.code or e.http_status or "timeout")).inc()
                 last = e
                 if e.action == "retry":
+                    if _ambiguous(e) and (sent := await self._await_confirmation(lease[0])) is not None:
+                        log.info("graph timeout but Meta's status confirms the send: not sending again")
+                        return sent, attempt
                     delay = self.retry.backoff(attempt)
                     if e.code == 130429:  # the number's throughput: every conversation of it backs off
                         await self.pacer.pause(tenant, None, delay)
