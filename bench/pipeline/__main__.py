@@ -1,0 +1,106 @@
+"""python -m bench.pipeline (`make bench`): the whole stack as `wapipe up` runs it, under signed-webhook load.
+
+    .venv/bin/python -m bench.pipeline [--duration 10] [--rates 50,100,200,400] [--max-rate 2000]
+
+Starts broker, Redis, store, simulator and the five services on a private port range (--port-base) with a temp
+state folder, then per phase: N conversations x M messages posted open-loop at a fixed rate; latency is ingress
+accepted (200) -> the simulator's Graph API recorded the reply (same machine clock). FAQ messages are answered
+by guardrails' fixed answers; consult messages go to the AI (coalescing window 1.5 s, model latency 0 or 1 s).
+Meta's per-number limit (80 msg/s) is lifted in the sender and the simulator for the run (WAPIPE_NUMBER_RATE),
+and the simulator's 24 h window check is off (the load generator posts to ingress directly).
+Writes bench/results/pipeline.json and docs/bench-latency.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from bench.common.stack import SERVICES, BenchStack, rss_mib, sim_post
+from bench.pipeline.baselines import ingress_vs_echo, kafka_loop
+from bench.pipeline.phases import HEADER, PhaseResult, run_phase
+from bench.pipeline.plot import plot
+
+ROOT = Path(__file__).parents[2]
+
+
+def rss_table(stack: BenchStack) -> dict[str, tuple[float, float]]:
+    pids = stack.pids()
+    return {name: rss_mib(pids[name]) for name in (*SERVICES, "simulator", "broker", "redis")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.pipeline")
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds of load per phase")
+    ap.add_argument("--rates", default="50,100,200,400", help="fixed rates (msg/s) for the FAQ path, model 0 ms")
+    ap.add_argument("--ai-rates", default="50,200", help="fixed rates for the AI path (model 0 ms and 1 s)")
+    ap.add_argument("--max-rate", type=float, default=2000.0, help="offered rate of the saturation phase")
+    ap.add_argument("--port-base", type=int, default=29400, help="first of ~30 consecutive private ports")
+    ap.add_argument("--keep", action="store_true", help="keep the temp state folder (logs, SQLite)")
+    args = ap.parse_args()
+    state = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    stack = BenchStack(state, args.port_base, {"WAPIPE_NUMBER_RATE": "5000", "WAPIPE_NUMBER_BURST": "5000"})
+    secret = stack.stack.env["WAPIPE_META_APP_SECRET"]
+    db = state / "wapipe.db"
+    results: list[PhaseResult] = []
+    doc: dict[str, object] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "args": vars(args)}
+    try:
+        print(f"stack ready in {stack.start():.1f}s (state {state})", flush=True)
+        sim_post(stack.sim_url, "/_sim/limits", {"number_rate": 5000, "number_burst": 5000,
+                                                 "enforce_window": False})
+        doc["rss_idle"] = rss_table(stack)
+        run_phase(stack, db, secret, name="warm-up", route="faq", rate=20, duration=2, llm_s=0, tag=1)
+        tag = 10
+        plan_: list[tuple[str, str, float, float]] = [(f"faq@{r:g}", "faq", float(r), 0.0)
+                                                       for r in map(float, args.rates.split(","))]
+        for llm in (0.0, 1.0):
+            plan_ += [(f"ai@{r:g} model {llm:g}s", "ai", float(r), llm) for r in map(float, args.ai_rates.split(","))]
+        plan_.append((f"faq max (offered {args.max_rate:g})", "faq", args.max_rate, 0.0))
+        print(HEADER, flush=True)
+        for name, route, rate, llm in plan_:
+            tag += 1
+            r = run_phase(stack, db, secret, name=name, route=route, rate=rate, duration=args.duration, llm_s=llm,
+                          tag=tag)
+            results.append(r)
+            print(r.row(), flush=True)
+            print("    cpu % of a core: " + ", ".join(f"{k} {v:.0f}" for k, v in r.cpu.items()), flush=True)
+            for stage, (p50, p99) in r.stages.items():
+                print(f"    stage {stage:<12} p50 {p50 * 1000:7.1f} ms  p99 {p99 * 1000:7.1f} ms", flush=True)
+            time.sleep(3)  # let status webhooks and commits settle between phases
+        doc["rss_after_load"] = rss_table(stack)
+        print("RSS MiB (now / peak):", flush=True)
+        for name, (cur, peak) in doc["rss_after_load"].items():  # type: ignore[attr-defined]
+            print(f"    {name:<10} {cur:6.0f} / {peak:6.0f}", flush=True)
+        kafka = kafka_loop(stack.stack.env["WAPIPE_KAFKA_BOOTSTRAP_SERVERS"], 20000)
+        print(f"plain confluent-kafka poll->produce->commit loop: {kafka:.0f} records/s", flush=True)
+        echo, hook = ingress_vs_echo(stack.ports.ingress, args.port_base + 29, secret, args.duration, 32,
+                                     state / "logs" / "echo.log")
+        print(f"bare FastAPI echo: {echo.rps:.0f} req/s (p99 {echo.pct(0.99) * 1000:.1f} ms); ingress /webhook: "
+              f"{hook.rps:.0f} req/s (p99 {hook.pct(0.99) * 1000:.1f} ms) statuses {hook.statuses}; "
+              f"ratio {hook.rps / echo.rps:.2f}x", flush=True)
+        doc.update({"phases": [asdict(r) for r in results], "kafka_loop_rps": kafka,
+                    "echo": {"rps": echo.rps, "p50": echo.pct(0.5), "p99": echo.pct(0.99)},
+                    "ingress": {"rps": hook.rps, "p50": hook.pct(0.5), "p99": hook.pct(0.99),
+                                "statuses": hook.statuses}})
+        time.sleep(3)
+        doc["rss_end"] = rss_table(stack)
+    finally:
+        stack.stop()
+        out = ROOT / "bench" / "results" / "pipeline.json"
+        out.write_text(json.dumps(doc, indent=2, default=str))
+        if results:
+            plot(results, ROOT / "docs" / "bench-latency.png")
+        print(f"results in {out}", flush=True)
+        if args.keep:
+            print(f"state kept in {state}", flush=True)
+        else:
+            shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
