@@ -7,11 +7,10 @@ import asyncio
 
 from prometheus_client import CollectorRegistry
 
-from services.ai.app import build_app
+from services.ai.app import build_app, connect_redis
 from services.ai.config import AISettings
 from services.ai.knowledge import RegistryTenants
 from wapipe.logging import configure_logging
-from wapipe.redis import connect
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import serve_worker
 from wapipe.store import ContextCache, open_store
@@ -20,7 +19,7 @@ from wapipe.tenants import TenantRegistry
 
 async def run(s: AISettings) -> None:
     registry = CollectorRegistry()
-    redis = connect(s.redis_url)
+    redis = connect_redis(s.redis_url, s.redis_max_connections)
     store = open_store(s.store_url)
     await store.migrate()
     producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)

@@ -6,20 +6,34 @@ never gets silently retried past the tenant's time bound.
 
 from __future__ import annotations
 
+import itertools
 from typing import cast
 
+import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
 from services.ai.providers import ErrorKind, LLMRequest, LLMResult, ProviderError
+
+CONNECTIONS_PER_POOL = 32
 
 
 class OpenAIProvider:
     name = "openai"
 
     def __init__(self, *, base_url: str, api_key: str, default_model: str, timeout_s: float = 8.0,
-                 json_mode: bool = True) -> None:
-        self._client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+                 json_mode: bool = True, max_connections: int = 512) -> None:
+        # Keep-alive for every call in flight, spread over several small pools: the SDK's default keeps only 100
+        # connections, and one httpcore pool scans all its connections on every request, so a single pool of
+        # hundreds costs more CPU per call the busier it gets.
+        per_pool = min(max_connections, CONNECTIONS_PER_POOL)
+        self._clients = [
+            openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0,
+                               http_client=openai.DefaultAsyncHttpxClient(limits=httpx2.Limits(
+                                   max_connections=per_pool, max_keepalive_connections=per_pool,
+                                   keepalive_expiry=30)))
+            for _ in range(max(1, -(-max_connections // per_pool)))]
+        self._next = itertools.cycle(self._clients)
         self._default_model = default_model
         self._json_mode = json_mode
 
@@ -28,7 +42,7 @@ class OpenAIProvider:
         messages = cast(list[ChatCompletionMessageParam], [{"role": m.role, "content": m.content}
                                                              for m in req.messages])
         try:
-            resp = await self._client.chat.completions.create(
+            resp = await next(self._next).chat.completions.create(
                 model=model,
                 messages=messages,
                 max_tokens=req.max_output_tokens,
@@ -54,4 +68,5 @@ class OpenAIProvider:
         )
 
     async def close(self) -> None:
-        await self._client.close()
+        for c in self._clients:
+            await c.close()
