@@ -80,9 +80,9 @@ async def run(bootstrap: str, redis_url: str, sim_url: str, n: int, in_flight: i
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     create_topics(bootstrap, registry_specs(prefix, 12))
     s = AISettings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, redis_url=redis_url,
-                   openai_base_url=f"{sim_url}/v1", openai_api_key="dev-openai-key", max_in_flight=in_flight,
+                   openai_base_url=f"{sim_url}/v1", openai_api_key="dev-openai-key", ai_max_in_flight=in_flight,
                    llm_daily_spend_cap_usd=1e9, coalesce_window_s=0)
-    redis = connect_redis(redis_url, s.redis_max_connections)
+    redis = connect_redis(redis_url, s.ai_redis_max_connections)
     store = open_store(f"sqlite:///{tempfile.mkdtemp()}/bench.db")
     await store.migrate()
     provider = TimedProvider(base_url=s.openai_base_url, api_key="dev-openai-key", default_model="gpt-4o-mini",

@@ -36,7 +36,7 @@ def make_provider(kind: str, s: AISettings) -> Provider:
 
         return OpenAIProvider(base_url=s.openai_base_url, api_key=s.openai_api_key.get_secret_value(),
                               default_model=s.openai_model, timeout_s=s.llm_total_budget_s,
-                              max_connections=s.max_in_flight)
+                              max_connections=s.ai_max_in_flight)
     if kind == "bedrock":
         from services.ai.providers.bedrock import BedrockProvider, make_client
 
@@ -74,6 +74,6 @@ def build_app(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, co
     handler = build_handler(s, redis=redis, tenants=tenants, context=context, traces=traces, registry=registry,
                             chain=chain)
     cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(AI_REQUESTS,),
-                       topic_prefix=s.topic_prefix, service="ai", max_in_flight=s.max_in_flight,
-                       max_attempts=s.max_attempts)
+                       topic_prefix=s.topic_prefix, service="ai", max_in_flight=s.ai_max_in_flight,
+                       max_attempts=s.ai_max_attempts)
     return AIApp(handler, Worker(cfg, handler, producer=producer, registry=registry))

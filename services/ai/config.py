@@ -22,11 +22,11 @@ class AISettings(LLMSettings):
     """Provider chain, limits, caches, coalescing and the runtime bounds of the AI consumer."""
 
     service_name: str = "ai"
-    health_port: int = 9103
+    ai_metrics_port: int = 9103  # /healthz /readyz /metrics (names prefixed: one .env serves every service)
     consumer_group: str = "wapipe-ai"  # replay sandboxes run their own group
-    max_in_flight: int = 512
-    max_attempts: int = 5
-    redis_max_connections: int = 64  # shared by every answer in flight; requests queue for a connection
+    ai_max_in_flight: int = 512
+    ai_max_attempts: int = 5
+    ai_redis_max_connections: int = 64  # shared by every answer in flight; requests queue for a connection
     llm_secondary: Literal["openai", "bedrock", "none"] = "none"
     llm_prices: dict[str, tuple[float, float]] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
     llm_default_price: tuple[float, float] = (1.0, 3.0)  # unknown models are never free

@@ -100,7 +100,7 @@ class AIHandler:
         trace.attrs["ai_messages"] = len(covered)
         decision = await self._decide(event, t, texts, covered, trace)
         trace.timed(STAGE, started_at)
-        emits = self._emits(event, t, decision, trace)
+        emits = self._emits(event, decision, trace)
         await self.d.buffer.finish(event.conversation, read_count, covered, p.message_id, event.correlation_id,
                                    {"emits": [{"topic": e.topic, "event": encode_event(e.event).decode()}
                                               for e in emits]})
@@ -175,17 +175,16 @@ class AIHandler:
         log.info("fallback answer tenant=%s reason=%s source=%s", event.tenant, reason, source)
         return Decision(Answer(text, False, reason), "ai_fallback")
 
-    def _emits(self, event: AnswerRequested, t: TenantAI, d: Decision, trace: Trace) -> list[Emit]:
+    def _emits(self, event: AnswerRequested, d: Decision, trace: Trace) -> list[Emit]:
         p = event.payload
         trace.route = d.route
         carrier = event.model_copy(update={"trace": trace})
-        text = t.handoff_text if d.route == "ai_handoff" else d.answer.answer
+        if d.route == "ai_handoff":
+            # the notifier activates shadow mode and sends the customer the tenant's handoff wording
+            return [Emit(HANDOFF, caused_by(HandoffRequested, carrier, STAGE, HandoffRequestedPayload(
+                channel=p.channel, message_id=p.message_id, to=p.to, reason="ai_cannot_help",
+                text=d.answer.reason or p.text[:500], requested_by=STAGE)))]
         reply = caused_by(ReplyRequested, carrier, STAGE, ReplyRequestedPayload(
             reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to, kind="text",
-            text=text, in_reply_to=p.message_id, origin=STAGE, route=d.route))
-        emits = [Emit(OUTBOUND, reply)]
-        if d.route == "ai_handoff":
-            emits.append(Emit(HANDOFF, caused_by(HandoffRequested, carrier, STAGE, HandoffRequestedPayload(
-                channel=p.channel, message_id=p.message_id, to=p.to, reason="ai_cannot_help",
-                text=d.answer.reason or p.text[:500], requested_by=STAGE))))
-        return emits
+            text=d.answer.answer, in_reply_to=p.message_id, origin=STAGE, route=d.route))
+        return [Emit(OUTBOUND, reply)]

@@ -19,14 +19,14 @@ from wapipe.tenants import TenantRegistry
 
 async def run(s: AISettings) -> None:
     registry = CollectorRegistry()
-    redis = connect_redis(s.redis_url, s.redis_max_connections)
+    redis = connect_redis(s.redis_url, s.ai_redis_max_connections)
     store = open_store(s.store_url)
     await store.migrate()
     producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
                     context=ContextCache(redis, store), traces=store, producer=producer, registry=registry,
                     group_id=s.consumer_group)
-    await serve_worker(app.worker, port=s.health_port, registry=registry,
+    await serve_worker(app.worker, port=s.ai_metrics_port, registry=registry,
                        on_shutdown=[app.handler.d.chain.close, store.close, redis.aclose])
 
 
