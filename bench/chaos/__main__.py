@@ -30,7 +30,8 @@ from bench.common.check import match
 from bench.common.stack import BenchStack, sim_messages, sim_post
 from bench.common.traces import outcomes
 from bench.common.webhooks import plan, post_all
-from schemas.topics import TOPICS
+from schemas.events import decode_event
+from schemas.topics import INBOUND, TOPICS
 from tests.support import read_topic
 
 ROOT = Path(__file__).parents[2]
@@ -56,6 +57,17 @@ def dlq_entries(bootstrap: str) -> dict[str, list[str]]:
             out[t.dlq] = [" ".join(f"{k}={v.decode(errors='replace')[:160]}" for k, v in r.headers.items()
                                    if k.startswith(("error", "x-error", "dlq", "reason", "exception")))
                           or r.value[:200].decode(errors="replace") for r in recs]
+    return out
+
+
+def inbound_order(bootstrap: str) -> dict[str, int]:
+    """wamid -> offset of its first record in the inbound topic (one conversation = one partition)."""
+    out: dict[str, int] = {}
+    for r in read_topic(bootstrap, INBOUND, timeout=60, idle=3):
+        ev = decode_event(r.value)
+        mid = getattr(ev.payload, "message_id", None)
+        if mid and mid not in out:
+            out[mid] = r.offset
     return out
 
 
@@ -106,17 +118,21 @@ def main() -> None:
         ai_ids = {m.wamid for m in msgs if m.route == "ai"}
         outs = outcomes(state / "wapipe.db", ai_ids)
         coalesced = {cid for cid, o in outs.items() if "coalesced" in o}
-        res = match(msgs, graph, excused=coalesced)
-        dlq = dlq_entries(stack.stack.env["WAPIPE_KAFKA_BOOTSTRAP_SERVERS"])
+        bootstrap = stack.stack.env["WAPIPE_KAFKA_BOOTSTRAP_SERVERS"]
+        by_send = match(msgs, graph, excused=coalesced)
+        res = match(msgs, graph, excused=coalesced, order=inbound_order(bootstrap))
+        dlq = dlq_entries(bootstrap)
         report.update({
             "accepted": sum(1 for m in msgs if m.accepted), "never_accepted": [m.wamid for m in msgs if not m.accepted],
             "answered": res.answered, "coalesced_ai": len(coalesced), "lost": [m.wamid for m in res.lost],
             "duplicated": res.duplicated, "out_of_order_conversations": res.out_of_order,
+            "out_of_send_order_conversations": by_send.out_of_order,
             "other_graph_sends": res.other_sends, "dlq": dlq, "faults": log.events,
             "ingress_statuses": stats.statuses, "elapsed_s": time.time() - t0,
         })
         print(f"answered {res.answered}, coalesced AI {len(coalesced)}, LOST {len(res.lost)}, "
-              f"DUPLICATED {len(res.duplicated)}, out-of-order conversations {len(res.out_of_order)}, "
+              f"DUPLICATED {len(res.duplicated)}, out of order vs pipeline input {len(res.out_of_order)} conversations "
+              f"(vs send order {len(by_send.out_of_order)}), "
               f"other sends {res.other_sends}", flush=True)
         print(f"DLQ: {({k: len(v) for k, v in dlq.items()}) or 'empty'}", flush=True)
         for k, v in dlq.items():

@@ -31,8 +31,11 @@ class Outcome:
         return statistics.fmean(self.latencies) if self.latencies else float("nan")
 
 
-def match(msgs: list[Sent], graph: list[dict[str, Any]], excused: set[str] | None = None) -> Outcome:
-    """`graph` is /_sim/messages; `excused` are wamids answered by another message's reply (AI coalescing)."""
+def match(msgs: list[Sent], graph: list[dict[str, Any]], excused: set[str] | None = None,
+          order: dict[str, int] | None = None) -> Outcome:
+    """`graph` is /_sim/messages; `excused` are wamids answered by another message's reply (AI coalescing);
+    `order` is each message's position in the pipeline's input (its first offset in the inbound topic: a
+    webhook refused and re-posted can reach the pipeline after a later one), else the order they were sent."""
     out = Outcome()
     by_send: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for g in graph:
@@ -55,7 +58,7 @@ def match(msgs: list[Sent], graph: list[dict[str, Any]], excused: set[str] | Non
         out.answered += 1
         out.latencies.append(at - m.accepted)
         out.last_reply = max(out.last_reply, at)
-        per_conv[m.wa_id].append((m.seq, at))
+        per_conv[m.wa_id].append((order.get(m.wamid, m.seq) if order else m.seq, at))
     for wa_id, seq_at in per_conv.items():
         by_time = [s for s, _ in sorted(seq_at, key=lambda x: x[1])]
         if by_time != sorted(by_time):
