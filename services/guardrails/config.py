@@ -9,7 +9,7 @@ from wapipe.settings import CommonSettings
 
 class GuardrailsSettings(CommonSettings):
     service_name: str = "guardrails"
-    metrics_port: int = 9102
+    guardrails_metrics_port: int = 9102  # /healthz /readyz /metrics (prefixed: one .env serves every service)
     consumer_group: str = "wapipe-guardrails"
     max_in_flight: int = Field(default=256, ge=1)
     max_attempts: int = Field(default=5, ge=1)

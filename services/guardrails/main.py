@@ -22,7 +22,8 @@ async def run(s: GuardrailsSettings) -> None:
     await store.migrate()
     producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, store=store, producer=producer, registry=registry)
-    await serve_worker(app.worker, port=s.metrics_port, registry=registry, on_shutdown=[store.close, redis.aclose])
+    await serve_worker(app.worker, port=s.guardrails_metrics_port, registry=registry,
+                       on_shutdown=[store.close, redis.aclose])
 
 
 def main() -> None:

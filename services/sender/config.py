@@ -9,7 +9,7 @@ from wapipe.settings import MetaSettings
 
 class SenderSettings(MetaSettings):
     service_name: str = "sender"
-    metrics_port: int = 9104
+    sender_metrics_port: int = 9104  # /healthz /readyz /metrics (prefixed: one .env serves every service)
     consumer_group: str = "wapipe-sender"
     graph_timeout_s: float = Field(default=8.0, gt=0)
     number_rate: float = Field(default=80.0, gt=0, description="messages/s per phone number (Meta: 80)")

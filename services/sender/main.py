@@ -35,7 +35,7 @@ async def run(s: SenderSettings) -> None:
         await app.status_worker.stop()
         await statuses
 
-    await serve_worker(app.worker, port=s.metrics_port, registry=registry,
+    await serve_worker(app.worker, port=s.sender_metrics_port, registry=registry,
                        on_shutdown=[stop_statuses, app.graph.aclose, store.close, redis.aclose])
 
 

@@ -61,8 +61,7 @@ def sandbox_specs(name: str, index: int, state: Path, redis_port: int) -> list[S
     for service in SERVICES:
         port = free_port()
         env = {**common, "WAPIPE_CONSUMER_GROUP": f"wapipe-sandbox-{name}-{service}",
-               # each service names its health port differently; the others ignore the extra variables
-               "WAPIPE_METRICS_PORT": str(port), "WAPIPE_HEALTH_PORT": str(port)}
+               f"WAPIPE_{service.upper()}_METRICS_PORT": str(port)}
         specs.append(ServiceSpec(f"{service}@{name}", wapipe_argv("run", service), (port,),
                                  f"http://127.0.0.1:{port}/readyz", f"http://127.0.0.1:{port}/metrics",
                                  tuple(env.items())))
