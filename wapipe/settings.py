@@ -26,7 +26,6 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WAPIPE_", env_file=".env", extra="ignore")
 
     production: bool = False
-    service_name: str = "wapipe"
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     kafka_bootstrap_servers: str = "127.0.0.1:19092"

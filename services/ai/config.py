@@ -21,7 +21,6 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 class AISettings(LLMSettings):
     """Provider chain, limits, caches, coalescing and the runtime bounds of the AI consumer."""
 
-    service_name: str = "ai"
     ai_metrics_port: int = 9103  # /healthz /readyz /metrics (names prefixed: one .env serves every service)
     consumer_group: str = "wapipe-ai"  # replay sandboxes run their own group
     ai_max_in_flight: int = 512

@@ -8,7 +8,6 @@ from wapipe.settings import CommonSettings
 
 
 class GuardrailsSettings(CommonSettings):
-    service_name: str = "guardrails"
     guardrails_metrics_port: int = 9102  # /healthz /readyz /metrics (prefixed: one .env serves every service)
     consumer_group: str = "wapipe-guardrails"
     max_in_flight: int = Field(default=256, ge=1)

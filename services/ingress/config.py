@@ -11,7 +11,6 @@ DEMO_TENANT = "100000000000001"
 
 
 class IngressSettings(MetaSettings):
-    service_name: str = "ingress"
     ingress_host: str = Field(default="127.0.0.1", description="0.0.0.0 in containers")
     ingress_port: int = 8080
     ingress_metrics_port: int = 9101

@@ -8,7 +8,6 @@ from wapipe.settings import AdminSettings
 
 
 class NotifierSettings(AdminSettings):
-    service_name: str = "notifier"
     notifier_host: str = "0.0.0.0"
     notifier_port: int = Field(default=8081, description="operator API (bearer WAPIPE_ADMIN_TOKEN)")
     notifier_metrics_port: int = Field(default=9105, description="/healthz /readyz /metrics, not the API port")

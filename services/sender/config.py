@@ -8,7 +8,6 @@ from wapipe.settings import MetaSettings
 
 
 class SenderSettings(MetaSettings):
-    service_name: str = "sender"
     sender_metrics_port: int = 9104  # /healthz /readyz /metrics (prefixed: one .env serves every service)
     consumer_group: str = "wapipe-sender"
     graph_timeout_s: float = Field(default=8.0, gt=0)
