@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from wapipe.simulator import control, graph, llm
 from wapipe.simulator.state import SimState
+from wapipe.simulator.webhooks import StatusBatcher
 
 
 def create_app(state: SimState | None = None) -> FastAPI:
@@ -19,6 +20,7 @@ def create_app(state: SimState | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.http = httpx.AsyncClient(timeout=httpx.Timeout(5.0))
+        app.state.statuses = StatusBatcher(app.state.http, sim)
         app.state.tasks = set()
         try:
             yield
@@ -26,6 +28,7 @@ def create_app(state: SimState | None = None) -> FastAPI:
             for t in list(app.state.tasks):
                 t.cancel()
             await asyncio.gather(*app.state.tasks, return_exceptions=True)
+            await app.state.statuses.aclose()
             await app.state.http.aclose()
 
     app = FastAPI(title="wapipe simulator (Graph API + OpenAI-compatible)", lifespan=lifespan)

@@ -97,7 +97,7 @@ async def send_message(version: str, phone_number_id: str, request: Request) -> 
                                   text=_text_of(body), body=body, at=time.time(),
                                   callback_data=msg.biz_opaque_callback_data))
     if state.status_webhooks and state.ingress_url:
-        task = asyncio.create_task(post_statuses(request.app.state.http, state, phone_number_id=phone_number_id,
+        task = asyncio.create_task(post_statuses(request.app.state.statuses, phone_number_id=phone_number_id,
                                                  wamid=wamid, recipient=to or "",
                                                  callback_data=msg.biz_opaque_callback_data))
         request.app.state.tasks.add(task)

@@ -51,8 +51,8 @@ def inbound_message(state: SimState, *, phone_number_id: str, wa_id: str, profil
     return wamid, envelope(state, phone_number_id, {"contacts": [contact], "messages": [message]})
 
 
-def status_update(state: SimState, *, phone_number_id: str, wamid: str, recipient: str, status: str,
-                  callback_data: str | None) -> dict[str, Any]:
+def status_object(*, wamid: str, recipient: str, status: str, callback_data: str | None) -> dict[str, Any]:
+    """One entry of `value.statuses`, shaped as Meta sends it."""
     st: dict[str, Any] = {"id": wamid, "status": status, "timestamp": str(int(time.time())),
                           "recipient_id": recipient}
     if status in ("sent", "delivered"):
@@ -61,7 +61,7 @@ def status_update(state: SimState, *, phone_number_id: str, wamid: str, recipien
                          "type": "free_customer_service"}
     if callback_data:
         st["biz_opaque_callback_data"] = callback_data
-    return envelope(state, phone_number_id, {"statuses": [st]})
+    return st
 
 
 async def post_signed(client: httpx.AsyncClient, state: SimState, body: dict[str, Any]) -> int:
@@ -79,14 +79,63 @@ async def post_signed(client: httpx.AsyncClient, state: SimState, body: dict[str
     return r.status_code
 
 
-async def post_statuses(client: httpx.AsyncClient, state: SimState, *, phone_number_id: str, wamid: str,
-                        recipient: str, callback_data: str | None) -> None:
-    """sent -> delivered -> read for one accepted message, spaced by `status_delay_s`."""
+class StatusBatcher:
+    """Posts status webhooks the way Meta does under load: statuses that fall due together go out in one signed
+    webhook (`value.statuses` is a list), per phone number, at most `max_batch` each. A status waits at most
+    `window_s` for company; its caller gets ingress's HTTP status for the webhook that carried it."""
+
+    def __init__(self, client: httpx.AsyncClient, state: SimState, *, window_s: float = 0.02,
+                 max_batch: int = 100) -> None:
+        self.client, self.state = client, state
+        self.window_s, self.max_batch = window_s, max_batch
+        self._pending: dict[str, list[tuple[dict[str, Any], asyncio.Future[int]]]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._posts: set[asyncio.Task[None]] = set()
+
+    async def post(self, phone_number_id: str, status: dict[str, Any]) -> int:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[int] = loop.create_future()
+        batch = self._pending.setdefault(phone_number_id, [])
+        batch.append((status, done))
+        if len(batch) >= self.max_batch:
+            self._flush(phone_number_id)
+        elif phone_number_id not in self._timers:
+            self._timers[phone_number_id] = loop.call_later(self.window_s, self._flush, phone_number_id)
+        return await done
+
+    def _flush(self, phone_number_id: str) -> None:
+        if (timer := self._timers.pop(phone_number_id, None)) is not None:
+            timer.cancel()
+        batch = self._pending.pop(phone_number_id, [])
+        if batch:
+            task = asyncio.create_task(self._post(phone_number_id, batch))
+            self._posts.add(task)
+            task.add_done_callback(self._posts.discard)
+
+    async def _post(self, phone_number_id: str, batch: list[tuple[dict[str, Any], asyncio.Future[int]]]) -> None:
+        code = 0
+        try:
+            code = await post_signed(self.client, self.state, envelope(
+                self.state, phone_number_id, {"statuses": [st for st, _ in batch]}))
+        finally:
+            for _, done in batch:
+                if not done.done():
+                    done.set_result(code)
+
+    async def aclose(self) -> None:
+        for pnid in list(self._pending):
+            self._flush(pnid)
+        await asyncio.gather(*self._posts, return_exceptions=True)
+
+
+async def post_statuses(batcher: StatusBatcher, *, phone_number_id: str, wamid: str, recipient: str,
+                        callback_data: str | None) -> None:
+    """sent -> delivered -> read for one accepted message, spaced by `status_delay_s`; each status is posted
+    only after the previous one reached ingress."""
     for status in ("sent", "delivered", "read"):
-        await asyncio.sleep(state.status_delay_s)
-        code = await post_signed(client, state, status_update(
-            state, phone_number_id=phone_number_id, wamid=wamid, recipient=recipient, status=status,
-            callback_data=callback_data))
+        await asyncio.sleep(batcher.state.status_delay_s)
+        code = await batcher.post(phone_number_id, status_object(
+            wamid=wamid, recipient=recipient, status=status, callback_data=callback_data))
         if code == 0:
             log.debug("status %s for %s not delivered", status, mask_phone(recipient))
             return

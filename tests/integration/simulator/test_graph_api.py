@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import httpx
 
@@ -128,3 +130,32 @@ def test_inbound_builds_signed_webhook_and_opens_window(sim: BackgroundSimulator
     msg = value["messages"][0]
     assert msg["id"] == r.json()["message_id"] and msg["text"]["body"] == "¿Hacen envíos a Cali?"
     assert _send(sim, _text("573004445566", "Sí, enviamos a Cali")).status_code == 200
+
+
+def test_statuses_due_together_share_a_webhook_and_keep_each_message_in_order(
+        sim: BackgroundSimulator, receiver: Receiver) -> None:
+    recipients = [f"5730011{i:05d}" for i in range(20)]
+    for to in recipients:
+        _open(sim, to)
+
+    async def send_all() -> list[str]:
+        async with httpx.AsyncClient(headers=AUTH, timeout=15) as client:
+            rs = await asyncio.gather(*(client.post(f"{sim.url}/v25.0/{PNID}/messages",
+                                                    json=_text(to, "hola", biz_opaque_callback_data=f"r-{to}"))
+                                        for to in recipients))
+        return [r.json()["messages"][0]["id"] for r in rs]
+
+    wamids = asyncio.run(send_all())
+    deadline = time.monotonic() + 10
+    seen: dict[str, list[str]] = {}
+    while time.monotonic() < deadline:
+        seen = {}
+        for raw, headers in list(receiver.received):
+            assert headers["x-hub-signature-256"] == sign(raw, "dev-app-secret-not-for-production")
+            for st in json.loads(raw)["entry"][0]["changes"][0]["value"]["statuses"]:
+                seen.setdefault(st["id"], []).append(st["status"])
+        if sum(map(len, seen.values())) >= 60:
+            break
+        time.sleep(0.05)
+    assert {w: seen.get(w) for w in wamids} == {w: ["sent", "delivered", "read"] for w in wamids}
+    assert len(receiver.received) < 60  # batched, as Meta does under load
