@@ -64,7 +64,7 @@ def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationSt
               registry: CollectorRegistry, group_id: str = "wapipe-sender",
               policies: TenantPolicies | None = None) -> SenderApp:
     graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(),
-                      timeout_s=s.graph_timeout_s)
+                      timeout_s=s.graph_timeout_s, max_connections=s.graph_max_connections)
     # Dry run (replay sandboxes): decide, persist turns and traces, but record the Graph API calls instead.
     port: GraphPort = RecordingGraph() if s.sender_dry_run else graph
     sender = build_sender(s, redis=redis, store=store, graph=port, registry=registry, policies=policies)

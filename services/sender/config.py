@@ -11,6 +11,8 @@ class SenderSettings(MetaSettings):
     sender_metrics_port: int = 9104  # /healthz /readyz /metrics (prefixed: one .env serves every service)
     consumer_group: str = "wapipe-sender"
     graph_timeout_s: float = Field(default=8.0, gt=0)
+    graph_max_connections: int = Field(default=32, ge=1, description="Graph API requests in flight per replica "
+                                       "(size it as calls/s x Graph API latency; the rest queue)")
     number_rate: float = Field(default=80.0, gt=0, description="messages/s per phone number (Meta: 80)")
     number_burst: float = Field(default=80.0, ge=1)
     pair_interval_s: float = Field(default=6.0, gt=0, description="1 message per this many s per customer")
