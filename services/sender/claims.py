@@ -16,17 +16,20 @@ import redis.asyncio as aioredis
 
 from wapipe.redis import KEY_PREFIX
 
-Claim = Literal["claimed", "sent", "busy"]
+Claim = Literal["claimed", "doubt", "sent", "busy"]
 
-# KEYS[1] the claim key. ARGV: token, lease ms. Returns "sent:<wamid>", "claimed" or "busy".
+# KEYS: the claim key, the doubt key. ARGV: token, lease ms.
+# Returns "sent:<wamid>", "busy", or "claimed" / "doubt" (claimed, but an earlier holder died mid-call).
 _CLAIM = """
 local v = redis.call('GET', KEYS[1])
 if v then
   if string.sub(v, 1, 5) == 'sent:' then return v end
-  if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 'claimed' end
-  return 'busy'
+  if v ~= ARGV[1] then return 'busy' end
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'doubt' end
 return 'claimed'
 """
 
@@ -42,11 +45,14 @@ class SendClaims:
         return f"{KEY_PREFIX}send:{send_id}"
 
     async def claim(self, send_id: str, token: str) -> tuple[Claim, str | None]:
-        """-> ("claimed", None) | ("sent", wamid) | ("busy", None) when another live holder has it."""
-        raw = await self.redis.eval(_CLAIM, 1, self.key(send_id), token, self.lease_ms)
+        """-> ("claimed", None) | ("doubt", None) claimed, but an earlier attempt may have reached Meta |
+        ("sent", wamid) | ("busy", None) when another live holder has it."""
+        raw = await self.redis.eval(_CLAIM, 2, self.key(send_id), self.doubt_key(send_id), token, self.lease_ms)
         v = raw.decode() if isinstance(raw, bytes) else str(raw)
         if v.startswith("sent:"):
             return "sent", v[5:]
+        if v == "doubt":
+            return "doubt", None
         return ("claimed", None) if v == "claimed" else ("busy", None)
 
     @staticmethod

@@ -67,11 +67,11 @@ class Delivery:
             if state == "sent":
                 self.metrics.duplicates.labels(tenant).inc()
                 return PartResult(wamid or "", 0, duplicate=True)
-            if state == "claimed":
+            if state in ("claimed", "doubt"):
                 break
             # Another holder is sending it right now, or crashed holding it: wait for its lease.
             await asyncio.sleep(0.5)
-        if await self.claims.in_doubt(send_id):
+        if state == "doubt":
             wamid = await self._await_confirmation(send_id)
             if wamid is not None:
                 log.info("send %s was in doubt; Meta's status confirms it went out: not sending again", send_id[:12])

@@ -12,17 +12,28 @@ import redis.asyncio as aioredis
 
 from wapipe.redis import KEY_PREFIX
 
-# A token bucket that may go negative: each caller books the next free slot and waits until it comes.
-# KEYS[1] bucket. ARGV: now (s), rate (tokens/s), burst. Returns the wait in seconds (string).
+# Token buckets that may go negative: each caller books the next free slot and waits until it comes. One round
+# trip books both buckets and reads both pauses.
+# KEYS: pair bucket, number bucket, conversation pause, number pause.
+# ARGV: now (s), pair rate (tokens/s), pair burst, number rate, number burst. Returns the wait in seconds (string).
 _RESERVE = """
-local now, rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local b = redis.call('HMGET', KEYS[1], 't', 'at')
-local tokens, at = tonumber(b[1]) or burst, tonumber(b[2]) or now
-tokens = math.min(burst, tokens + (now - at) * rate) - 1
-redis.call('HSET', KEYS[1], 't', tostring(tokens), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(burst / rate) + 60)
-if tokens >= 0 then return '0' end
-return tostring(-tokens / rate)
+local now = tonumber(ARGV[1])
+local function book(key, rate, burst)
+  local b = redis.call('HMGET', key, 't', 'at')
+  local tokens, at = tonumber(b[1]) or burst, tonumber(b[2]) or now
+  tokens = math.min(burst, tokens + (now - at) * rate) - 1
+  redis.call('HSET', key, 't', tostring(tokens), 'at', tostring(now))
+  redis.call('EXPIRE', key, math.ceil(burst / rate) + 60)
+  if tokens >= 0 then return 0 end
+  return -tokens / rate
+end
+local wait = math.max(book(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3])),
+                      book(KEYS[2], tonumber(ARGV[4]), tonumber(ARGV[5])))
+for i = 3, 4 do
+  local ms = redis.call('PTTL', KEYS[i])
+  if ms > 0 then wait = math.max(wait, ms / 1000) end
+end
+return tostring(wait)
 """
 
 
@@ -33,16 +44,13 @@ class Pacer:
         self.number = (number_rate, number_burst)
         self.pair = (1.0 / pair_interval_s, pair_burst)
 
-    async def _reserve(self, key: str, rate: float, burst: float) -> float:
-        raw = await self.redis.eval(_RESERVE, 1, key, repr(time.time()), repr(rate), repr(burst))
-        return float(raw.decode() if isinstance(raw, bytes) else raw)
-
     async def reserve(self, phone_number_id: str, user: str) -> float:
         """Seconds to wait before this conversation's next message may go out."""
-        pauses = [await self.redis.pttl(self._pause_key(phone_number_id, u)) for u in (user, None)]
-        pair = await self._reserve(f"{KEY_PREFIX}pace:pair:{phone_number_id}:{user}", *self.pair)
-        number = await self._reserve(f"{KEY_PREFIX}pace:num:{phone_number_id}", *self.number)
-        return max(pair, number, *(p / 1000 for p in pauses if p and p > 0))
+        raw = await self.redis.eval(
+            _RESERVE, 4, f"{KEY_PREFIX}pace:pair:{phone_number_id}:{user}", f"{KEY_PREFIX}pace:num:{phone_number_id}",
+            self._pause_key(phone_number_id, user), self._pause_key(phone_number_id, None),
+            repr(time.time()), repr(self.pair[0]), repr(self.pair[1]), repr(self.number[0]), repr(self.number[1]))
+        return float(raw.decode() if isinstance(raw, bytes) else raw)
 
     @staticmethod
     def _pause_key(phone_number_id: str, user: str | None) -> str:
