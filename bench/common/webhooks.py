@@ -11,9 +11,9 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-import httpx
-
+from bench.common.http import Conn
 from schemas.envelope import derive_id
 
 PHONE_NUMBER_ID = "100000000000001"  # the demo tenant
@@ -84,32 +84,34 @@ async def post_all(url: str, secret: str, msgs: list[Sent], *, max_conns: int = 
     """Post each message at its scheduled time (open loop). With `retry_s`, a non-200 is re-posted (like Meta
     does) until accepted or `retry_s` passes. Messages in `duplicate` are delivered a second time afterwards."""
     stats = PostStats(started=time.time())
-    sem = asyncio.Semaphore(max_conns)
-    limits = httpx.Limits(max_connections=max_conns, max_keepalive_connections=max_conns)
-    async with httpx.AsyncClient(limits=limits, timeout=15) as client:
+    target = urlsplit(url)
+    free: asyncio.Queue[Conn] = asyncio.Queue()
+    for _ in range(max_conns):
+        free.put_nowait(Conn(target.hostname or "127.0.0.1", target.port or 80))
 
-        async def one(m: Sent, again: bool) -> None:
-            body, headers = webhook(m.wa_id, m.wamid, text_for(m), secret)
-            give_up = time.time() + retry_s
-            while True:
-                async with sem:
-                    try:
-                        status = (await client.post(url, content=body, headers=headers)).status_code
-                    except httpx.HTTPError:
-                        status = 0
-                m.posts += 1
-                stats.statuses[status] = stats.statuses.get(status, 0) + 1
-                if status == 200:
-                    if not again:
-                        m.status, m.accepted = 200, time.time()
-                    elif not m.accepted:
-                        m.status, m.accepted = 200, time.time()
-                    return
-                if time.time() > give_up:
-                    m.status = m.status or status
-                    return
-                await asyncio.sleep(0.5)
+    async def one(m: Sent, again: bool) -> None:
+        body, headers = webhook(m.wa_id, m.wamid, text_for(m), secret)
+        give_up = time.time() + retry_s
+        while True:
+            conn = await free.get()
+            try:
+                status = await conn.status(target.path, body, headers)
+            finally:
+                free.put_nowait(conn)
+            m.posts += 1
+            stats.statuses[status] = stats.statuses.get(status, 0) + 1
+            if status == 200:
+                if not again:
+                    m.status, m.accepted = 200, time.time()
+                elif not m.accepted:
+                    m.status, m.accepted = 200, time.time()
+                return
+            if time.time() > give_up:
+                m.status = m.status or status
+                return
+            await asyncio.sleep(0.5)
 
+    try:
         tasks = []
         for m in msgs:
             delay = m.scheduled - time.time()
@@ -119,6 +121,9 @@ async def post_all(url: str, secret: str, msgs: list[Sent], *, max_conns: int = 
             if duplicate and m.wamid in duplicate:
                 tasks.append(asyncio.create_task(_later(one, m)))
         await asyncio.gather(*tasks)
+    finally:
+        while not free.empty():
+            free.get_nowait().close()
     stats.ended = time.time()
     return stats
 
