@@ -1,6 +1,6 @@
 """python -m bench.pipeline (`make bench`): the whole stack as `wapipe up` runs it, under signed-webhook load.
 
-    .venv/bin/python -m bench.pipeline [--duration 10] [--rates 50,100,200,400] [--max-rate 2000]
+    .venv/bin/python -m bench.pipeline [--duration 10] [--rates 50,100,200,400] [--max-rate 1000]
 
 Starts broker, Redis, store, simulator and the five services on a private port range (--port-base) with a temp
 state folder, then per phase: N conversations x M messages posted open-loop at a fixed rate; latency is ingress
@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from bench.common.stack import SERVICES, BenchStack, rss_mib, sim_post
+from bench.common.stack import SERVICES, BenchStack, paused, rss_mib, sim_post
 from bench.pipeline.baselines import ingress_vs_echo, kafka_loop
 from bench.pipeline.phases import HEADER, PhaseResult, run_phase
 from bench.pipeline.plot import plot
@@ -39,12 +39,16 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of load per phase")
     ap.add_argument("--rates", default="50,100,200,400", help="fixed rates (msg/s) for the FAQ path, model 0 ms")
     ap.add_argument("--ai-rates", default="50,200", help="fixed rates for the AI path (model 0 ms and 1 s)")
-    ap.add_argument("--max-rate", type=float, default=2000.0, help="offered rate of the saturation phase")
+    ap.add_argument("--max-rate", type=float, default=1000.0, help="offered rate of the saturation phase")
     ap.add_argument("--port-base", type=int, default=29400, help="first of ~30 consecutive private ports")
+    ap.add_argument("--graph-connections", type=int, default=8,
+                    help="the sender's WAPIPE_GRAPH_MAX_CONNECTIONS: the simulator answers in ~1 ms, so a few "
+                         "connections carry the load (production sizes it for Meta's latency)")
     ap.add_argument("--keep", action="store_true", help="keep the temp state folder (logs, SQLite)")
     args = ap.parse_args()
     state = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    stack = BenchStack(state, args.port_base, {"WAPIPE_NUMBER_RATE": "5000", "WAPIPE_NUMBER_BURST": "5000"})
+    stack = BenchStack(state, args.port_base, {"WAPIPE_NUMBER_RATE": "5000", "WAPIPE_NUMBER_BURST": "5000",
+                                               "WAPIPE_GRAPH_MAX_CONNECTIONS": str(args.graph_connections)})
     secret = stack.stack.env["WAPIPE_META_APP_SECRET"]
     db = state / "wapipe.db"
     results: list[PhaseResult] = []
@@ -78,15 +82,20 @@ def main() -> None:
             print(f"    {name:<10} {cur:6.0f} / {peak:6.0f}", flush=True)
         kafka = kafka_loop(stack.stack.env["WAPIPE_KAFKA_BOOTSTRAP_SERVERS"], 20000)
         print(f"plain confluent-kafka poll->produce->commit loop: {kafka:.0f} records/s", flush=True)
-        echo, hook = ingress_vs_echo(stack.ports.ingress, args.port_base + 29, secret, args.duration, 32,
-                                     state / "logs" / "echo.log")
-        print(f"bare FastAPI echo: {echo.rps:.0f} req/s (p99 {echo.pct(0.99) * 1000:.1f} ms); ingress /webhook: "
-              f"{hook.rps:.0f} req/s (p99 {hook.pct(0.99) * 1000:.1f} ms) statuses {hook.statuses}; "
-              f"ratio {hook.rps / echo.rps:.2f}x", flush=True)
-        doc.update({"phases": [asdict(r) for r in results], "kafka_loop_rps": kafka,
-                    "echo": {"rps": echo.rps, "p50": echo.pct(0.5), "p99": echo.pct(0.99)},
-                    "ingress": {"rps": hook.rps, "p50": hook.pct(0.5), "p99": hook.pct(0.99),
-                                "statuses": hook.statuses}})
+        doc.update({"phases": [asdict(r) for r in results], "kafka_loop_rps": kafka})
+        # Ingress against the echo twice: with the stack processing what ingress accepts (all sharing 2 cores),
+        # and with every process but ingress, broker and Redis stopped (what ingress itself can take).
+        others = [pid for name, pid in stack.pids().items() if name not in ("ingress", "broker", "redis")]
+        for tag, (label, stop) in enumerate((("in_stack", []), ("alone", others))):
+            with paused(stop):
+                echo, hook = ingress_vs_echo(stack.ports.ingress, args.port_base + 29, secret, args.duration, 32,
+                                             state / "logs" / "echo.log", tag)
+            print(f"[{label}] bare FastAPI echo: {echo.rps:.0f} req/s (p99 {echo.pct(0.99) * 1000:.1f} ms); "
+                  f"ingress /webhook: {hook.rps:.0f} req/s (p99 {hook.pct(0.99) * 1000:.1f} ms) statuses "
+                  f"{hook.statuses}; ratio {hook.rps / echo.rps:.2f}x", flush=True)
+            doc[f"ingress_vs_echo_{label}"] = {
+                "echo": {"rps": echo.rps, "p50": echo.pct(0.5), "p99": echo.pct(0.99)},
+                "ingress": {"rps": hook.rps, "p50": hook.pct(0.5), "p99": hook.pct(0.99), "statuses": hook.statuses}}
         time.sleep(3)
         doc["rss_end"] = rss_table(stack)
     finally:

@@ -15,15 +15,16 @@ from wapipe.local.servers import wait_for_port
 
 
 def ingress_vs_echo(ingress_port: int, echo_port: int, secret: str, duration: float, workers: int,
-                    log: Path) -> tuple[Result, Result]:
-    """Closed loop against the echo and the stack's /webhook with distinct signed bodies (the pipeline behind
-    ingress processes these too: the figure includes sharing the 2 cores with the rest of the stack)."""
+                    log: Path, tag: int = 0) -> tuple[Result, Result]:
+    """Closed loop against the echo and the stack's /webhook with distinct signed bodies (fresh ids per `tag`).
+    Whatever of the stack is running processes what ingress accepts, on the same 2 cores."""
     echo = subprocess.Popen([sys.executable, "-m", "uvicorn", "bench.ingress.echo:app", "--port", str(echo_port),
                              "--log-level", "warning", "--no-access-log"], stdout=log.open("ab"),
                             stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for_port(echo_port, 20)
-        bodies = [webhook(f"579{i:09d}", f"wamid.ECHO{i:010d}", "¿tienen catálogo?", secret) for i in range(8192)]
+        bodies = [webhook(f"579{tag:02d}{i:07d}", f"wamid.ECHO{tag:02d}{i:08d}", "¿tienen catálogo?", secret)
+                  for i in range(8192)]
 
         def hook(i: int) -> tuple[bytes, dict[str, str]]:
             return bodies[i % len(bodies)]

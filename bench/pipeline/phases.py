@@ -66,7 +66,7 @@ def wait_replies(sim_url: str, msgs: list[Sent], timeout: float) -> list[dict[st
 
 
 def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str, rate: float, duration: float,
-              llm_s: float, tag: int, spacing_s: float = 3.0, timeout: float = 120.0) -> PhaseResult:
+              llm_s: float, tag: int, spacing_s: float = 3.0, timeout: float = 600.0) -> PhaseResult:
     sim_post(stack.sim_url, "/_sim/reset")
     sim_post(stack.sim_url, "/_sim/llm", {"latency_s": llm_s})
     total = max(1, int(rate * duration))
