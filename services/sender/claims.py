@@ -63,9 +63,6 @@ class SendClaims:
         """About to call the Graph API: from now until mark_sent/release the outcome is in doubt."""
         await self.redis.set(self.doubt_key(send_id), "1", ex=self.sent_ttl_s)
 
-    async def in_doubt(self, send_id: str) -> bool:
-        return bool(await self.redis.exists(self.doubt_key(send_id)))
-
     async def sent_wamid(self, send_id: str) -> str | None:
         raw = await self.redis.get(self.key(send_id))
         v = raw.decode() if isinstance(raw, bytes) else raw
