@@ -101,9 +101,7 @@ async def post_all(url: str, secret: str, msgs: list[Sent], *, max_conns: int = 
             m.posts += 1
             stats.statuses[status] = stats.statuses.get(status, 0) + 1
             if status == 200:
-                if not again:
-                    m.status, m.accepted = 200, time.time()
-                elif not m.accepted:
+                if not again or not m.accepted:
                     m.status, m.accepted = 200, time.time()
                 return
             if time.time() > give_up:
