@@ -31,12 +31,12 @@ up: $(STAMP)
 	$(BIN)/wapipe up
 
 test: $(DEVSTAMP) sysdeps
-	$(BIN)/ruff check schemas services wapipe tests bench
+	$(BIN)/ruff check schemas services wapipe wapipe_tools tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check schemas services wapipe tests bench
+	$(BIN)/ruff check schemas services wapipe wapipe_tools tests bench
 
 typecheck: $(DEVSTAMP)
 	$(BIN)/mypy

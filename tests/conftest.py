@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import unique
-from wapipe.local.servers import start_broker, start_redis
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local.servers import start_broker, start_redis
 
 TEST_PARTITIONS = 4
 

@@ -36,12 +36,12 @@ from services.ai.knowledge import RegistryTenants
 from services.ai.metrics import AIMetrics
 from services.ai.providers import LLMRequest, LLMResult
 from services.ai.providers.openai_compat import OpenAIProvider
-from wapipe.local.servers import free_port, start_broker, start_redis, wait_for_port
 from wapipe.runtime import Emit, Producer, RecordMeta
 from wapipe.runtime.worker import Worker, WorkerConfig
 from wapipe.store import ContextCache, open_store
 from wapipe.tenants import TenantRegistry
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local.servers import free_port, start_broker, start_redis, wait_for_port
 
 TENANT = "100000000000001"
 
@@ -67,7 +67,7 @@ def pct(xs: Sequence[float], p: float) -> float:
 
 def start_simulator(latency: float) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    code = ("from wapipe.simulator.serve import run; from wapipe.simulator.state import SimState; "
+    code = ("from wapipe_tools.simulator.serve import run; from wapipe_tools.simulator.state import SimState; "
             f"run(SimState(ingress_url=None, status_webhooks=False), port={port}, log_level='warning')")
     proc = subprocess.Popen([sys.executable, "-c", code])
     wait_for_port(port, 20)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from wapipe.local.stack import Child, ServiceSpec, Stack, stack_env, wapipe_argv
+from wapipe_tools.local.stack import Child, ServiceSpec, Stack, stack_env, wapipe_argv
 
 SERVICES = ("ingress", "guardrails", "ai", "sender", "notifier")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from bench.ingress.loadgen import Result, closed_loop, open_loop
 from tests.support import sign
-from wapipe.local.servers import free_port, start_broker, start_redis, wait_for_port
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local.servers import free_port, start_broker, start_redis, wait_for_port
 
 SECRET = "bench-app-secret-0123456789"
 SAMPLE = Path(__file__).parents[2] / "tests" / "data" / "meta" / "v25.0" / "message_text.json"

@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.common.webhooks import webhook
 from bench.ingress.loadgen import Result, closed_loop
 from bench.runtime.__main__ import fresh, plain_loop
-from wapipe.local.servers import wait_for_port
+from wapipe_tools.local.servers import wait_for_port
 
 
 def ingress_vs_echo(ingress_port: int, echo_port: int, secret: str, duration: float, workers: int,

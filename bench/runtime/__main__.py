@@ -21,10 +21,10 @@ from schemas.envelope import Envelope
 from schemas.topics import INBOUND, OUTBOUND
 from tests.integration.runtime.echo_worker import echo
 from tests.integration.runtime.inputs import produce
-from wapipe.local.servers import start_broker
 from wapipe.runtime import Emit, Producer, RecordMeta
 from wapipe.runtime.worker import Worker, WorkerConfig
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local.servers import start_broker
 
 
 def plain_loop(bootstrap: str, prefix: str, n: int, handler_s: float, budget_s: float) -> float:

@@ -22,9 +22,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from wapipe.local.servers import start_redis
 from wapipe.redis import connect
 from wapipe.store import ContextCache, Turn, open_store
+from wapipe_tools.local.servers import start_redis
 
 TENANT = "100000000000001"
 

@@ -17,8 +17,8 @@ from services.sender.handlers import Sender
 from services.sender.metrics import SenderMetrics
 from services.sender.pacing import Pacer
 from services.sender.ports import SendPolicy, StaticPolicies, TenantPolicies
+from services.sender.recording import RecordingGraph
 from wapipe.apichat import push_reply
-from wapipe.replay.recording import RecordingGraph
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker, WorkerConfig
 from wapipe.state.window import ServiceWindow

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from wapipe.local.ports import port_owner
-from wapipe.local.servers import port_is_free
+from wapipe_tools.local.ports import port_owner
+from wapipe_tools.local.servers import port_is_free
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_PORTS = (19092, 16379, 8080, 8081, 8090, 9101, 9102, 9103, 9104, 9105)
@@ -39,7 +39,7 @@ class LocalStack:
         return int(services[service]["pid"])
 
     def wapipe(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "wapipe.cli.main", *args], cwd=REPO, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "wapipe_tools.cli.main", *args], cwd=REPO, capture_output=True,
                               text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"})
 
 
@@ -51,7 +51,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     state = tmp_path_factory.mktemp("stack")
     output = state / "up.out"
     with open(output, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "wapipe.cli.main", "up", "--no-live", "--state-dir",
+        proc = subprocess.Popen([sys.executable, "-m", "wapipe_tools.cli.main", "up", "--no-live", "--state-dir",
                                  str(state), "--sandbox", SANDBOX, "--timeout", "90"],
                                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     s = LocalStack(state, proc, output)

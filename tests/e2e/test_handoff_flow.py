@@ -32,14 +32,14 @@ from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
 from tests.unit.notifier.events import message
-from wapipe.local.servers import free_port
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
 from wapipe.runtime.worker import Worker
-from wapipe.simulator.serve import BackgroundSimulator
-from wapipe.simulator.state import SimState
 from wapipe.store import ConversationStore, open_store
 from wapipe.tenants import TenantRegistry, load_tenant
+from wapipe_tools.local.servers import free_port
+from wapipe_tools.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.state import SimState
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -6,8 +6,8 @@ from typer.testing import CliRunner
 
 from schemas.topics import TOPICS
 from tests.support import unique
-from wapipe.cli.main import app
 from wapipe.topics import describe_topics
+from wapipe_tools.cli.main import app
 
 runner = CliRunner()
 

@@ -27,10 +27,10 @@ from tests.support import sign
 from wapipe.logging import JsonFormatter, TextFormatter, mask_phone
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import RecordMeta
-from wapipe.simulator.serve import BackgroundSimulator
-from wapipe.simulator.state import SimState
 from wapipe.store import open_store
 from wapipe.tenants import TenantRegistry
+from wapipe_tools.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.state import SimState
 
 SECRETS = {
     "meta_app_secret": "SNTL-app-secret-4c1d9e7f2a",

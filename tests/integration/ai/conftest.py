@@ -24,9 +24,9 @@ from services.ai.providers.openai_compat import OpenAIProvider
 from services.ai.tenant import TenantAI
 from tests.support import unique
 from tests.unit.ai.fixtures import TENANT
-from wapipe.simulator.serve import BackgroundSimulator
-from wapipe.simulator.state import SimState
 from wapipe.store.port import TraceRecord, Turn
+from wapipe_tools.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.state import SimState
 
 
 @pytest.fixture(scope="module")

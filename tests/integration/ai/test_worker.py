@@ -21,7 +21,7 @@ from tests.support import read_topic, unique
 from tests.unit.ai.fixtures import TENANT
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
-from wapipe.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.serve import BackgroundSimulator
 
 
 async def _run_service(kafka_bootstrap: str, topic_prefix: str, redis_client: Any, sim: BackgroundSimulator,

@@ -6,8 +6,8 @@ from confluent_kafka import Producer
 from typer.testing import CliRunner
 
 from tests.support import read_topic, unique
-from wapipe.cli.main import app
 from wapipe.topics import describe_topics
+from wapipe_tools.cli.main import app
 
 runner = CliRunner()
 T0 = 1_790_000_000_000  # fixed record timestamps (ms) so time windows are exact

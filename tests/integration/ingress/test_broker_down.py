@@ -11,9 +11,9 @@ from schemas.topics import INBOUND
 from services.ingress.app import create_app
 from tests.integration.ingress.conftest import sample, settings_for, signed
 from tests.support import read_topic, unique
-from wapipe.local.servers import start_broker
 from wapipe.runtime.producer import Producer
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local.servers import start_broker
 
 
 async def test_broker_stopped_gives_503_within_bound(redis_client: object) -> None:

@@ -15,8 +15,8 @@ from services.notifier.texts import ref_of
 from tests.integration.notifier.conftest import TOKEN, Running
 from tests.support import read_topic
 from tests.unit.notifier.events import CUSTOMER, TENANT
-from wapipe.local.servers import free_port
 from wapipe.state.shadow import ShadowMode
+from wapipe_tools.local.servers import free_port
 
 CONV = f"{TENANT}:{CUSTOMER}"
 ROUTES = [("GET", "/handoffs"), ("POST", f"/handoffs/{CONV}"), ("POST", f"/handoffs/{CONV}/reply"),

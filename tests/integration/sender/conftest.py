@@ -19,10 +19,10 @@ from services.sender.config import SenderSettings
 from services.sender.graph import HttpGraph
 from services.sender.handlers import Sender
 from services.sender.ports import SendPolicy, StaticPolicies
-from wapipe.simulator.serve import BackgroundSimulator
-from wapipe.simulator.state import SimState
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ConversationStore, open_store
+from wapipe_tools.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.state import SimState
 
 PNID = "100000000000001"
 

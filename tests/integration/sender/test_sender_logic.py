@@ -14,8 +14,8 @@ from services.sender.handlers import ReplyFailedError, Sender
 from tests.integration.sender.conftest import PNID, open_window, reply, sim_post
 from wapipe.apichat import wait_reply
 from wapipe.runtime.types import RecordMeta
-from wapipe.simulator.serve import BackgroundSimulator
 from wapipe.store import ConversationStore
+from wapipe_tools.simulator.serve import BackgroundSimulator
 
 META = RecordMeta("wa.outbound.v1", 0, 0, None, None)
 

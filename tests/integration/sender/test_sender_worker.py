@@ -26,12 +26,12 @@ from services.ingress.config import IngressSettings
 from services.sender.app import build_app
 from tests.integration.sender.conftest import open_window, reply, settings, sim_post
 from tests.support import read_topic
-from wapipe.local.servers import free_port
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
-from wapipe.simulator.serve import BackgroundSimulator
-from wapipe.simulator.state import SimState
 from wapipe.store import ConversationStore
+from wapipe_tools.local.servers import free_port
+from wapipe_tools.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.state import SimState
 
 pytestmark = pytest.mark.slow
 

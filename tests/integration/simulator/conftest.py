@@ -11,9 +11,9 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 
-from wapipe.local.servers import free_port
-from wapipe.simulator.serve import BackgroundSimulator
-from wapipe.simulator.state import SimState
+from wapipe_tools.local.servers import free_port
+from wapipe_tools.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.state import SimState
 
 
 class Receiver:

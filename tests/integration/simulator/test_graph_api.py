@@ -10,7 +10,7 @@ import httpx
 
 from tests.integration.simulator.conftest import Receiver
 from tests.support import sign
-from wapipe.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.serve import BackgroundSimulator
 
 PNID = "100000000000001"
 AUTH = {"Authorization": "Bearer dev-access-token"}

@@ -9,8 +9,8 @@ import httpx
 import openai
 import pytest
 
-from wapipe.simulator.serve import BackgroundSimulator
-from wapipe.simulator.state import SimState
+from wapipe_tools.simulator.serve import BackgroundSimulator
+from wapipe_tools.simulator.state import SimState
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wapipe.cli.main import app
-from wapipe.local.servers import free_port
+from wapipe_tools.cli.main import app
+from wapipe_tools.local.servers import free_port
 
 
 def test_migrate_creates_the_sqlite_schema_and_is_idempotent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

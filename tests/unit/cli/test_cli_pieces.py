@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from wapipe.cli.main import app
-from wapipe.cli.replay import parse_time
-from wapipe.local.metrics import parse
-from wapipe.local.servers import port_is_free
-from wapipe.local.stack import ServiceSpec, stack_env
-from wapipe.replay import sandbox
-from wapipe.replay.diff import compare
 from wapipe.store.port import TraceRecord
+from wapipe_tools.cli.main import app
+from wapipe_tools.cli.replay import parse_time
+from wapipe_tools.local.metrics import parse
+from wapipe_tools.local.servers import port_is_free
+from wapipe_tools.local.stack import ServiceSpec, stack_env
+from wapipe_tools.replay import sandbox
+from wapipe_tools.replay.diff import compare
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -91,7 +91,7 @@ def test_up_refuses_a_taken_port_in_one_line(tmp_path: Path, monkeypatch: pytest
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        monkeypatch.setattr("wapipe.cli.up.local_specs",
+        monkeypatch.setattr("wapipe_tools.cli.up.local_specs",
                             lambda: [ServiceSpec("ingress", ("true",), (port,), "http://127.0.0.1:1/readyz")])
         infra_free = port_is_free(19092) and port_is_free(16379)  # else a running stack's port is named first
         result = CliRunner().invoke(app, ["up", "--no-live", "--state-dir", str(tmp_path)])

@@ -9,7 +9,7 @@ import pytest
 
 from schemas.topics import DLQ_RETENTION_MS, TOPICS
 from tests.unit.deploy.support import OVERLAYS, ROOT, build, by_kind
-from wapipe.deploy import stale
+from wapipe_tools.deploy import stale
 
 K8S_VERSION = "1.32"
 # Custom resources: kubernetes-validate ships schemas for built-in kinds only; these are checked by the

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from wapipe.cli.common import console, fail
-from wapipe.deploy import dump_all, kafka_topics, stale, write_all
+from wapipe_tools.cli.common import console, fail
+from wapipe_tools.deploy import dump_all, kafka_topics, stale, write_all
 
 app = typer.Typer(help="Deployment files derived from the code (k8s topics, alert rules, tenants).",
                   no_args_is_help=True)

@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
-from wapipe.replay.reader import Record
 from wapipe.runtime.producer import Producer
+from wapipe_tools.replay.reader import Record
 
 REPLAY_PREFIX = "replay."
 BATCH = 200

@@ -6,9 +6,9 @@ import typer
 from rich.table import Table
 
 from schemas.topics import TOPICS
-from wapipe.cli.common import console, fail
 from wapipe.settings import CommonSettings
 from wapipe.topics import BrokerUnreachable, create_topics, describe_topics, registry_specs
+from wapipe_tools.cli.common import console, fail
 
 app = typer.Typer(help="Kafka topics from the registry.", no_args_is_help=True)
 

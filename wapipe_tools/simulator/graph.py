@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from schemas.meta.graph import FREE_FORM_TYPES, MarkRead, parse_request
-from wapipe.simulator.errors import meta_error
-from wapipe.simulator.state import Fault, SentMessage, SimState
-from wapipe.simulator.webhooks import new_wamid, post_statuses
+from wapipe_tools.simulator.errors import meta_error
+from wapipe_tools.simulator.state import Fault, SentMessage, SimState
+from wapipe_tools.simulator.webhooks import new_wamid, post_statuses
 
 router = APIRouter()
 

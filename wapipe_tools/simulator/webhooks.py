@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from wapipe.logging import mask_phone
-from wapipe.simulator.state import SimState
+from wapipe_tools.simulator.state import SimState
 
 log = logging.getLogger(__name__)
 

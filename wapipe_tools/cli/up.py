@@ -12,10 +12,10 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from wapipe.cli.common import console, fail
-from wapipe.local.stack import REDIS_PORT, Child, PortTaken, Stack, local_specs
-from wapipe.local.tour import TOUR
-from wapipe.replay.sandbox import ensure_topics, sandbox_specs
+from wapipe_tools.cli.common import console, fail
+from wapipe_tools.local.stack import REDIS_PORT, Child, PortTaken, Stack, local_specs
+from wapipe_tools.local.tour import TOUR
+from wapipe_tools.replay.sandbox import ensure_topics, sandbox_specs
 
 EXIT_NOT_READY = 1
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from wapipe.cli.common import console
 from wapipe.settings import LLMSettings, MetaSettings
+from wapipe_tools.cli.common import console
 
 
 def simulator(
@@ -17,8 +17,8 @@ def simulator(
     status_webhooks: bool = typer.Option(True, help="post sent/delivered/read statuses after each accepted send"),
 ) -> None:
     """Run the Graph API + OpenAI-compatible simulator (tokens and app secret from WAPIPE_* settings)."""
-    from wapipe.simulator.serve import run
-    from wapipe.simulator.state import SimState
+    from wapipe_tools.simulator.serve import run
+    from wapipe_tools.simulator.state import SimState
 
     meta, llm = MetaSettings(), LLMSettings()
     state = SimState(access_token=meta.meta_access_token.get_secret_value(),

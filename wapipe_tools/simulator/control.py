@@ -7,8 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from wapipe.simulator.state import Fault, LLMConfig, SimState
-from wapipe.simulator.webhooks import inbound_message, post_signed
+from wapipe_tools.simulator.state import Fault, LLMConfig, SimState
+from wapipe_tools.simulator.webhooks import inbound_message, post_signed
 
 router = APIRouter(prefix="/_sim")
 

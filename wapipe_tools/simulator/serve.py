@@ -8,9 +8,9 @@ from types import TracebackType
 
 import uvicorn
 
-from wapipe.local.servers import free_port
-from wapipe.simulator.app import create_app
-from wapipe.simulator.state import SimState
+from wapipe_tools.local.servers import free_port
+from wapipe_tools.simulator.app import create_app
+from wapipe_tools.simulator.state import SimState
 
 
 def run(state: SimState, host: str = "127.0.0.1", port: int = 8090, log_level: str = "info") -> None:

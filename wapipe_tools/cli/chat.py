@@ -10,9 +10,9 @@ from typing import Annotated
 import httpx
 import typer
 
-from wapipe.cli.common import console, fail
-from wapipe.local.chat import ChatSession, Line, tenant_id
 from wapipe.settings import CommonSettings
+from wapipe_tools.cli.common import console, fail
+from wapipe_tools.local.chat import ChatSession, Line, tenant_id
 
 REPLY_GRACE_S = 15.0
 STYLE = {"typing": "[dim italic]escribiendo...[/]", "read": "[dim]✓✓ leído[/]"}

@@ -9,9 +9,9 @@ import typer
 
 from services.guardrails.classify import classify as classify_text
 from services.guardrails.route import decide_text
-from wapipe.cli.common import console, fail
 from wapipe.settings import CommonSettings
 from wapipe.tenants import TenantConfigError, TenantRegistry
+from wapipe_tools.cli.common import console, fail
 
 AtOpt = typer.Option(None, "--at", help="pretend it is this time (ISO, default now) for the opening hours")
 

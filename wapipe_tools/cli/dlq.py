@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from wapipe.cli.common import console, fail
-from wapipe.cli.replay import publish_with_progress
-from wapipe.replay.reader import Record, Selection, TopicNotFound, read
 from wapipe.settings import CommonSettings
 from wapipe.topics import BrokerUnreachable, describe_topics
+from wapipe_tools.cli.common import console, fail
+from wapipe_tools.cli.replay import publish_with_progress
+from wapipe_tools.replay.reader import Record, Selection, TopicNotFound, read
 
 app = typer.Typer(help="Dead-letter topics: list, show, requeue.", no_args_is_help=True)
 

@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from wapipe.simulator import control, graph, llm
-from wapipe.simulator.state import SimState
-from wapipe.simulator.webhooks import StatusBatcher
+from wapipe_tools.simulator import control, graph, llm
+from wapipe_tools.simulator.state import SimState
+from wapipe_tools.simulator.webhooks import StatusBatcher
 
 
 def create_app(state: SimState | None = None) -> FastAPI:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from schemas.export import write
-from wapipe.cli.common import console
+from wapipe_tools.cli.common import console
 
 app = typer.Typer(help="Event contracts.", no_args_is_help=True)
 

@@ -13,12 +13,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from wapipe.cli.common import console, fail
-from wapipe.replay import sandbox as sandboxes
-from wapipe.replay.publish import republish
-from wapipe.replay.reader import Record, Selection, TopicNotFound, partitions_of, read
 from wapipe.settings import CommonSettings
 from wapipe.topics import BrokerUnreachable
+from wapipe_tools.cli.common import console, fail
+from wapipe_tools.replay import sandbox as sandboxes
+from wapipe_tools.replay.publish import republish
+from wapipe_tools.replay.reader import Record, Selection, TopicNotFound, partitions_of, read
 
 app = typer.Typer(help="Replay records into a topic or a sandbox copy of the pipeline.")
 
@@ -128,8 +128,8 @@ def diff(
     sandbox_store_url: Annotated[str | None, typer.Option(help="sandbox store (default: in --state-dir)")] = None,
 ) -> None:
     """Compare route, intent, message type and decision path of the sandbox against the original traces."""
-    from wapipe.replay.diff import DiffReport, load
     from wapipe.store import open_store
+    from wapipe_tools.replay.diff import DiffReport, load
 
     try:
         sandbox_url = sandbox_store_url or sandboxes.store_url(state_dir, sandbox)

@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from wapipe.cli.common import console
-from wapipe.local.checks import Target, run
 from wapipe.settings import AdminSettings, LLMSettings, MetaSettings
+from wapipe_tools.cli.common import console
+from wapipe_tools.local.checks import Target, run
 
 EXIT_NO_GO = 1
 

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from wapipe.simulator.state import SimState
+from wapipe_tools.simulator.state import SimState
 
 router = APIRouter(prefix="/v1")
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from wapipe.local.metrics import Counts, scrape
-from wapipe.local.servers import ServerProcess, port_is_free, start_broker, start_redis
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local.metrics import Counts, scrape
+from wapipe_tools.local.servers import ServerProcess, port_is_free, start_broker, start_redis
 
 BROKER_PORT, REDIS_PORT, SIM_PORT = 19092, 16379, 8090
 # Dev values when `.env.example` is not next to the working directory (an installed wheel, say).
@@ -46,7 +46,7 @@ class ServiceSpec:
 
 
 def wapipe_argv(*args: str) -> tuple[str, ...]:
-    return (sys.executable, "-m", "wapipe.cli.main", *args)
+    return (sys.executable, "-m", "wapipe_tools.cli.main", *args)
 
 
 def local_specs(sim_port: int = SIM_PORT) -> list[ServiceSpec]:
@@ -132,7 +132,7 @@ class Stack:
         self._last_poll = time.monotonic()
 
     def check_ports(self) -> None:
-        from wapipe.local.ports import port_owner
+        from wapipe_tools.local.ports import port_owner
 
         for port in (self.broker_port, self.redis_port, *(p for s in self.specs for p in s.ports)):
             if not port_is_free(port):

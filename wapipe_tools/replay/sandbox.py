@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 
 from schemas.topics import TOPICS
-from wapipe.local.servers import free_port
-from wapipe.local.stack import ServiceSpec, wapipe_argv
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local.servers import free_port
+from wapipe_tools.local.stack import ServiceSpec, wapipe_argv
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,30}$")
 SERVICES = ("guardrails", "ai", "sender")

@@ -7,10 +7,10 @@ from typing import Any
 
 import typer
 
-from wapipe.cli.common import console, fail
 from wapipe.settings import CommonSettings
 from wapipe.store import StoreUnavailable, open_store
 from wapipe.store.port import ConversationStore
+from wapipe_tools.cli.common import console, fail
 
 app = typer.Typer(help="The conversation store (SQLite or Cassandra).", no_args_is_help=True)
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from wapipe.cli import deploy as deploy_cli
-from wapipe.cli import dlq as dlq_cli
-from wapipe.cli import replay as replay_cli
-from wapipe.cli import schemas as schemas_cli
-from wapipe.cli import store as store_cli
-from wapipe.cli import topics
-from wapipe.cli.chat import chat
-from wapipe.cli.classify import classify as classify_cmd
-from wapipe.cli.gonogo import go_no_go
-from wapipe.cli.run import run as run_cmd
-from wapipe.cli.simulator import simulator
-from wapipe.cli.up import up
+from wapipe_tools.cli import deploy as deploy_cli
+from wapipe_tools.cli import dlq as dlq_cli
+from wapipe_tools.cli import replay as replay_cli
+from wapipe_tools.cli import schemas as schemas_cli
+from wapipe_tools.cli import store as store_cli
+from wapipe_tools.cli import topics
+from wapipe_tools.cli.chat import chat
+from wapipe_tools.cli.classify import classify as classify_cmd
+from wapipe_tools.cli.gonogo import go_no_go
+from wapipe_tools.cli.run import run as run_cmd
+from wapipe_tools.cli.simulator import simulator
+from wapipe_tools.cli.up import up
 
 app = typer.Typer(
     help="wapipe: AI customer-service agents for the WhatsApp Business Cloud API.",

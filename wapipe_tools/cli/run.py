@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from wapipe.cli.common import fail
+from wapipe_tools.cli.common import fail
 
 
 class Service(StrEnum):
