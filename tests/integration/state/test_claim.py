@@ -17,11 +17,8 @@ ROUNDS = 200
 @pytest.fixture
 async def other_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
     """A second client with its own connections, as a second replica would have."""
-    client = aioredis.from_url(redis_url)
-    try:
+    async with aioredis.from_url(redis_url) as client:
         yield client
-    finally:
-        await client.aclose()
 
 
 async def test_of_two_claimants_at_once_exactly_one_wins(redis_client: aioredis.Redis,
