@@ -31,9 +31,16 @@ class Conversation(NamedTuple):
 _SEPARATOR = ":"
 
 
+def _masked(text: str) -> str:
+    """`text` with every digit but the last four hidden: errors end up in logs and DLQ headers, phone numbers
+    must not."""
+    hidden = set([i for i, c in enumerate(text) if c.isdigit()][:-4])
+    return "".join("*" if i in hidden else c for i, c in enumerate(text))
+
+
 def _check(phone_number_id: str, user: str, what: str) -> None:
     if not (phone_number_id.isascii() and phone_number_id.isdigit()):
-        raise MalformedConversationKey(f"{what}: the phone_number_id must be digits, got {phone_number_id!r}")
+        raise MalformedConversationKey(f"{what}: the phone_number_id must be digits, got {_masked(phone_number_id)!r}")
     if not user:
         raise MalformedConversationKey(f"{what}: the user is empty")
 
@@ -52,8 +59,9 @@ def parse_conversation_key(key: str) -> Conversation:
     """The inverse of `conversation_key`; a malformed key raises MalformedConversationKey (a ValueError)."""
     phone_number_id, sep, user = key.partition(_SEPARATOR)
     if not sep:
-        raise MalformedConversationKey(f"{key!r} is not a conversation key: expected '<phone_number_id>:<user>'")
-    _check(phone_number_id, user, f"{key!r} is not a conversation key")
+        raise MalformedConversationKey(f"{_masked(key)!r} is not a conversation key: expected "
+                                       "'<phone_number_id>:<user>'")
+    _check(phone_number_id, user, f"{_masked(key)!r} is not a conversation key")
     return Conversation(phone_number_id, user)
 
 

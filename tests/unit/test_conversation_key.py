@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -36,8 +38,9 @@ def test_the_user_keeps_its_own_colons() -> None:
 def test_malformed_keys_are_refused_with_the_reason(key: str, reason: str) -> None:
     with pytest.raises(MalformedConversationKey, match=reason) as refused:
         parse_conversation_key(key)
-    assert repr(key) in str(refused.value)
     assert isinstance(refused.value, ValueError)
+    assert not re.search(r"\d{5}", str(refused.value))  # errors reach logs: at most the last 4 digits show
+    assert str(refused.value).count("*") == max(0, sum(c.isdigit() for c in key) - 4)
 
 
 @given(st.text(max_size=40))

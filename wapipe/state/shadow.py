@@ -8,14 +8,16 @@ Keys (under `wapipe:`): `shadow:{conversation}` -> JSON `{"state": "HUMAN_ACTIVE
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-from schemas.envelope import parse_conversation_key
+from schemas.envelope import MalformedConversationKey, parse_conversation_key
 from wapipe.redis import KEY_PREFIX
 
+log = logging.getLogger(__name__)
 HUMAN_ACTIVE_TTL_S = 12 * 3600
 _INDEX = f"{KEY_PREFIX}shadow:index"
 
@@ -81,7 +83,12 @@ class ShadowMode:
         out: list[ActiveHandoff] = []
         for raw in await self.redis.zrange(_INDEX, 0, -1):
             conv = raw.decode() if isinstance(raw, bytes) else str(raw)
-            if tenant and parse_conversation_key(conv).phone_number_id != tenant:
+            try:
+                key = parse_conversation_key(conv)
+            except MalformedConversationKey as e:  # written from an event nobody validated: never list it
+                log.warning("shadow index entry skipped: %s", e)
+                continue
+            if tenant and key.phone_number_id != tenant:
                 continue
             pipe = self.redis.pipeline()
             pipe.get(self.key(conv))
