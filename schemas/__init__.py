@@ -1,6 +1,14 @@
 """The only contract between wapipe services: envelope, events, topics, Meta models."""
 
-from schemas.envelope import Envelope, Trace, conversation_key, derive_id
+from schemas.envelope import (
+    Conversation,
+    Envelope,
+    MalformedConversationKey,
+    Trace,
+    conversation_key,
+    derive_id,
+    parse_conversation_key,
+)
 from schemas.events import (
     EVENT_TYPES,
     AnswerRequested,
@@ -20,9 +28,11 @@ __all__ = [
     "EVENT_TYPES",
     "TOPICS",
     "AnswerRequested",
+    "Conversation",
     "Envelope",
     "Event",
     "HandoffRequested",
+    "MalformedConversationKey",
     "MessageReceived",
     "ReplyFailed",
     "ReplyRequested",
@@ -35,5 +45,6 @@ __all__ = [
     "derive_id",
     "dlq_name",
     "encode_event",
+    "parse_conversation_key",
     "topic",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,9 +19,50 @@ def derive_id(*parts: object) -> str:
     return digest[:32]
 
 
+class MalformedConversationKey(ValueError):
+    """A string that is not `"{phone_number_id}:{user}"`, or parts that cannot make one."""
+
+
+class Conversation(NamedTuple):
+    phone_number_id: str
+    user: str
+
+
+_SEPARATOR = ":"
+
+
+def _masked(text: str) -> str:
+    """`text` with every digit but the last four hidden: errors end up in logs and DLQ headers, phone numbers
+    must not."""
+    hidden = set([i for i, c in enumerate(text) if c.isdigit()][:-4])
+    return "".join("*" if i in hidden else c for i, c in enumerate(text))
+
+
+def _check(phone_number_id: str, user: str, what: str) -> None:
+    if not (phone_number_id.isascii() and phone_number_id.isdigit()):
+        raise MalformedConversationKey(f"{what}: the phone_number_id must be digits, got {_masked(phone_number_id)!r}")
+    if not user:
+        raise MalformedConversationKey(f"{what}: the user is empty")
+
+
 def conversation_key(phone_number_id: str, user: str) -> str:
-    """The Kafka key of every record: same conversation -> same partition -> order."""
-    return f"{phone_number_id}:{user}"
+    """The Kafka key of every record: same conversation -> same partition -> order.
+
+    `user` is the business-scoped user id when Meta sent one, else the wa_id; it may itself hold ':' (an
+    /api/chat conversation id), the phone_number_id never does, so `parse_conversation_key` splits at the first.
+    """
+    _check(phone_number_id, user, "cannot make a conversation key")
+    return f"{phone_number_id}{_SEPARATOR}{user}"
+
+
+def parse_conversation_key(key: str) -> Conversation:
+    """The inverse of `conversation_key`; a malformed key raises MalformedConversationKey (a ValueError)."""
+    phone_number_id, sep, user = key.partition(_SEPARATOR)
+    if not sep:
+        raise MalformedConversationKey(f"{_masked(key)!r} is not a conversation key: expected "
+                                       "'<phone_number_id>:<user>'")
+    _check(phone_number_id, user, f"{_masked(key)!r} is not a conversation key")
+    return Conversation(phone_number_id, user)
 
 
 class StageTiming(BaseModel):

@@ -1,9 +1,7 @@
-"""Helpers for tests against the real broker: read a topic without a consumer group, sign webhooks."""
+"""Helpers for tests against the real broker: read a topic without a consumer group, unique names."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 import uuid
 from dataclasses import dataclass
@@ -67,7 +65,3 @@ def read_topic(bootstrap: str, topic: str, *, expect: int | None = None, timeout
         return out
     finally:
         c.close()
-
-
-def sign(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()

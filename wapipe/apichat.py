@@ -1,13 +1,14 @@
 """How a `/api/chat` request gets its reply back: the sender pushes it, ingress waits for it.
 
 Keyed by the correlation id (the api message's id), so the reply reaches the request that is waiting, on
-whichever ingress replica it landed.
+whichever ingress replica it landed. Key (under `wapipe:`): `apichat:{correlation_id}` -> list of JSON
+`{"reply", "route", "decision_path", "llm_called", "latency_ms"}`, a few minutes.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import asdict, dataclass, field
 
 import redis.asyncio as aioredis
 
@@ -16,22 +17,37 @@ from wapipe.redis import KEY_PREFIX
 REPLY_TTL_S = 300
 
 
+@dataclass(frozen=True)
+class ApiChatReply:
+    reply: str
+    route: str | None = None
+    decision_path: list[str] = field(default_factory=list)
+    llm_called: bool = False
+    latency_ms: int = 0  # from the message's arrival to the sender handing the reply back
+
+    def encode(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> ApiChatReply:
+        doc = json.loads(raw)
+        return cls(reply=str(doc.get("reply") or ""), route=doc.get("route"),
+                   decision_path=[str(d) for d in doc.get("decision_path") or []],
+                   llm_called=bool(doc.get("llm_called", False)), latency_ms=int(doc.get("latency_ms") or 0))
+
+
 def _key(correlation_id: str) -> str:
     return f"{KEY_PREFIX}apichat:{correlation_id}"
 
 
-async def push_reply(redis: aioredis.Redis, correlation_id: str, reply: dict[str, Any]) -> None:
-    """reply: {reply, route, decision_path, llm_called, ...}."""
+async def push_reply(redis: aioredis.Redis, correlation_id: str, reply: ApiChatReply) -> None:
     pipe = redis.pipeline()
-    pipe.rpush(_key(correlation_id), json.dumps(reply, ensure_ascii=False))
+    pipe.rpush(_key(correlation_id), reply.encode())
     pipe.expire(_key(correlation_id), REPLY_TTL_S)
     await pipe.execute()
 
 
-async def wait_reply(redis: aioredis.Redis, correlation_id: str, timeout_s: float) -> dict[str, Any] | None:
+async def wait_reply(redis: aioredis.Redis, correlation_id: str, timeout_s: float) -> ApiChatReply | None:
     """The first reply for this message, or None when none arrived within `timeout_s`."""
     got = await redis.blpop([_key(correlation_id)], timeout=max(timeout_s, 0.01))
-    if not got:
-        return None
-    doc: dict[str, Any] = json.loads(got[1])
-    return doc
+    return ApiChatReply.decode(got[1]) if got else None

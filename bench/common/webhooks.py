@@ -4,8 +4,6 @@ poster that records when ingress accepted each one."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -15,6 +13,7 @@ from urllib.parse import urlsplit
 
 from bench.common.http import Conn
 from schemas.envelope import derive_id
+from schemas.meta.signature import webhook_headers
 
 PHONE_NUMBER_ID = "100000000000001"  # the demo tenant
 FAQ_TEXTS = ("¿tienen catálogo?", "¿Qué tallas manejan?")
@@ -49,8 +48,7 @@ def webhook(wa_id: str, wamid: str, text: str, secret: str) -> tuple[bytes, dict
     doc = {"object": "whatsapp_business_account",
            "entry": [{"id": "100000000000000", "changes": [{"value": value, "field": "messages"}]}]}
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
-    sig = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    return raw, {"Content-Type": "application/json", "X-Hub-Signature-256": sig}
+    return raw, webhook_headers(raw, secret)
 
 
 def text_for(m: Sent) -> str:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from bench.ingress.loadgen import Result, closed_loop, open_loop
-from tests.support import sign
+from schemas.meta.signature import webhook_headers
 from wapipe.topics import create_topics, registry_specs
 from wapipe_tools.local.servers import free_port, start_broker, start_redis, wait_for_port
 
@@ -29,7 +29,7 @@ def webhook_bodies(n: int) -> list[tuple[bytes, dict[str, str]]]:
     for i in range(n):
         msg["id"] = f"wamid.BENCH{i:08d}"
         body = json.dumps(doc, separators=(",", ":")).replace("/", "\\/").encode()
-        out.append((body, {"X-Hub-Signature-256": sign(body, SECRET), "Content-Type": "application/json"}))
+        out.append((body, webhook_headers(body, SECRET)))
     return out
 
 

@@ -92,7 +92,7 @@ def runtime_panels(service: str) -> list[dict[str, Any]]:
     ]
 
 
-TENANT = {"name": "tenant", "label": "Tenant", "type": "query", "datasource": DS, "includeAll": True,
+TENANT = {"name": "tenant", "label": "Tenant (phone_number_id)", "type": "query", "datasource": DS, "includeAll": True,
           "multi": True, "allValue": ".*", "refresh": 2,
           "query": {"query": "label_values(wapipe_replies_total, tenant)", "refId": "tenant"},
           "definition": "label_values(wapipe_replies_total, tenant)", "current": {"text": "All", "value": "$__all"}}

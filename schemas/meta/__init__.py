@@ -1,1 +1,2 @@
-"""Meta's WhatsApp Cloud API shapes: inbound webhooks (`webhook`) and Graph API send requests (`graph`)."""
+"""Meta's WhatsApp Cloud API shapes: inbound webhooks (`webhook`), their signature (`signature`) and Graph API send
+requests (`graph`)."""

@@ -1,7 +1,7 @@
 """Burst coalescing: one answer for the 2-4 short messages a customer sends in a row.
 
-Guardrails RPUSHes each message that needs the model onto `wapipe:pending:{conversation}` as JSON
-`{"message_id", "text", "ts"}` and sets `AnswerRequested.payload.not_before = now + window`. Requests of one
+Guardrails appends each message that needs the model to the conversation's pending list
+(`wapipe.state.pending`) and sets `AnswerRequested.payload.not_before = now + window`. Requests of one
 conversation reach this stage in order, one at a time (same Kafka key), so the handler can:
   1. wait until not_before, and a little longer while new messages keep arriving (bounded by max_wait);
   2. read the whole pending list and answer it all at once;
@@ -15,40 +15,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from wapipe.redis import KEY_PREFIX
+from wapipe.state.pending import PendingMessage, PendingMessages
 
 STATE_TTL_S = 24 * 3600
-
-
-@dataclass(frozen=True)
-class Pending:
-    message_id: str
-    text: str
-    ts: float  # epoch seconds
-
-
-def _ts(v: Any) -> float:
-    if isinstance(v, int | float):
-        return float(v)
-    try:
-        return datetime.fromisoformat(str(v)).astimezone(UTC).timestamp()
-    except ValueError:
-        return 0.0
-
-
-def pending_key(conversation: str) -> str:
-    return f"{KEY_PREFIX}pending:{conversation}"
 
 
 class PendingBuffer:
     def __init__(self, redis: aioredis.Redis, *, window_s: float = 1.5, max_wait_s: float = 4.0) -> None:
         self._r = redis
+        self._pending = PendingMessages(redis)
         self._window = window_s
         self._max_wait = max_wait_s
 
@@ -67,25 +48,13 @@ class PendingBuffer:
         raw = await self._r.get(self._memo_key(correlation_id))
         return json.loads(raw) if raw else None
 
-    async def read(self, conversation: str) -> tuple[list[Pending], int]:
-        raw = await self._r.lrange(pending_key(conversation), 0, -1)
-        out: dict[str, Pending] = {}
-        for item in raw:
-            try:
-                doc = json.loads(item)
-                p = Pending(str(doc["message_id"]), str(doc.get("text") or ""), _ts(doc.get("ts")))
-            except (ValueError, KeyError, TypeError):
-                continue  # a malformed entry is skipped, never blocks the conversation
-            out.setdefault(p.message_id, p)  # guardrails retried: same message pushed twice
-        return list(out.values()), len(raw)
-
-    async def wait_quiet(self, conversation: str, not_before: datetime | None) -> tuple[list[Pending], int]:
+    async def wait_quiet(self, conversation: str, not_before: datetime | None) -> tuple[list[PendingMessage], int]:
         """Sleep until not_before, then while the newest pending message is younger than the window."""
         start = time.time()
         if not_before is not None:
             await asyncio.sleep(max(0.0, min(not_before.timestamp() - start, self._max_wait)))
         while True:
-            entries, n = await self.read(conversation)
+            entries, n = await self._pending.read(conversation)
             newest = max((p.ts for p in entries), default=0.0)
             now = time.time()
             quiet_at = newest + self._window
@@ -100,7 +69,6 @@ class PendingBuffer:
         if covered:
             pipe.hset(self._covered_key(conversation), mapping={m: coverer for m in covered})
             pipe.expire(self._covered_key(conversation), STATE_TTL_S)
-        if read_count:
-            # guardrails only appends, so the first `read_count` entries are exactly the ones answered
-            pipe.ltrim(pending_key(conversation), read_count, -1)
+        # guardrails only appends, so the first `read_count` entries are exactly the ones answered
+        self._pending.trim(pipe, conversation, read_count)
         await pipe.execute()

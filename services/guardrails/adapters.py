@@ -1,19 +1,18 @@
-"""Redis adapters of the guardrails ports: dedupe, flood window, pending list for the AI stage.
+"""Redis adapters of the guardrails ports: dedupe and flood window (the shadow flag, the service window and the
+pending list for the AI stage are state shared with other services, in `wapipe.state`).
 
 Key formats (all under `wapipe:`):
 - `dedupe:{tenant}:{message_id}` -> owner ("topic:partition:offset"), 7 days
-- `flood:{conversation}` sorted set of admitted message ids scored by arrival time; `flood:notice:{conversation}`
+- `flood:{conversation}` sorted set of admitted message ids scored by arrival time; `flood:{conversation}:notice`
   -> the message id that got the notice, for one window
-- `pending:{conversation}` list of JSON `{"message_id", "text", "ts"}` read by the AI stage, a few minutes
 """
 
 from __future__ import annotations
 
-import json
-
 import redis.asyncio as aioredis
 
 from wapipe.redis import KEY_PREFIX
+from wapipe.state.claim import claim_once
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 
@@ -30,23 +29,6 @@ end
 return 0
 """
 
-# SET NX, but the owner that set it may claim again.
-_CLAIM = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
-return 0
-"""
-
-# Push once: a retried record must not queue the same message twice.
-_PUSH_ONCE = """
-local items = redis.call('LRANGE', KEYS[1], 0, -1)
-for _, v in ipairs(items) do if v == ARGV[1] then redis.call('EXPIRE', KEYS[1], ARGV[2]) return 0 end end
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-return 1
-"""
-
-
 class RedisDedupe:
     """Meta redelivers a message for up to 7 days; the first delivery claims its id."""
 
@@ -58,7 +40,7 @@ class RedisDedupe:
         return f"{KEY_PREFIX}dedupe:{tenant}:{message_id}"
 
     async def claim(self, tenant: str, message_id: str, owner: str) -> bool:
-        return bool(await self.redis.eval(_CLAIM, 1, self.key(tenant, message_id), owner, self.ttl_s))
+        return await claim_once(self.redis, self.key(tenant, message_id), owner, self.ttl_s)
 
 
 class RedisFlood:
@@ -76,20 +58,4 @@ class RedisFlood:
                                           message_id, self.limit))
 
     async def notice_once(self, conversation: str, message_id: str) -> bool:
-        return bool(await self.redis.eval(_CLAIM, 1, f"{self.key(conversation)}:notice", message_id,
-                                          max(1, int(self.window_s))))
-
-
-class RedisPending:
-    """The per-conversation list the AI stage reads to answer a burst of messages once."""
-
-    def __init__(self, redis: aioredis.Redis, ttl_s: int = 300) -> None:
-        self.redis, self.ttl_s = redis, ttl_s
-
-    @staticmethod
-    def key(conversation: str) -> str:
-        return f"{KEY_PREFIX}pending:{conversation}"
-
-    async def push(self, conversation: str, message_id: str, text: str, ts: float) -> None:
-        entry = json.dumps({"message_id": message_id, "text": text, "ts": ts}, ensure_ascii=False, sort_keys=True)
-        await self.redis.eval(_PUSH_ONCE, 1, self.key(conversation), entry, self.ttl_s)
+        return await claim_once(self.redis, f"{self.key(conversation)}:notice", message_id, max(1, int(self.window_s)))

@@ -8,13 +8,14 @@ import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
 from schemas import topics
-from services.guardrails.adapters import RedisDedupe, RedisFlood, RedisPending
+from services.guardrails.adapters import RedisDedupe, RedisFlood
 from services.guardrails.config import GuardrailsSettings
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.ports import TraceSink
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.state.pending import PendingMessages
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
 from wapipe.tenants import TenantRegistry
@@ -31,7 +32,7 @@ def build_handler(s: GuardrailsSettings, *, redis: aioredis.Redis, store: TraceS
                   registry: CollectorRegistry) -> GuardrailsHandler:
     ports = Ports(
         dedupe=RedisDedupe(redis, s.dedupe_ttl_s), window=ServiceWindow(redis), shadow=ShadowMode(redis),
-        flood=RedisFlood(redis, s.flood_limit, s.flood_window_s), pending=RedisPending(redis, s.pending_ttl_s),
+        flood=RedisFlood(redis, s.flood_limit, s.flood_window_s), pending=PendingMessages(redis, s.pending_ttl_s),
         tenants=tenants, store=store)
     return GuardrailsHandler(ports, GuardrailsMetrics(registry),
                              Limits(human_active_ttl_s=s.human_active_ttl_s, coalesce_window_s=s.coalesce_window_s))

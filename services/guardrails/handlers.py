@@ -80,7 +80,7 @@ class GuardrailsHandler:
         tr.attrs["tenant_name"] = tenant.name
 
         if await self.p.shadow.is_active(conv):
-            return await self._shadow(ev, tenant, started)
+            return await self._shadow(ev, started)
         tr.step("shadow:off")
 
         if not await self.p.flood.admit(conv, msg.message_id, started.timestamp()):
@@ -92,7 +92,7 @@ class GuardrailsHandler:
         tr.step(f"route:{d.route}")
         tr.route, tr.message_type, tr.intent = d.route, d.message_type, d.intent
         tr.attrs["rule"] = d.rule
-        self.m.messages.labels(tenant.name, d.message_type, d.intent, d.route).inc()
+        self.m.messages.labels(ev.tenant, d.message_type, d.intent, d.route).inc()
         if d.route == "handoff":
             created = await self.p.shadow.activate(conv, d.reason or "handoff", STAGE, self.limits.human_active_ttl_s)
             tr.step("shadow:activated" if created else "shadow:already_active")
@@ -101,7 +101,7 @@ class GuardrailsHandler:
         if d.route == "ignore":
             return await self._end(ev, started, "ignored")
         tr.timed(STAGE, started, self.clock())
-        self.m.duration.labels(tenant.name).observe((self.clock() - started).total_seconds())
+        self.m.duration.labels(ev.tenant).observe((self.clock() - started).total_seconds())
         return self._emits(ev, d, started)
 
     # ---- routes --------------------------------------------------------------------------------------------
@@ -135,12 +135,12 @@ class GuardrailsHandler:
             text=msg.text or f"[{msg.message_type}]", requested_by=STAGE, ttl_s=self.limits.human_active_ttl_s)
         return Emit(topics.HANDOFF, caused_by(HandoffRequested, ev, STAGE, payload))
 
-    async def _shadow(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:
+    async def _shadow(self, ev: MessageReceived, started: datetime) -> list[Emit]:
         """A person has the conversation: the bot stays silent and the message is kept as a customer turn (the
         notifier, which reads wa.inbound.v1 too, relays it to the tenant's people)."""
         msg = ev.payload
         ev.trace.step("shadow:human_active")
-        self.m.shadow.labels(tenant.name).inc()
+        self.m.shadow.labels(ev.tenant).inc()
         await self.p.store.append_turn(Turn(ev.tenant, msg.sender.user, msg.timestamp, "customer",
                                             msg.text or f"[{msg.message_type}]", (msg.message_id,)))
         return await self._end(ev, started, "shadow")
@@ -148,11 +148,11 @@ class GuardrailsHandler:
     async def _flood(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:
         """Over the limit: recorded, not answered; the first one in the window gets a polite notice."""
         ev.trace.step("flood:dropped")
-        self.m.flood.labels(tenant.name).inc()
+        self.m.flood.labels(ev.tenant).inc()
         out: list[Emit] = []
         if await self.p.flood.notice_once(ev.conversation, ev.payload.message_id):
             ev.trace.step("flood:notice")
-            self.m.flood_notices.labels(tenant.name).inc()
+            self.m.flood_notices.labels(ev.tenant).inc()
             ev.trace.timed(STAGE, started, self.clock())
             out.append(self._reply(ev, tenant.wording.flood_notice, "flood_notice"))
         await self._end(ev, started, "flood")

@@ -21,7 +21,7 @@ from schemas.topics import INBOUND
 from services.ingress import ratelimit
 from services.ingress.deps import Deps, PublishFailed, publish
 from services.ingress.signature import token_matches
-from wapipe.apichat import wait_reply
+from wapipe.apichat import ApiChatReply, wait_reply
 from wapipe.runtime.types import Emit
 
 log = logging.getLogger(__name__)
@@ -96,15 +96,15 @@ async def chat(req: ChatRequest, deps: Annotated[Deps, Depends(require_key)]) ->
     m.api_chat_requests.labels(outcome="answered").inc()
     return JSONResponse({
         "event_id": event.event_id,
-        "reply": reply.get("reply"),
-        "route": reply.get("route"),
-        "decision_path": reply.get("decision_path", []),
-        "llm_called": bool(reply.get("llm_called", False)),
+        "reply": reply.reply,
+        "route": reply.route,
+        "decision_path": reply.decision_path,
+        "llm_called": reply.llm_called,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
     })
 
 
-async def _wait(deps: Deps, correlation_id: str, timeout_s: float) -> dict[str, Any] | None:
+async def _wait(deps: Deps, correlation_id: str, timeout_s: float) -> ApiChatReply | None:
     assert deps.redis is not None
     deadline = time.monotonic() + timeout_s
     while True:

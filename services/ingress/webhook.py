@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ValidationError
 
 from schemas.envelope import utcnow
+from schemas.meta import signature
 from schemas.meta.webhook import WebhookPayload
 from services.ingress.deps import Deps, PublishFailed, publish
 from services.ingress.normalize import normalize
-from services.ingress.signature import signature_valid, token_matches
+from services.ingress.signature import token_matches
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -84,11 +85,11 @@ async def _receive(request: Request, deps: Deps) -> tuple[str, Response]:
     body = await read_limited(request, s.ingress_max_body_bytes)
     if body is None:
         return "too_large", _refuse(413, f"body over {s.ingress_max_body_bytes} bytes")
-    header = request.headers.get("x-hub-signature-256")
+    header = request.headers.get(signature.SIGNATURE_HEADER)
     if not header:
         m.signature_failures.labels(reason="missing").inc()
-        return "unsigned", _refuse(401, "missing X-Hub-Signature-256")
-    if not signature_valid(body, header, s.meta_app_secret.get_secret_value()):
+        return "unsigned", _refuse(401, f"missing {signature.SIGNATURE_HEADER}")
+    if not signature.verify(body, header, s.meta_app_secret.get_secret_value()):
         m.signature_failures.labels(reason="mismatch").inc()
         log.warning("webhook signature mismatch (%d bytes)", len(body))
         return "bad_signature", _refuse(403, "signature mismatch")

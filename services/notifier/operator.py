@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from schemas.envelope import derive_id
+from schemas.envelope import derive_id, parse_conversation_key
 from schemas.events import Recipient, ReplyRequested, ReplyRequestedPayload
 from schemas.topics import OUTBOUND
 from services.notifier import texts
@@ -70,23 +71,22 @@ class Operators:
             conv = handle
         else:
             raise OperatorError("conversation must be '<phone_number_id>:<user>' or an 8-character ref")
-        tenant = self.tenants.get(conv.split(":", 1)[0])
+        phone_number_id = parse_conversation_key(conv).phone_number_id
+        tenant = self.tenants.get(phone_number_id)
         if tenant is None:
-            raise NotFound(f"unknown tenant {conv.split(':', 1)[0]}")
+            raise NotFound(f"unknown tenant {phone_number_id}")
         return conv, tenant
 
     async def list(self, tenant: str | None = None) -> list[dict[str, Any]]:
         active = await self.state.active(tenant)
-        counts: dict[str, int] = {}
-        for a in active:
-            counts[a.conversation.split(":", 1)[0]] = counts.get(a.conversation.split(":", 1)[0], 0) + 1
-        for t, n in counts.items():
+        keys = [parse_conversation_key(a.conversation) for a in active]
+        for t, n in Counter(k.phone_number_id for k in keys).items():
             self.metrics.active.labels(t).set(n)
         return [{"conversation": a.conversation, "ref": texts.ref_of(a.conversation),
-                 "tenant": a.conversation.split(":", 1)[0], "customer": mask_phone(texts.user_of(a.conversation)),
+                 "tenant": k.phone_number_id, "customer": mask_phone(k.user),
                  "reason": a.reason, "actor": a.actor,
                  "since": datetime.fromtimestamp(a.since, UTC).isoformat(timespec="seconds"),
-                 "ttl_left_s": a.ttl_left_s} for a in active]
+                 "ttl_left_s": a.ttl_left_s} for a, k in zip(active, keys, strict=True)]
 
     async def take(self, handle: str, operator: str) -> dict[str, Any]:
         conv, tenant = await self.resolve(handle)
@@ -116,10 +116,11 @@ class Operators:
         # Without an Idempotency-Key every call is a new message; with one, a retried call asks for the same send.
         correlation = "op-" + (derive_id(conv, "operator", key)[:24] if key else uuid.uuid4().hex[:24])
         reply_id = derive_id(correlation, "notifier", "operator")
+        user = parse_conversation_key(conv).user
         event = ReplyRequested(
             event_id=derive_id(correlation, "notifier", "ReplyRequested"), tenant=tenant.phone_number_id,
             conversation=conv, correlation_id=correlation,
-            payload=ReplyRequestedPayload(reply_id=reply_id, to=recipient_of(texts.user_of(conv)), kind="text",
+            payload=ReplyRequestedPayload(reply_id=reply_id, to=recipient_of(user), kind="text",
                                           text=text, origin=f"operator:{operator}", route="operator"))
         event.trace.step("notifier:operator_reply")
         await self.publisher.publish(Emit(OUTBOUND, event))
@@ -127,6 +128,6 @@ class Operators:
 
     async def _audit(self, tenant: Tenant, conv: str, action: str, actor: str, detail: str | None = None) -> None:
         self.metrics.operator_actions.labels(tenant.phone_number_id, action).inc()
-        await self.store.append_handoff(HandoffEntry(tenant.phone_number_id, texts.user_of(conv),
+        await self.store.append_handoff(HandoffEntry(tenant.phone_number_id, parse_conversation_key(conv).user,
                                                      datetime.fromtimestamp(time.time(), UTC), action, actor,
                                                      "operator", detail))

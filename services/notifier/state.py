@@ -3,12 +3,12 @@ refs and alert rate limits. `RedisNotifierState` is the adapter; unit tests use 
 
 from __future__ import annotations
 
-import json
 from typing import Protocol
 
 import redis.asyncio as aioredis
 
 from wapipe.redis import KEY_PREFIX
+from wapipe.state.claim import claim_once
 from wapipe.state.shadow import HUMAN_ACTIVE_TTL_S, ActiveHandoff, ShadowMode
 
 
@@ -56,28 +56,16 @@ class RedisNotifierState:
         await self.shadow.activate(conversation, reason, actor, ttl_s)  # no-op when guardrails already did
 
     async def active_since(self, conversation: str) -> float | None:
-        raw = await self.redis.get(self.shadow.key(conversation))
-        if raw is None:
-            return None
-        try:
-            return float(json.loads(raw).get("since", 0.0))
-        except (ValueError, TypeError, AttributeError):
-            return 0.0  # active, but written by something we do not understand: treat as active all along
+        return await self.shadow.since(conversation)
 
     async def claim_handoff(self, conversation: str, correlation_id: str, ttl_s: int) -> bool:
-        key = self._claim_key(conversation)
-        if await self.redis.set(key, correlation_id, ex=ttl_s, nx=True):
-            return True
-        return _text(await self.redis.get(key)) == correlation_id
+        return await claim_once(self.redis, self._claim_key(conversation), correlation_id, ttl_s)
 
     async def clear_handoff(self, conversation: str) -> None:
         await self.redis.delete(self._claim_key(conversation))
 
     async def allow_alert(self, scope: str, event_id: str, window_s: int) -> bool:
-        key = f"{KEY_PREFIX}notifier:alert:{scope}"
-        if await self.redis.set(key, event_id, ex=window_s, nx=True):
-            return True
-        return _text(await self.redis.get(key)) == event_id
+        return await claim_once(self.redis, f"{KEY_PREFIX}notifier:alert:{scope}", event_id, window_s)
 
     async def remember_ref(self, ref: str, conversation: str, ttl_s: int) -> None:
         await self.redis.set(self._ref_key(ref), conversation, ex=ttl_s)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from schemas.envelope import derive_id
+from schemas.envelope import derive_id, parse_conversation_key
 from schemas.events import MessageReceivedPayload
 from wapipe.logging import mask_phone
 from wapipe.store.port import Turn
@@ -25,8 +25,8 @@ def ref_of(conversation: str) -> str:
     return derive_id("handoff-ref", conversation)[:8]
 
 
-def user_of(conversation: str) -> str:
-    return conversation.split(":", 1)[1] if ":" in conversation else conversation
+def _customer(conversation: str) -> str:
+    return mask_phone(parse_conversation_key(conversation).user)
 
 
 def _clip(text: str, limit: int = MAX_LINE) -> str:
@@ -38,7 +38,7 @@ def handoff_notification(*, business: str, conversation: str, reason: str, reque
                          customer_text: str | None, turns: Sequence[Turn], ttl_s: int) -> str:
     ref = ref_of(conversation)
     lines = [f"🔔 {business}: un cliente necesita un asesor",
-             f"Cliente: {mask_phone(user_of(conversation))} · ref {ref}",
+             f"Cliente: {_customer(conversation)} · ref {ref}",
              f"Motivo: {reason} (pedido por {requested_by})"]
     if customer_text:
         lines.append(f"Mensaje: «{_clip(customer_text)}»")
@@ -59,7 +59,7 @@ def describe_message(p: MessageReceivedPayload) -> str:
 
 
 def relay(conversation: str, p: MessageReceivedPayload) -> str:
-    return f"💬 {mask_phone(user_of(conversation))} (ref {ref_of(conversation)}): {describe_message(p)}"
+    return f"💬 {_customer(conversation)} (ref {ref_of(conversation)}): {describe_message(p)}"
 
 
 def delivery_alert(*, business: str, recipient: str, code: int | None, title: str | None, window_s: int) -> str:

@@ -18,7 +18,7 @@ from services.sender.metrics import SenderMetrics
 from services.sender.pacing import Pacer
 from services.sender.ports import SendPolicy, StaticPolicies, TenantPolicies
 from services.sender.recording import RecordingGraph
-from wapipe.apichat import push_reply
+from wapipe.apichat import ApiChatReply, push_reply
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker, WorkerConfig
 from wapipe.state.window import ServiceWindow
@@ -42,7 +42,7 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: Conversatio
                               pair_interval_s=s.pair_interval_s, pair_burst=s.pair_burst), metrics, retry,
                         doubt_grace_s=s.doubt_grace_s)
 
-    async def api_replies(correlation_id: str, reply: dict[str, object]) -> None:
+    async def api_replies(correlation_id: str, reply: ApiChatReply) -> None:
         await push_reply(redis, correlation_id, reply)
 
     return Sender(delivery=delivery, window=ServiceWindow(redis), policies=policies or settings_policies(s),

@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NoReturn, Protocol
+from typing import NoReturn, Protocol
 
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -28,6 +28,7 @@ from services.sender.delivery import Delivery
 from services.sender.graph import WINDOW_CLOSED, GraphError
 from services.sender.metrics import SenderMetrics
 from services.sender.ports import TenantPolicies
+from wapipe.apichat import ApiChatReply
 from wapipe.logging import mask_phone
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store.port import ConversationStore, Role, TraceRecord, Turn
@@ -45,7 +46,7 @@ class WindowPort(Protocol):
     async def is_open(self, conversation: str, now: datetime | None = None) -> bool: ...
 
 
-ApiReplies = Callable[[str, dict[str, Any]], Awaitable[None]]
+ApiReplies = Callable[[str, ApiChatReply], Awaitable[None]]
 
 
 class ReplyFailedError(PermanentError):
@@ -163,7 +164,7 @@ class Sender:
     async def _api_reply(self, event: ReplyRequested, started: datetime) -> Sequence[Emit]:
         p, t = event.payload, event.trace
         received = t.received_at or event.occurred_at
-        await self.api_replies(event.correlation_id, {
-            "reply": p.text or "", "route": p.route or t.route, "decision_path": t.decision_path,
-            "llm_called": t.llm_called, "latency_ms": int((time.time() - received.timestamp()) * 1000)})
+        await self.api_replies(event.correlation_id, ApiChatReply(
+            reply=p.text or "", route=p.route or t.route, decision_path=t.decision_path, llm_called=t.llm_called,
+            latency_ms=int((time.time() - received.timestamp()) * 1000)))
         return await self._sent(event, [], 1, False, started)

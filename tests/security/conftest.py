@@ -18,9 +18,9 @@ import uvicorn
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from schemas.meta.signature import webhook_headers
 from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
-from tests.support import sign
 from wapipe.runtime.producer import Producer
 
 SECRET = "security-suite-app-secret-5b1e"
@@ -47,7 +47,7 @@ def meta_bytes(doc: Any, *, ascii_only: bool = True) -> bytes:
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    return {"X-Hub-Signature-256": sign(body, secret), "Content-Type": "application/json"}
+    return webhook_headers(body, secret)
 
 
 class SyncIngress:

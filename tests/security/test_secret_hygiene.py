@@ -15,6 +15,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from schemas.meta.signature import sign
 from services.ai.config import AISettings
 from services.ai.providers.openai_compat import OpenAIProvider
 from services.ingress.app import create_app
@@ -23,7 +24,6 @@ from services.notifier.app import build_app
 from services.notifier.config import NotifierSettings
 from tests.integration.ai.conftest import Wired, request, set_llm, wire  # noqa: F401  (fixtures)
 from tests.security.conftest import meta_bytes, sample_doc
-from tests.support import sign
 from wapipe.logging import JsonFormatter, TextFormatter, mask_phone
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import RecordMeta

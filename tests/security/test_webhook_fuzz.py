@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.events import MessageReceived
+from schemas.meta.signature import sign
 from schemas.topics import INBOUND, STATUS
 from tests.security.conftest import SECRET, SyncIngress, meta_bytes, sample_doc, signed
-from tests.support import read_topic, sign
+from tests.support import read_topic
 
 SAMPLES = ("message_text", "message_image", "message_location", "message_interactive_button_reply",
            "message_reaction", "status_failed", "batch_multi_entry", "errors", "message_unknown_type")

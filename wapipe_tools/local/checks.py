@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import time
 import uuid
@@ -14,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from schemas.envelope import conversation_key
+from schemas.meta.signature import webhook_headers
 
 DEMO = "100000000000001"
 OUTSIDE_LOGS = frozenset({"simulator", "broker", "redis"})
@@ -111,9 +112,7 @@ class Checklist:
     def signature_rejection(self) -> str:
         body = json.dumps({"object": "whatsapp_business_account", "entry": []}).encode()
         none = self.http.post(f"{self.t.url}/webhook", content=body, headers={"Content-Type": "application/json"})
-        wrong = "sha256=" + hmac.new(b"not-the-secret", body, hashlib.sha256).hexdigest()
-        bad = self.http.post(f"{self.t.url}/webhook", content=body,
-                             headers={"Content-Type": "application/json", "X-Hub-Signature-256": wrong})
+        bad = self.http.post(f"{self.t.url}/webhook", content=body, headers=webhook_headers(body, "not-the-secret"))
         expect(none.status_code == 401, f"unsigned webhook answered {none.status_code}")
         expect(bad.status_code == 403, f"wrongly signed webhook answered {bad.status_code}")
         return "unsigned 401, wrong signature 403"
@@ -158,7 +157,7 @@ class Checklist:
 
     def shadow_silence(self) -> str:
         wa_id = self._number()
-        conv = f"{DEMO}:{wa_id}"
+        conv = conversation_key(DEMO, wa_id)
         auth = {"Authorization": f"Bearer {self.t.admin_token}"}
         r = self.http.post(f"{self.t.admin_url}/handoffs/{conv}", json={"operator": "gonogo"}, headers=auth)
         expect(r.status_code == 200, f"operator take-over answered {r.status_code}")
@@ -196,7 +195,7 @@ class Checklist:
             try:
                 found = 0
                 for conv in self.conversations:
-                    found += bool(await store.traces_by_conversation(DEMO, f"{DEMO}:{conv}"))
+                    found += bool(await store.traces_by_conversation(DEMO, conversation_key(DEMO, conv)))
                 return found
             finally:
                 await store.close()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import time
@@ -13,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from schemas.meta.signature import webhook_headers
 from wapipe.logging import mask_phone
 from wapipe_tools.simulator.state import SimState
 
@@ -21,10 +20,6 @@ log = logging.getLogger(__name__)
 
 def new_wamid() -> str:
     return "wamid.HBgM" + uuid.uuid4().hex.upper()
-
-
-def signature(body: bytes, secret: str) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def envelope(state: SimState, phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +64,7 @@ async def post_signed(client: httpx.AsyncClient, state: SimState, body: dict[str
     if not state.ingress_url:
         return 0
     raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": signature(raw, state.app_secret)}
+    headers = webhook_headers(raw, state.app_secret)
     try:
         r = await client.post(state.ingress_url, content=raw, headers=headers)
     except httpx.HTTPError as e:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from schemas.events import ReplyRequested
-from services.ai.coalesce import pending_key
 from tests.integration.ai.conftest import Wired, request, soon
 from tests.integration.ai.test_openai_sim import META
 from tests.support import unique
 from tests.unit.ai.fixtures import TENANT, ScriptedProvider
+from wapipe.state.pending import PendingMessages, pending_key
 
 
 async def _push(redis: Any, conversation: str, message_id: str, text: str) -> None:
     """What guardrails does for each message that needs the model."""
-    await redis.rpush(pending_key(conversation), json.dumps({"message_id": message_id, "text": text,
-                                                             "ts": time.time()}))
+    await PendingMessages(redis).push(conversation, message_id, text, time.time())
 
 
 async def test_three_messages_in_a_burst_get_one_answer(wire: Callable[..., Wired], redis_client: Any) -> None:

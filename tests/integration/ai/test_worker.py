@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -14,13 +13,13 @@ from prometheus_client import CollectorRegistry
 from schemas.events import ReplyRequested
 from schemas.topics import AI_REQUESTS, OUTBOUND
 from services.ai.app import build_app
-from services.ai.coalesce import pending_key
 from services.ai.config import AISettings
 from tests.integration.ai.conftest import MemoryContext, MemoryTraces, Tenants, request, soon
 from tests.support import read_topic, unique
 from tests.unit.ai.fixtures import TENANT
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
+from wapipe.state.pending import PendingMessages
 from wapipe_tools.simulator.serve import BackgroundSimulator
 
 
@@ -81,8 +80,8 @@ async def test_three_messages_within_one_second_get_one_answer(
 
     async def body(producer: Producer) -> None:
         for ev in burst:  # what guardrails does: buffer the message, then request with a not-before time
-            await redis_client.rpush(pending_key(ev.conversation), json.dumps(
-                {"message_id": ev.payload.message_id, "text": ev.payload.text, "ts": time.time()}))
+            await PendingMessages(redis_client).push(ev.conversation, ev.payload.message_id, ev.payload.text,
+                                                     time.time())
             ev.payload.not_before = soon(1.0)
             await producer.publish(Emit(AI_REQUESTS, ev))
             await asyncio.sleep(0.4)

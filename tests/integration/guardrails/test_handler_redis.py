@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from services.guardrails.app import build_handler
 from services.guardrails.config import GuardrailsSettings
 from services.guardrails.handlers import GuardrailsHandler
 from tests.unit.guardrails.messages import inbound, meta
+from wapipe.state.pending import PendingMessages, pending_key
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ConversationStore, open_store
@@ -77,6 +77,6 @@ async def test_ai_route_queues_the_message_for_burst_coalescing(handler: Guardra
     event = inbound("tienen botas de cuero?", wamid="wamid.AI1")
     await handler(event, meta(0))
     await handler(event, meta(0, attempt=2))  # a retry does not queue it twice
-    items = await redis_client.lrange(f"wapipe:pending:{event.conversation}", 0, -1)
-    assert [json.loads(i)["message_id"] for i in items] == ["wamid.AI1"]
-    assert 0 < await redis_client.ttl(f"wapipe:pending:{event.conversation}") <= 300
+    entries, count = await PendingMessages(redis_client).read(event.conversation)
+    assert [e.message_id for e in entries] == ["wamid.AI1"] and count == 1
+    assert 0 < await redis_client.ttl(pending_key(event.conversation)) <= 300

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
+from schemas.meta.signature import webhook_headers
 from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
-from tests.support import sign
 from wapipe.runtime.producer import Producer
 
 SECRET = "integration-app-secret-0f9a"
@@ -37,7 +37,7 @@ def sample(name: str) -> bytes:
 
 
 def signed(body: bytes, secret: str = SECRET) -> dict[str, str]:
-    return {"X-Hub-Signature-256": sign(body, secret), "Content-Type": "application/json"}
+    return webhook_headers(body, secret)
 
 
 @dataclass

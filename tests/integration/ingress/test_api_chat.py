@@ -8,7 +8,7 @@ from schemas.events import MessageReceived
 from schemas.topics import INBOUND
 from tests.integration.ingress.conftest import API_KEY, Ingress, MakeIngress
 from tests.support import read_topic
-from wapipe.apichat import push_reply
+from wapipe.apichat import ApiChatReply, push_reply
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 
@@ -43,9 +43,8 @@ async def test_answer_when_reply_is_pushed(make_ingress: MakeIngress, redis_clie
     rec = (await asyncio.to_thread(read_topic, ingress.bootstrap, ingress.prefix + INBOUND, expect=1))[0]
     e = rec.event()
     assert e.tenant == "100000000000002"
-    await push_reply(redis_client, e.correlation_id, {  # type: ignore[arg-type]
-        "reply": "Abrimos de 9 a 7.", "route": "faq", "decision_path": ["dedupe:new", "faq:horarios"],
-        "llm_called": False})
+    await push_reply(redis_client, e.correlation_id, ApiChatReply(  # type: ignore[arg-type]
+        reply="Abrimos de 9 a 7.", route="faq", decision_path=["dedupe:new", "faq:horarios"], llm_called=False))
     r = await req
     assert r.status_code == 200, r.text
     doc = r.json()

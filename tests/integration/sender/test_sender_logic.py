@@ -118,7 +118,7 @@ async def test_api_channel_reply_goes_to_the_waiting_request(
     waiter = asyncio.create_task(wait_reply(redis_client, ev.correlation_id, 5))
     await make_sender().handle(ev, META)
     got = await waiter
-    assert got is not None and got["reply"] == "Abrimos de 9 a 19." and got["route"] == "faq"
+    assert got is not None and got.reply == "Abrimos de 9 a 19." and got.route == "faq"
     assert httpx.get(f"{sim.url}/_sim/messages").json()["messages"] == []
 
 

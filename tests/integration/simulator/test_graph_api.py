@@ -8,8 +8,8 @@ import time
 
 import httpx
 
+from schemas.meta.signature import sign
 from tests.integration.simulator.conftest import Receiver
-from tests.support import sign
 from wapipe_tools.simulator.serve import BackgroundSimulator
 
 PNID = "100000000000001"

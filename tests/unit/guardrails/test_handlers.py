@@ -161,3 +161,22 @@ async def test_other_event_types_are_permanent_errors(handler: GuardrailsHandler
     reply = (await handler(inbound("hola"), meta()))[0].event
     with pytest.raises(PermanentError):
         await handler(reply, meta(1))
+
+
+async def test_every_metric_labels_tenant_with_the_phone_number_id(fakes: Fakes, store: MemoryStore) -> None:
+    registry = CollectorRegistry()
+    ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
+                  tenants=TenantRegistry(TENANTS), store=store)
+    handler = GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
+    fakes.limit = 2
+    await handler(inbound("hola"), meta(0))
+    await handler(inbound("hola"), meta(7))  # duplicate
+    await handler(inbound("quiero hablar con un asesor", wa_id="573009990000", wamid="wamid.H"), meta(1))
+    await handler(inbound("hola?", wa_id="573009990000", wamid="wamid.H2"), meta(2))  # shadow
+    await handler(inbound("estan abiertos?", wamid="wamid.A2"), meta(3))  # flood, with the notice
+    labelled = [(s.name, s.labels["tenant"]) for m in registry.collect() for s in m.samples if "tenant" in s.labels]
+    assert {"wapipe_guardrails_messages_total", "wapipe_guardrails_dedupe_hits_total",
+            "wapipe_guardrails_flood_dropped_total", "wapipe_guardrails_flood_notices_total",
+            "wapipe_guardrails_shadow_suppressed_total", "wapipe_guardrails_decision_duration_seconds_count"} \
+        <= {name for name, _ in labelled}
+    assert {tenant for _, tenant in labelled} == {"100000000000001"}
