@@ -37,7 +37,8 @@ from services.ai.metrics import AIMetrics
 from services.ai.providers import LLMRequest, LLMResult
 from services.ai.providers.openai_compat import OpenAIProvider
 from wapipe.runtime import Emit, Producer, RecordMeta
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.config import WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.store import ContextCache, open_store
 from wapipe.tenants import TenantRegistry
 from wapipe.topics import create_topics, registry_specs

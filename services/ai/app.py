@@ -17,8 +17,9 @@ from services.ai.handlers import AIDeps, AIHandler, ContextSource, TraceWriter
 from services.ai.metrics import AIMetrics
 from services.ai.providers import Provider
 from services.ai.tenant import TenantSource
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.worker import Worker
 
 
 def connect_redis(url: str, max_connections: int) -> aioredis.Redis:

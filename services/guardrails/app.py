@@ -13,8 +13,9 @@ from services.guardrails.config import GuardrailsSettings
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.ports import TraceSink
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
 from wapipe.tenants import TenantRegistry

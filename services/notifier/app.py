@@ -18,8 +18,9 @@ from services.notifier.metrics import NotifierMetrics
 from services.notifier.operator import Operators
 from services.notifier.state import RedisNotifierState
 from services.notifier.watchdog import Watchdog
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.store import ConversationStore
 
 # wa.inbound.v1 is read with the notifier's own group (guardrails has its own): the messages of HUMAN_ACTIVE

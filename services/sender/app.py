@@ -19,8 +19,9 @@ from services.sender.pacing import Pacer
 from services.sender.ports import SendPolicy, StaticPolicies, TenantPolicies
 from services.sender.recording import RecordingGraph
 from wapipe.apichat import push_reply
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ContextCache, ConversationStore
 

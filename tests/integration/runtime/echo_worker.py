@@ -17,8 +17,9 @@ from schemas.events import MessageReceived, ReplyRequested, ReplyRequestedPayloa
 from schemas.topics import INBOUND, OUTBOUND
 from wapipe.logging import configure_logging
 from wapipe.runtime import Emit, Producer, RecordMeta
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.service import serve_worker
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.worker import Worker
 
 
 def echo(event: Envelope) -> list[Emit]:
