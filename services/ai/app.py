@@ -74,7 +74,7 @@ def build_app(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, co
               chain: LLMChain | None = None, group_id: str = "wapipe-ai") -> AIApp:
     handler = build_handler(s, redis=redis, tenants=tenants, context=context, traces=traces, registry=registry,
                             chain=chain)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(AI_REQUESTS,),
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=(AI_REQUESTS,),
                        topic_prefix=s.topic_prefix, service="ai", max_in_flight=s.ai_max_in_flight,
                        max_attempts=s.ai_max_attempts)
     return AIApp(handler, Worker(cfg, handler, producer=producer, registry=registry))

@@ -22,7 +22,7 @@ async def run(s: AISettings) -> None:
     redis = connect_redis(s.redis_url, s.ai_redis_max_connections)
     store = open_store(s.store_url)
     await store.migrate()
-    producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
+    producer = Producer(s.kafka(), topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
                     context=ContextCache(redis, store), traces=store, producer=producer, registry=registry,
                     group_id=s.consumer_group)

@@ -20,7 +20,7 @@ async def run(s: GuardrailsSettings) -> None:
     redis = connect(s.redis_url)
     store = open_store(s.store_url)
     await store.migrate()
-    producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
+    producer = Producer(s.kafka(), topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, store=store, producer=producer, registry=registry)
     await serve_worker(app.worker, port=s.guardrails_metrics_port, registry=registry,
                        on_shutdown=[store.close, redis.aclose])

@@ -29,14 +29,14 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
                registry: CollectorRegistry | None = None, probe: Readiness | None = None) -> FastAPI:
     registry = registry if registry is not None else CollectorRegistry()
     deps = Deps(settings=settings, metrics=IngressMetrics(registry), producer=producer, redis=redis,
-                probe=probe or BrokerProbe(settings.kafka_bootstrap_servers, cache_s=settings.ingress_ready_cache_s))
+                probe=probe or BrokerProbe(settings.kafka(), cache_s=settings.ingress_ready_cache_s))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         own_producer = None
         own_redis = None
         if deps.producer is None:
-            own_producer = Producer(settings.kafka_bootstrap_servers, topic_prefix=settings.topic_prefix,
+            own_producer = Producer(settings.kafka(), topic_prefix=settings.topic_prefix,
                                     delivery_timeout_s=settings.ingress_publish_timeout_s,
                                     extra={"linger.ms": settings.ingress_linger_ms})
             deps.producer = own_producer

@@ -44,13 +44,13 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
     state = RedisNotifierState(redis)
     notifier = Notifier(state=state, store=store, tenants=tenants, metrics=metrics,
                         context_messages=s.notifier_context_messages, alert_interval_s=s.notifier_alert_interval_s)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id or s.notifier_consumer_group,
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.notifier_consumer_group,
                        topics=TOPICS_READ, topic_prefix=s.topic_prefix, service="notifier",
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics)
     api = create_api(operators, s.admin_token.get_secret_value())
-    dlq = DlqWatch(s.kafka_bootstrap_servers, [t.dlq for t in TOPICS], s.topic_prefix)
+    dlq = DlqWatch(s.kafka(), [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)
     return NotifierApp(worker, notifier, operators, api, watchdog, dlq)

@@ -75,7 +75,7 @@ async def run(s: NotifierSettings) -> None:
     redis = connect(s.redis_url)
     store = open_store(s.store_url)
     await store.migrate()
-    producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
+    producer = Producer(s.kafka(), topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, store=store, producer=producer, tenants=TenantRegistry(s.tenants_dir),
                     registry=registry)
     log.info("notifier: operator API on :%d, health and metrics on :%d", s.notifier_port, s.notifier_metrics_port)

@@ -69,7 +69,7 @@ def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationSt
     # Dry run (replay sandboxes): decide, persist turns and traces, but record the Graph API calls instead.
     port: GraphPort = RecordingGraph() if s.sender_dry_run else graph
     sender = build_sender(s, redis=redis, store=store, graph=port, registry=registry, policies=policies)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(OUTBOUND,),
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=(OUTBOUND,),
                        topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.max_in_flight,
                        max_attempts=s.max_attempts)
     worker = Worker(cfg, sender.handle, producer=producer, registry=registry)

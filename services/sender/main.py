@@ -24,7 +24,7 @@ async def run(s: SenderSettings) -> None:
     redis = connect(s.redis_url)
     store = open_store(s.store_url)
     await store.migrate()
-    producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
+    producer = Producer(s.kafka(), topic_prefix=s.topic_prefix)
     policies: TenantPolicies = RegistryPolicies(TenantRegistry(s.tenants_dir), settings_policies(s).default) \
         if Path(s.tenants_dir).is_dir() else settings_policies(s)
     app = build_app(s, redis=redis, store=store, producer=producer, registry=registry, group_id=s.consumer_group,

@@ -6,10 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wapipe.kafka import Broker
+
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    bootstrap: str
+    bootstrap: Broker  # a KafkaConnection (TLS, SASL) or a bare PLAINTEXT bootstrap list
     group_id: str
     topics: tuple[str, ...]
     service: str

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from schemas.envelope import Envelope
 from schemas.events import decode_event
+from wapipe.kafka import client_config
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.metrics import RuntimeMetrics
 from wapipe.runtime.offsets import PartitionOffsets
@@ -87,8 +88,7 @@ class Worker:
 
     # ---- consumer thread -------------------------------------------------------------------------------
     def _create_consumer(self) -> confluent_kafka.Consumer:
-        conf: dict[str, Any] = {
-            "bootstrap.servers": self.cfg.bootstrap,
+        conf = client_config(self.cfg.bootstrap, {
             "group.id": self.cfg.group_id,
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
@@ -99,9 +99,8 @@ class Worker:
             # Tansu (the local and test broker) answers a fetch only when fetch.wait.max.ms runs out, not when
             # data arrives: the 500 ms default added ~200 ms median per hop. Kafka wakes on data either way.
             "fetch.wait.max.ms": 50,
-            "log_level": 3,
-        }
-        conf.update(self.cfg.extra)
+            **self.cfg.extra,
+        })
         consumer = confluent_kafka.Consumer(conf)
         consumer.subscribe([self.cfg.topic_prefix + t for t in self.cfg.topics],
                            on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke)
