@@ -2,6 +2,11 @@
 
 Each service composes its own class from these pieces in `services/<name>/config.py` and builds it in `main()`;
 nothing here is instantiated at import time.
+
+One rule keeps one `.env` (docker compose, the local stack) from configuring two services alike by accident: every
+`WAPIPE_*` name is defined in exactly one class. A setting several services must agree on is defined once here and
+inherited; a service's own setting carries the service's name (`WAPIPE_GUARDRAILS_MAX_IN_FLIGHT`).
+`tests/unit/test_settings_names.py` checks it.
 """
 
 from __future__ import annotations
@@ -111,3 +116,10 @@ class LLMSettings(CommonSettings):
 
 class AdminSettings(CommonSettings):
     admin_token: SecretStr = SecretStr("dev-admin-token")
+
+
+class CoalesceSettings(CommonSettings):
+    """The burst window: guardrails stamps `AnswerRequested.not_before = now + window` and the AI stage keeps
+    waiting while messages arrive within it, so both must read the same value."""
+
+    coalesce_window_s: float = Field(default=1.5, ge=0, description="AnswerRequested.not_before = now + this")

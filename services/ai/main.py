@@ -25,7 +25,7 @@ async def run(s: AISettings) -> None:
     producer = Producer(s.kafka(), topic_prefix=s.topic_prefix)
     app = build_app(s, redis=redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
                     context=ContextCache(redis, store), traces=store, producer=producer, registry=registry,
-                    group_id=s.consumer_group)
+                    group_id=s.ai_consumer_group)
     await serve_worker(app.worker, port=s.ai_metrics_port, registry=registry,
                        on_shutdown=[app.handler.d.chain.close, store.close, redis.aclose])
 

@@ -70,8 +70,8 @@ def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationSt
     port: GraphPort = RecordingGraph() if s.sender_dry_run else graph
     sender = build_sender(s, redis=redis, store=store, graph=port, registry=registry, policies=policies)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=(OUTBOUND,),
-                       topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.max_in_flight,
-                       max_attempts=s.max_attempts)
+                       topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.sender_max_in_flight,
+                       max_attempts=s.sender_max_attempts)
     worker = Worker(cfg, sender.handle, producer=producer, registry=registry)
     status_cfg = replace(cfg, group_id=f"{group_id}-status", topics=(STATUS,), service="sender-status")
     status_worker = Worker(status_cfg, sender.handle, producer=producer, registry=registry)

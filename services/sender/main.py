@@ -27,7 +27,7 @@ async def run(s: SenderSettings) -> None:
     producer = Producer(s.kafka(), topic_prefix=s.topic_prefix)
     policies: TenantPolicies = RegistryPolicies(TenantRegistry(s.tenants_dir), settings_policies(s).default) \
         if Path(s.tenants_dir).is_dir() else settings_policies(s)
-    app = build_app(s, redis=redis, store=store, producer=producer, registry=registry, group_id=s.consumer_group,
+    app = build_app(s, redis=redis, store=store, producer=producer, registry=registry, group_id=s.sender_consumer_group,
                     policies=policies)
     statuses = asyncio.create_task(app.status_worker.run())
 

@@ -61,7 +61,7 @@ def sandbox_specs(name: str, index: int, state: Path, redis_port: int) -> list[S
     specs = []
     for service in SERVICES:
         port = free_port()
-        env = {**common, "WAPIPE_CONSUMER_GROUP": f"wapipe-sandbox-{name}-{service}",
+        env = {**common, f"WAPIPE_{service.upper()}_CONSUMER_GROUP": f"wapipe-sandbox-{name}-{service}",
                f"WAPIPE_{service.upper()}_METRICS_PORT": str(port)}
         specs.append(ServiceSpec(f"{service}@{name}", wapipe_argv("run", service), (port,),
                                  f"http://127.0.0.1:{port}/readyz", f"http://127.0.0.1:{port}/metrics",
