@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
-from schemas.topics import AI_REQUESTS
+from schemas.topics import read_by
 from services.ai.cache import AnswerCache
 from services.ai.chain import LLMChain
 from services.ai.coalesce import PendingBuffer
@@ -74,7 +74,7 @@ def build_app(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, co
               chain: LLMChain | None = None, group_id: str = "wapipe-ai") -> AIApp:
     handler = build_handler(s, redis=redis, tenants=tenants, context=context, traces=traces, registry=registry,
                             chain=chain)
-    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=(AI_REQUESTS,),
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=read_by("ai"),
                        topic_prefix=s.topic_prefix, service="ai", max_in_flight=s.ai_max_in_flight,
                        max_attempts=s.ai_max_attempts)
     return AIApp(handler, Worker(cfg, handler, producer=producer, registry=registry))

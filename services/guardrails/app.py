@@ -44,6 +44,6 @@ def build_app(s: GuardrailsSettings, *, redis: aioredis.Redis, store: TraceSink,
     tenants = tenants or TenantRegistry(s.tenants_dir, check_interval_s=s.tenants_reload_s)
     handler = build_handler(s, redis=redis, store=store, tenants=tenants, registry=registry)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.guardrails_consumer_group,
-                       topics=(topics.INBOUND,), topic_prefix=s.topic_prefix, service="guardrails",
+                       topics=topics.read_by("guardrails"), topic_prefix=s.topic_prefix, service="guardrails",
                        max_in_flight=s.guardrails_max_in_flight, max_attempts=s.guardrails_max_attempts)
     return GuardrailsApp(handler, Worker(cfg, handler, producer=producer, registry=registry), tenants)

@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from schemas.topics import DELIVERY, HANDOFF, INBOUND, STATUS, TOPICS
+from schemas.topics import TOPICS, read_by
 from services.notifier.api import create_api
 from services.notifier.config import NotifierSettings
 from services.notifier.dlq import DlqWatch
@@ -22,11 +22,6 @@ from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
 from wapipe.store import ConversationStore
-
-# wa.inbound.v1 is read with the notifier's own group (guardrails has its own): the messages of HUMAN_ACTIVE
-# conversations, which guardrails keeps from the bot, are relayed from here.
-TOPICS_READ = (HANDOFF, DELIVERY, STATUS, INBOUND)
-
 
 @dataclass
 class NotifierApp:
@@ -45,7 +40,7 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
     notifier = Notifier(state=state, store=store, tenants=tenants, metrics=metrics,
                         context_messages=s.notifier_context_messages, alert_interval_s=s.notifier_alert_interval_s)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.notifier_consumer_group,
-                       topics=TOPICS_READ, topic_prefix=s.topic_prefix, service="notifier",
+                       topics=read_by("notifier"), topic_prefix=s.topic_prefix, service="notifier",
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics)
