@@ -22,15 +22,6 @@ from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
 
 
-def connect_redis(url: str, max_connections: int) -> aioredis.Redis:
-    """Like `wapipe.redis.connect`, but hundreds of answers in flight share a bounded pool: a request waits for a
-    free connection instead of failing with "Too many connections"."""
-    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
-                                                    socket_timeout=5, socket_connect_timeout=3,
-                                                    health_check_interval=30)
-    return aioredis.Redis(connection_pool=pool)
-
-
 def make_provider(kind: str, s: AISettings) -> Provider:
     if kind == "openai":
         from services.ai.providers.openai_compat import OpenAIProvider

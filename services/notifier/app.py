@@ -1,5 +1,5 @@
 """Wiring: settings + Redis + store + tenants + producer -> the notifier's handler and worker, the operator API and
-the periodic watchdog (one process, see `main.py`)."""
+the periodic watchdog, and the one process that runs them together (`service`, started by `main.py`)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,12 @@ from services.notifier.operator import Operators
 from services.notifier.state import RedisNotifierState
 from services.notifier.watchdog import Watchdog
 from wapipe.runtime.config import WorkerConfig
+from wapipe.runtime.http import HttpServer
 from wapipe.runtime.producer import Producer
+from wapipe.runtime.service import Service
 from wapipe.runtime.worker import Worker
 from wapipe.store import ConversationStore
+
 
 @dataclass
 class NotifierApp:
@@ -49,3 +52,11 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)
     return NotifierApp(worker, notifier, operators, api, watchdog, dlq)
+
+
+def service(app: NotifierApp, *, host: str, api_port: int) -> Service:
+    """Worker, operator API and watchdog in one process, ready once the worker is assigned and the API listens;
+    the DLQ watch's consumer is closed after all three stopped."""
+    api = HttpServer(app.api, host=host, port=api_port)
+    return Service("notifier", [app.worker], background=[api, app.watchdog], closers=[app.dlq.close],
+                   extra_ready=lambda: api.started)
