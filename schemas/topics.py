@@ -37,7 +37,8 @@ HANDOFF = "wa.handoff.v1"
 DELIVERY = "wa.delivery.v1"
 
 TOPICS: tuple[Topic, ...] = (
-    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails",), ("MessageReceived",),
+    # The notifier reads it with its own group: it relays what customers write while a person has the conversation.
+    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier"), ("MessageReceived",),
           "Every customer message Meta delivered, normalised."),
     Topic(STATUS, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("sender", "notifier"), ("StatusReceived",),
           "Delivery statuses of the messages the business sent."),
@@ -63,6 +64,19 @@ def topic(name: str) -> Topic:
         if t.name == name:
             return t
     raise KeyError(f"unknown topic {name!r}; known: {', '.join(t.name for t in TOPICS)}")
+
+
+def read_by(service: str) -> tuple[str, ...]:
+    """The topics `service` consumes, in registry order: what its workers subscribe to, together."""
+    names = tuple(t.name for t in TOPICS if service in t.readers)
+    if not names:
+        raise KeyError(f"{service!r} reads no registry topic; readers: {', '.join(readers())}")
+    return names
+
+
+def readers() -> list[str]:
+    """Every service that consumes a registry topic."""
+    return sorted({r for t in TOPICS for r in t.readers})
 
 
 def all_topic_names(prefix: str = "", with_dlq: bool = True) -> list[str]:

@@ -8,26 +8,26 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ClusterMetadata, NewTopic
 
 from schemas.topics import DLQ_RETENTION_MS, TOPICS
+from wapipe.kafka import Broker, client_config
 
 
 class BrokerUnreachable(RuntimeError):
     pass
 
 
-def admin_client(bootstrap: str, timeout_s: float = 5.0) -> AdminClient:
-    return AdminClient({
-        "bootstrap.servers": bootstrap,
+def admin_client(broker: Broker, timeout_s: float = 5.0) -> AdminClient:
+    return AdminClient(client_config(broker, {
         "socket.connection.setup.timeout.ms": int(timeout_s * 1000),
         "reconnect.backoff.max.ms": 1000,
         "log_level": 0,
-    })
+    }))
 
 
-def _metadata(admin: AdminClient, bootstrap: str, timeout_s: float) -> ClusterMetadata:
+def _metadata(admin: AdminClient, broker: Broker, timeout_s: float) -> ClusterMetadata:
     try:
         return admin.list_topics(timeout=timeout_s)
     except KafkaException as exc:
-        raise BrokerUnreachable(f"Kafka broker at {bootstrap} is unreachable ({exc.args[0].str()})") from None
+        raise BrokerUnreachable(f"Kafka broker at {broker} is unreachable ({exc.args[0].str()})") from None
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,10 @@ def registry_specs(prefix: str = "", partitions: int | None = None) -> list[Topi
     return specs
 
 
-def create_topics(bootstrap: str, specs: list[TopicSpec], timeout_s: float = 5.0) -> dict[str, str]:
+def create_topics(broker: Broker, specs: list[TopicSpec], timeout_s: float = 5.0) -> dict[str, str]:
     """Create what is missing; returns {topic: 'created' | 'exists'}. Idempotent."""
-    admin = admin_client(bootstrap)
-    existing = set(_metadata(admin, bootstrap, timeout_s).topics)
+    admin = admin_client(broker)
+    existing = set(_metadata(admin, broker, timeout_s).topics)
     result = {s.name: "exists" for s in specs if s.name in existing}
     todo = [NewTopic(s.name, s.partitions, 1, config=s.config) for s in specs if s.name not in existing]
     if todo:
@@ -65,7 +65,7 @@ def create_topics(bootstrap: str, specs: list[TopicSpec], timeout_s: float = 5.0
     return result
 
 
-def describe_topics(bootstrap: str, names: list[str] | None = None, timeout_s: float = 5.0) -> dict[str, int]:
+def describe_topics(broker: Broker, names: list[str] | None = None, timeout_s: float = 5.0) -> dict[str, int]:
     """{topic: partitions} for the named topics (all when None)."""
-    md = _metadata(admin_client(bootstrap), bootstrap, timeout_s)
+    md = _metadata(admin_client(broker), broker, timeout_s)
     return {n: len(t.partitions) for n, t in sorted(md.topics.items()) if names is None or n in names}

@@ -29,15 +29,17 @@ from prometheus_client import CollectorRegistry
 from schemas.envelope import Envelope, conversation_key, derive_id
 from schemas.events import AnswerRequested, AnswerRequestedPayload, Recipient
 from schemas.topics import AI_REQUESTS
-from services.ai.app import build_handler, connect_redis
+from services.ai.app import build_handler
 from services.ai.chain import LLMChain
 from services.ai.config import AISettings
 from services.ai.knowledge import RegistryTenants
 from services.ai.metrics import AIMetrics
 from services.ai.providers import LLMRequest, LLMResult
 from services.ai.providers.openai_compat import OpenAIProvider
+from wapipe.redis import connect
 from wapipe.runtime import Emit, Producer, RecordMeta
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.config import WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.store import ContextCache, open_store
 from wapipe.tenants import TenantRegistry
 from wapipe.topics import create_topics, registry_specs
@@ -82,7 +84,7 @@ async def run(bootstrap: str, redis_url: str, sim_url: str, n: int, in_flight: i
     s = AISettings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, redis_url=redis_url,
                    openai_base_url=f"{sim_url}/v1", openai_api_key="dev-openai-key", ai_max_in_flight=in_flight,
                    llm_daily_spend_cap_usd=1e9, coalesce_window_s=0)
-    redis = connect_redis(redis_url, s.ai_redis_max_connections)
+    redis = connect(redis_url, s.ai_redis_max_connections)
     store = open_store(f"sqlite:///{tempfile.mkdtemp()}/bench.db")
     await store.migrate()
     provider = TimedProvider(base_url=s.openai_base_url, api_key="dev-openai-key", default_model="gpt-4o-mini",

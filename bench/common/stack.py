@@ -55,9 +55,9 @@ def bench_specs(p: Ports) -> list[ServiceSpec]:
                       (p.sim,), f"http://127.0.0.1:{p.sim}/healthz")
     port_env = {
         "ingress": {"WAPIPE_INGRESS_PORT": p.ingress, "WAPIPE_INGRESS_METRICS_PORT": h("ingress")},
-        "guardrails": {"WAPIPE_METRICS_PORT": h("guardrails"), "WAPIPE_GUARDRAILS_METRICS_PORT": h("guardrails")},
-        "ai": {"WAPIPE_HEALTH_PORT": h("ai"), "WAPIPE_AI_METRICS_PORT": h("ai")},
-        "sender": {"WAPIPE_METRICS_PORT": h("sender"), "WAPIPE_SENDER_METRICS_PORT": h("sender")},
+        "guardrails": {"WAPIPE_GUARDRAILS_METRICS_PORT": h("guardrails")},
+        "ai": {"WAPIPE_AI_METRICS_PORT": h("ai")},
+        "sender": {"WAPIPE_SENDER_METRICS_PORT": h("sender")},
         "notifier": {"WAPIPE_NOTIFIER_PORT": p.notifier_api, "WAPIPE_NOTIFIER_METRICS_PORT": h("notifier")},
     }
     specs = [sim]

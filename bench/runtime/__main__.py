@@ -22,7 +22,8 @@ from schemas.topics import INBOUND, OUTBOUND
 from tests.integration.runtime.echo_worker import echo
 from tests.integration.runtime.inputs import produce
 from wapipe.runtime import Emit, Producer, RecordMeta
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.config import WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.topics import create_topics, registry_specs
 from wapipe_tools.local.servers import start_broker
 

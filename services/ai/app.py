@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
-from schemas.topics import AI_REQUESTS
+from schemas.topics import read_by
 from services.ai.cache import AnswerCache
 from services.ai.chain import LLMChain
 from services.ai.coalesce import PendingBuffer
@@ -17,17 +17,9 @@ from services.ai.handlers import AIDeps, AIHandler, ContextSource, TraceWriter
 from services.ai.metrics import AIMetrics
 from services.ai.providers import Provider
 from services.ai.tenant import TenantSource
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
-
-
-def connect_redis(url: str, max_connections: int) -> aioredis.Redis:
-    """Like `wapipe.redis.connect`, but hundreds of answers in flight share a bounded pool: a request waits for a
-    free connection instead of failing with "Too many connections"."""
-    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
-                                                    socket_timeout=5, socket_connect_timeout=3,
-                                                    health_check_interval=30)
-    return aioredis.Redis(connection_pool=pool)
+from wapipe.runtime.worker import Worker
 
 
 def make_provider(kind: str, s: AISettings) -> Provider:
@@ -73,7 +65,7 @@ def build_app(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, co
               chain: LLMChain | None = None, group_id: str = "wapipe-ai") -> AIApp:
     handler = build_handler(s, redis=redis, tenants=tenants, context=context, traces=traces, registry=registry,
                             chain=chain)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(AI_REQUESTS,),
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=read_by("ai"),
                        topic_prefix=s.topic_prefix, service="ai", max_in_flight=s.ai_max_in_flight,
                        max_attempts=s.ai_max_attempts)
     return AIApp(handler, Worker(cfg, handler, producer=producer, registry=registry))

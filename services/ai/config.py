@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from wapipe.settings import LLMSettings
+from wapipe.settings import CoalesceSettings, LLMSettings
 
 # USD per 1M tokens (input, output). Override with WAPIPE_LLM_PRICES='{"model": [in, out]}'.
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
@@ -18,11 +18,11 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 }
 
 
-class AISettings(LLMSettings):
+class AISettings(LLMSettings, CoalesceSettings):
     """Provider chain, limits, caches, coalescing and the runtime bounds of the AI consumer."""
 
     ai_metrics_port: int = 9103  # /healthz /readyz /metrics (names prefixed: one .env serves every service)
-    consumer_group: str = "wapipe-ai"  # replay sandboxes run their own group
+    ai_consumer_group: str = "wapipe-ai"  # replay sandboxes run their own group
     ai_max_in_flight: int = 512
     ai_max_attempts: int = 5
     ai_redis_max_connections: int = 64  # shared by every answer in flight; requests queue for a connection
@@ -36,5 +36,4 @@ class AISettings(LLMSettings):
     llm_input_max_chars: int = 1200
     llm_daily_spend_cap_usd: float = 20.0  # per tenant, when the tenant sets none
     answer_cache_ttl_s: int = 6 * 3600
-    coalesce_window_s: float = 1.5
     coalesce_max_wait_s: float = 4.0

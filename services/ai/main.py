@@ -4,33 +4,27 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
-from prometheus_client import CollectorRegistry
-
-from services.ai.app import build_app, connect_redis
+from services.ai.app import build_app
 from services.ai.config import AISettings
 from services.ai.knowledge import RegistryTenants
 from wapipe.logging import configure_logging
-from wapipe.runtime.producer import Producer
-from wapipe.runtime.service import serve_worker
-from wapipe.store import ContextCache, open_store
+from wapipe.runtime.service import Resources, Service, run_consumer
+from wapipe.store import ContextCache
 from wapipe.tenants import TenantRegistry
 
 
-async def run(s: AISettings) -> None:
-    registry = CollectorRegistry()
-    redis = connect_redis(s.redis_url, s.ai_redis_max_connections)
-    store = open_store(s.store_url)
-    await store.migrate()
-    producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
-    app = build_app(s, redis=redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
-                    context=ContextCache(redis, store), traces=store, producer=producer, registry=registry,
-                    group_id=s.consumer_group)
-    await serve_worker(app.worker, port=s.ai_metrics_port, registry=registry,
-                       on_shutdown=[app.handler.d.chain.close, store.close, redis.aclose])
+def build(s: AISettings, r: Resources) -> Service:
+    app = build_app(s, redis=r.redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
+                    context=ContextCache(r.redis, r.store), traces=r.store, producer=r.producer, registry=r.registry,
+                    group_id=s.ai_consumer_group)
+    return Service("ai", [app.worker], closers=[app.handler.d.chain.close])
 
 
 def main() -> None:
     s = AISettings()
     configure_logging("ai", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run(s))
+    # Hundreds of answers in flight share a bounded pool: a request waits for a free connection.
+    asyncio.run(run_consumer(s, partial(build, s), port=s.ai_metrics_port,
+                             redis_max_connections=s.ai_redis_max_connections))

@@ -13,8 +13,9 @@ from services.guardrails.config import GuardrailsSettings
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.ports import TraceSink
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.state.pending import PendingMessages
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
@@ -43,7 +44,7 @@ def build_app(s: GuardrailsSettings, *, redis: aioredis.Redis, store: TraceSink,
               group_id: str | None = None) -> GuardrailsApp:
     tenants = tenants or TenantRegistry(s.tenants_dir, check_interval_s=s.tenants_reload_s)
     handler = build_handler(s, redis=redis, store=store, tenants=tenants, registry=registry)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id or s.consumer_group,
-                       topics=(topics.INBOUND,), topic_prefix=s.topic_prefix, service="guardrails",
-                       max_in_flight=s.max_in_flight, max_attempts=s.max_attempts)
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.guardrails_consumer_group,
+                       topics=topics.read_by("guardrails"), topic_prefix=s.topic_prefix, service="guardrails",
+                       max_in_flight=s.guardrails_max_in_flight, max_attempts=s.guardrails_max_attempts)
     return GuardrailsApp(handler, Worker(cfg, handler, producer=producer, registry=registry), tenants)

@@ -3,30 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-
-from prometheus_client import CollectorRegistry
+from functools import partial
 
 from services.guardrails.app import build_app
 from services.guardrails.config import GuardrailsSettings
 from wapipe.logging import configure_logging
-from wapipe.redis import connect
-from wapipe.runtime.producer import Producer
-from wapipe.runtime.service import serve_worker
-from wapipe.store import open_store
+from wapipe.runtime.service import Resources, Service, run_consumer
 
 
-async def run(s: GuardrailsSettings) -> None:
-    registry = CollectorRegistry()
-    redis = connect(s.redis_url)
-    store = open_store(s.store_url)
-    await store.migrate()
-    producer = Producer(s.kafka_bootstrap_servers, topic_prefix=s.topic_prefix)
-    app = build_app(s, redis=redis, store=store, producer=producer, registry=registry)
-    await serve_worker(app.worker, port=s.guardrails_metrics_port, registry=registry,
-                       on_shutdown=[store.close, redis.aclose])
+def build(s: GuardrailsSettings, r: Resources) -> Service:
+    app = build_app(s, redis=r.redis, store=r.store, producer=r.producer, registry=r.registry)
+    return Service("guardrails", [app.worker])
 
 
 def main() -> None:
     s = GuardrailsSettings()
     configure_logging("guardrails", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run(s))
+    asyncio.run(run_consumer(s, partial(build, s), port=s.guardrails_metrics_port))

@@ -9,7 +9,7 @@ and Redis). Missing ones are built by the lifespan from the settings and closed 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
@@ -21,35 +21,26 @@ from services.ingress.config import IngressSettings
 from services.ingress.deps import Deps, Publisher, Readiness
 from services.ingress.metrics import IngressMetrics
 from services.ingress.readiness import BrokerProbe
-from wapipe.redis import connect
-from wapipe.runtime.producer import Producer
+from wapipe.runtime.resources import open_producer, open_redis
 
 
 def create_app(settings: IngressSettings, *, producer: Publisher | None = None, redis: aioredis.Redis | None = None,
                registry: CollectorRegistry | None = None, probe: Readiness | None = None) -> FastAPI:
     registry = registry if registry is not None else CollectorRegistry()
     deps = Deps(settings=settings, metrics=IngressMetrics(registry), producer=producer, redis=redis,
-                probe=probe or BrokerProbe(settings.kafka_bootstrap_servers, cache_s=settings.ingress_ready_cache_s))
+                probe=probe or BrokerProbe(settings.kafka(), cache_s=settings.ingress_ready_cache_s))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        own_producer = None
-        own_redis = None
-        if deps.producer is None:
-            own_producer = Producer(settings.kafka_bootstrap_servers, topic_prefix=settings.topic_prefix,
-                                    delivery_timeout_s=settings.ingress_publish_timeout_s,
-                                    extra={"linger.ms": settings.ingress_linger_ms})
-            deps.producer = own_producer
-        if deps.redis is None:
-            own_redis = connect(settings.redis_url)
-            deps.redis = own_redis
-        try:
+        # The resources the consumers' run_consumer opens, the same way; closed in reverse order on shutdown.
+        async with AsyncExitStack() as owned:
+            if deps.producer is None:
+                deps.producer = owned.enter_context(open_producer(
+                    settings, delivery_timeout_s=settings.ingress_publish_timeout_s,
+                    extra={"linger.ms": settings.ingress_linger_ms}))
+            if deps.redis is None:
+                deps.redis = await owned.enter_async_context(open_redis(settings.redis_url))
             yield
-        finally:
-            if own_producer is not None:
-                own_producer.close(timeout_s=settings.ingress_publish_timeout_s)
-            if own_redis is not None:
-                await own_redis.aclose()
 
     app = FastAPI(title="wapipe ingress", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.deps = deps

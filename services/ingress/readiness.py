@@ -7,13 +7,15 @@ import time
 
 from confluent_kafka.admin import AdminClient
 
+from wapipe.kafka import Broker, client_config
+
 
 class BrokerProbe:
     """Adapter around an AdminClient metadata request; `ready()` never blocks the event loop."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float = 2.0, cache_s: float = 2.0) -> None:
-        self._admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3,
-                                   "socket.connection.setup.timeout.ms": int(timeout_s * 1000)})
+    def __init__(self, broker: Broker, *, timeout_s: float = 2.0, cache_s: float = 2.0) -> None:
+        self._admin = AdminClient(client_config(broker, {
+            "socket.connection.setup.timeout.ms": int(timeout_s * 1000)}))
         self._timeout_s = timeout_s
         self._cache_s = cache_s
         self._checked_at = float("-inf")
@@ -25,6 +27,8 @@ class BrokerProbe:
             md = self._admin.list_topics(timeout=self._timeout_s)
         except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
+        finally:
+            self._admin.poll(0)  # hands librdkafka's queued log lines to Python logging
         return bool(md.brokers)
 
     async def ready(self) -> bool:

@@ -1,5 +1,5 @@
 """Wiring: settings + Redis + store + tenants + producer -> the notifier's handler and worker, the operator API and
-the periodic watchdog (one process, see `main.py`)."""
+the periodic watchdog, and the one process that runs them together (`service`, started by `main.py`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from schemas.topics import DELIVERY, HANDOFF, INBOUND, STATUS, TOPICS
+from schemas.topics import TOPICS, read_by
 from services.notifier.api import create_api
 from services.notifier.config import NotifierSettings
 from services.notifier.dlq import DlqWatch
@@ -18,13 +18,12 @@ from services.notifier.metrics import NotifierMetrics
 from services.notifier.operator import Operators
 from services.notifier.state import RedisNotifierState
 from services.notifier.watchdog import Watchdog
+from wapipe.runtime.config import WorkerConfig
+from wapipe.runtime.http import HttpServer
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.service import Service
+from wapipe.runtime.worker import Worker
 from wapipe.store import ConversationStore
-
-# wa.inbound.v1 is read with the notifier's own group (guardrails has its own): the messages of HUMAN_ACTIVE
-# conversations, which guardrails keeps from the bot, are relayed from here.
-TOPICS_READ = (HANDOFF, DELIVERY, STATUS, INBOUND)
 
 
 @dataclass
@@ -43,13 +42,21 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
     state = RedisNotifierState(redis)
     notifier = Notifier(state=state, store=store, tenants=tenants, metrics=metrics,
                         context_messages=s.notifier_context_messages, alert_interval_s=s.notifier_alert_interval_s)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id or s.notifier_consumer_group,
-                       topics=TOPICS_READ, topic_prefix=s.topic_prefix, service="notifier",
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.notifier_consumer_group,
+                       topics=read_by("notifier"), topic_prefix=s.topic_prefix, service="notifier",
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics)
     api = create_api(operators, s.admin_token.get_secret_value())
-    dlq = DlqWatch(s.kafka_bootstrap_servers, [t.dlq for t in TOPICS], s.topic_prefix)
+    dlq = DlqWatch(s.kafka(), [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)
     return NotifierApp(worker, notifier, operators, api, watchdog, dlq)
+
+
+def service(app: NotifierApp, *, host: str, api_port: int) -> Service:
+    """Worker, operator API and watchdog in one process, ready once the worker is assigned and the API listens;
+    the DLQ watch's consumer is closed after all three stopped."""
+    api = HttpServer(app.api, host=host, port=api_port)
+    return Service("notifier", [app.worker], background=[api, app.watchdog], closers=[app.dlq.close],
+                   extra_ready=lambda: api.started)

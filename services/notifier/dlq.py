@@ -17,14 +17,16 @@ from concurrent.futures import ThreadPoolExecutor
 import confluent_kafka
 from confluent_kafka import TopicPartition
 
+from wapipe.kafka import Broker, client_config
+
 log = logging.getLogger(__name__)
 
 
 class DlqWatch:
     """Sum of the high watermarks of each DLQ topic (records ever written), by topic name without prefix."""
 
-    def __init__(self, bootstrap: str, topics: list[str], topic_prefix: str = "") -> None:
-        self.bootstrap = bootstrap
+    def __init__(self, broker: Broker, topics: list[str], topic_prefix: str = "") -> None:
+        self.broker = broker
         self.topics = topics
         self.prefix = topic_prefix
         self._exec = ThreadPoolExecutor(1, thread_name_prefix="notifier-dlq")
@@ -33,10 +35,10 @@ class DlqWatch:
         self._closed = False
 
     def _assign(self) -> None:
-        self._consumer = confluent_kafka.Consumer({
-            "bootstrap.servers": self.bootstrap, "group.id": f"wapipe-notifier-dlq-{uuid.uuid4().hex[:8]}",
-            "enable.auto.commit": False, "enable.auto.offset.store": False, "log_level": 3,
-            "fetch.wait.max.ms": 100, "fetch.max.bytes": 1024 * 1024})
+        self._consumer = confluent_kafka.Consumer(client_config(self.broker, {
+            "group.id": f"wapipe-notifier-dlq-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False, "enable.auto.offset.store": False,
+            "fetch.wait.max.ms": 100, "fetch.max.bytes": 1024 * 1024}))
         md = self._consumer.list_topics(timeout=5)
         parts = [TopicPartition(self.prefix + t, p, confluent_kafka.OFFSET_END)
                  for t in self.topics if self.prefix + t in md.topics

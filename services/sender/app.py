@@ -8,7 +8,7 @@ import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
 from schemas.events import TemplateRef
-from schemas.topics import OUTBOUND, STATUS
+from schemas.topics import STATUS, read_by
 from services.sender.claims import SendClaims
 from services.sender.config import SenderSettings
 from services.sender.delivery import Delivery, RetryPolicy
@@ -19,8 +19,9 @@ from services.sender.pacing import Pacer
 from services.sender.ports import SendPolicy, StaticPolicies, TenantPolicies
 from services.sender.recording import RecordingGraph
 from wapipe.apichat import ApiChatReply, push_reply
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.worker import Worker
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ContextCache, ConversationStore
 
@@ -68,9 +69,10 @@ def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationSt
     # Dry run (replay sandboxes): decide, persist turns and traces, but record the Graph API calls instead.
     port: GraphPort = RecordingGraph() if s.sender_dry_run else graph
     sender = build_sender(s, redis=redis, store=store, graph=port, registry=registry, policies=policies)
-    cfg = WorkerConfig(bootstrap=s.kafka_bootstrap_servers, group_id=group_id, topics=(OUTBOUND,),
-                       topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.max_in_flight,
-                       max_attempts=s.max_attempts)
+    replies = tuple(t for t in read_by("sender") if t != STATUS)  # statuses get their own worker and group
+    cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=replies,
+                       topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.sender_max_in_flight,
+                       max_attempts=s.sender_max_attempts)
     worker = Worker(cfg, sender.handle, producer=producer, registry=registry)
     status_cfg = replace(cfg, group_id=f"{group_id}-status", topics=(STATUS,), service="sender-status")
     status_worker = Worker(status_cfg, sender.handle, producer=producer, registry=registry)

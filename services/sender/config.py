@@ -9,7 +9,7 @@ from wapipe.settings import MetaSettings
 
 class SenderSettings(MetaSettings):
     sender_metrics_port: int = 9104  # /healthz /readyz /metrics (prefixed: one .env serves every service)
-    consumer_group: str = "wapipe-sender"
+    sender_consumer_group: str = "wapipe-sender"  # statuses: the same name + "-status"
     graph_timeout_s: float = Field(default=8.0, gt=0)
     graph_max_connections: int = Field(default=32, ge=1, description="Graph API requests in flight per replica "
                                        "(size it as calls/s x Graph API latency; the rest queue)")
@@ -25,8 +25,8 @@ class SenderSettings(MetaSettings):
     doubt_grace_s: float = Field(default=15.0, ge=0, description="after a crash mid-send, wait this long for "
                                  "Meta's status webhook before sending again")
     sent_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
-    max_in_flight: int = Field(default=256, ge=1)
-    max_attempts: int = Field(default=5, ge=1, description="runtime attempts per record before the DLQ")
+    sender_max_in_flight: int = Field(default=256, ge=1)
+    sender_max_attempts: int = Field(default=5, ge=1, description="runtime attempts per record before the DLQ")
     mark_as_read: bool = True
     typing_indicator: bool = True
     sender_dry_run: bool = Field(default=False, description="record sends instead of calling the Graph API "

@@ -26,13 +26,14 @@ from schemas.topics import INBOUND
 from services.guardrails.app import build_app as build_guardrails
 from services.guardrails.config import GuardrailsSettings
 from services.notifier.app import build_app as build_notifier
+from services.notifier.app import service
 from services.notifier.config import NotifierSettings
-from services.notifier.main import serve
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
 from tests.unit.notifier.events import message
 from wapipe.runtime.producer import Producer
+from wapipe.runtime.service import serve
 from wapipe.runtime.types import Emit
 from wapipe.runtime.worker import Worker
 from wapipe.store import ConversationStore, open_store
@@ -103,8 +104,8 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
     stop = asyncio.Event()
     workers: list[Worker] = [guardrails.worker, sender.worker]
     tasks = [asyncio.create_task(w.run()) for w in workers]
-    tasks.append(asyncio.create_task(serve(notifier, host="127.0.0.1", api_port=api_port, metrics_port=0,
-                                           registry=registry, stop=stop, handle_signals=False)))
+    tasks.append(asyncio.create_task(serve(service(notifier, host="127.0.0.1", api_port=api_port), registry=registry,
+                                           host="127.0.0.1", port=0, stop=stop, handle_signals=False)))
     try:
         for w in (*workers, notifier.worker):
             await w.wait_ready(40)

@@ -8,19 +8,16 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import confluent_kafka
 
 from schemas.envelope import Envelope
 from wapipe.logging import bound_correlation
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.dlq import dlq_headers, dlq_topic
 from wapipe.runtime.metrics import RuntimeMetrics
 from wapipe.runtime.producer import DeliveryFailed, Producer
 from wapipe.runtime.types import Handler, PermanentError, RecordMeta
-
-if TYPE_CHECKING:
-    from wapipe.runtime.worker import WorkerConfig
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 import confluent_kafka
 
 from schemas.events import encode_event
+from wapipe.kafka import Broker, client_config
 from wapipe.runtime.types import Emit
 
 log = logging.getLogger(__name__)
@@ -35,21 +36,18 @@ class Producer:
     `send` resolves when the broker confirmed the write, or raises DeliveryFailed after `delivery_timeout_s`.
     """
 
-    def __init__(self, bootstrap: str, *, topic_prefix: str = "", delivery_timeout_s: float = 10.0,
+    def __init__(self, broker: Broker, *, topic_prefix: str = "", delivery_timeout_s: float = 10.0,
                  extra: dict[str, object] | None = None) -> None:
         self.topic_prefix = topic_prefix
         self.delivery_timeout_s = delivery_timeout_s
-        conf: dict[str, object] = {
-            "bootstrap.servers": bootstrap,
+        self._producer = confluent_kafka.Producer(client_config(broker, {
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 2,
             "message.timeout.ms": int(delivery_timeout_s * 1000),
             "socket.connection.setup.timeout.ms": 3000,
-            "log_level": 3,
-        }
-        conf.update(extra or {})
-        self._producer = confluent_kafka.Producer(conf)
+            **(extra or {}),
+        }))
         self._closed = threading.Event()
         self._poller = threading.Thread(target=self._poll_loop, name="kafka-producer-poll", daemon=True)
         self._poller.start()

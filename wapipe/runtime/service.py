@@ -1,4 +1,13 @@
-"""Run a worker as a service: SIGTERM/SIGINT drain and commit, plus /healthz /readyz /metrics over HTTP."""
+"""One startup for every consumer service: open the producer, Redis and the store, wire the service, serve
+/healthz /readyz /metrics, run its workers and background tasks until SIGTERM/SIGINT, then stop fetching, finish
+in-flight work, commit, and close everything, in reverse order, through one `AsyncExitStack`.
+
+    def build(s: GuardrailsSettings, r: Resources) -> Service:
+        app = build_app(s, redis=r.redis, store=r.store, producer=r.producer, registry=r.registry)
+        return Service("guardrails", [app.worker])
+
+    asyncio.run(run_consumer(s, partial(build, s), port=s.guardrails_metrics_port))
+"""
 
 from __future__ import annotations
 
@@ -6,86 +15,140 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Protocol
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+import redis.asyncio as aioredis
+from prometheus_client import CollectorRegistry
 
+from wapipe.redis import DEFAULT_MAX_CONNECTIONS
+from wapipe.runtime.http import Check, HealthServer
+from wapipe.runtime.producer import Producer
+from wapipe.runtime.resources import open_producer, open_redis, open_store
 from wapipe.runtime.worker import Worker
+from wapipe.settings import CommonSettings
+from wapipe.store import ConversationStore
 
 log = logging.getLogger(__name__)
 
 Closer = Callable[[], Awaitable[object]]
-Check = Callable[[], bool]
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-class HealthServer:
-    """A tiny HTTP/1.1 server (GET only) so Kubernetes can probe a consumer and Prometheus can scrape it."""
+class Runnable(Protocol):
+    """Runs next to the workers until asked to stop: an HTTP server, a periodic check (a `Worker` is one too)."""
 
-    def __init__(self, registry: CollectorRegistry, alive: Check, ready: Check) -> None:
-        self.registry = registry
-        self.alive = alive
-        self.ready = ready
-        self._server: asyncio.Server | None = None
+    async def run(self) -> None: ...
 
-    async def start(self, host: str, port: int) -> int:
-        self._server = await asyncio.start_server(self._handle, host, port)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-            parts = request.split(b" ", 2)
-            method, path = parts[0], parts[1].split(b"?")[0] if len(parts) > 1 else b"/"
-            if method != b"GET":
-                status, ctype, body = "405 Method Not Allowed", "text/plain", b"GET only\n"
-            elif path == b"/healthz":
-                ok = self.alive()
-                status, ctype, body = ("200 OK" if ok else "503 Service Unavailable"), "text/plain", (
-                    b"ok\n" if ok else b"consumer loop stalled\n")
-            elif path == b"/readyz":
-                ok = self.ready()
-                status, ctype, body = ("200 OK" if ok else "503 Service Unavailable"), "text/plain", (
-                    b"ready\n" if ok else b"not assigned or not connected\n")
-            elif path == b"/metrics":
-                status, ctype, body = "200 OK", CONTENT_TYPE_LATEST, generate_latest(self.registry)
-            else:
-                status, ctype, body = "404 Not Found", "text/plain", b"not found\n"
-            head = (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                    "Connection: close\r\n\r\n")
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    async def stop(self) -> None: ...
 
 
-async def serve_worker(worker: Worker, *, port: int, registry: CollectorRegistry, host: str = "0.0.0.0",
-                       on_shutdown: Sequence[Closer] = (), extra_ready: Check | None = None) -> None:
-    """Run until SIGTERM/SIGINT, then stop fetching, drain in-flight work, commit, close; returns normally."""
+def _always() -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Service:
+    """What one process runs: its workers, what runs beside them, and what to close once all of it stopped."""
+
+    name: str
+    workers: Sequence[Worker]
+    background: Sequence[Runnable] = ()
+    closers: Sequence[Closer] = ()  # run in this order after every worker and task stopped, before the resources
+    extra_ready: Check = _always  # /readyz on top of every worker being assigned (the operator API listening)
+
+    def alive(self) -> bool:
+        return all(w.alive for w in self.workers)
+
+    def ready(self) -> bool:
+        return all(w.ready for w in self.workers) and self.extra_ready()
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What `run_consumer` opened for the service's wiring; it closes them after the service stopped."""
+
+    registry: CollectorRegistry
+    producer: Producer
+    redis: aioredis.Redis
+    store: ConversationStore
+
+
+async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Service], *, port: int,
+                       host: str = "0.0.0.0", redis_max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                       stop: asyncio.Event | None = None, handle_signals: bool = True) -> None:
+    """Open the resources, `build` the service from them and serve it until SIGTERM/SIGINT (or `stop`).
+
+    Returns normally after a requested stop (so the process exits 0). When a worker or a background task fails,
+    the rest is stopped and everything closed as well, then that failure is raised."""
+    stop = stop or asyncio.Event()
+    async with AsyncExitStack() as stack:
+        if handle_signals:
+            _stop_on_signals(stack, stop)
+        producer = stack.enter_context(open_producer(settings))
+        redis = await stack.enter_async_context(open_redis(settings.redis_url, redis_max_connections))
+        store = await stack.enter_async_context(open_store(settings.store_url))
+        registry = CollectorRegistry()
+        service = build(Resources(registry, producer, redis, store))
+        await _serve(stack, service, registry=registry, host=host, port=port, stop=stop)
+
+
+async def serve(service: Service, *, registry: CollectorRegistry, port: int, host: str = "0.0.0.0",
+                stop: asyncio.Event | None = None, handle_signals: bool = True) -> None:
+    """`run_consumer` for a service wired from resources its caller owns and closes (tests, benchmarks)."""
+    stop = stop or asyncio.Event()
+    async with AsyncExitStack() as stack:
+        if handle_signals:
+            _stop_on_signals(stack, stop)
+        await _serve(stack, service, registry=registry, host=host, port=port, stop=stop)
+
+
+def _stop_on_signals(stack: AsyncExitStack, stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
 
     def on_signal(sig: signal.Signals) -> None:
         log.info("%s: stopping", sig.name)
-        loop.create_task(worker.stop())
+        stop.set()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         loop.add_signal_handler(sig, on_signal, sig)
-    health = HealthServer(registry, lambda: worker.alive,
-                          lambda: worker.ready and (extra_ready() if extra_ready else True))
+        stack.callback(loop.remove_signal_handler, sig)
+
+
+async def _serve(stack: AsyncExitStack, service: Service, *, registry: CollectorRegistry, host: str, port: int,
+                 stop: asyncio.Event) -> None:
+    for close in reversed(service.closers):  # the stack unwinds last-in first-out
+        stack.push_async_callback(_logged, close)
+    health = HealthServer(registry, service.alive, service.ready)
     bound = await health.start(host, port)
-    log.info("%s health and metrics on :%d", worker.cfg.service, bound)
+    stack.push_async_callback(health.close)
+    log.info("%s health and metrics on :%d", service.name, bound)
+    await _run_until_stopped(service, stop)
+
+
+async def _run_until_stopped(service: Service, stop: asyncio.Event) -> None:
+    parts: list[Runnable] = [*service.workers, *service.background]
+    tasks = [asyncio.create_task(p.run(), name=f"{service.name}/{type(p).__name__}") for p in parts]
+    stopper = asyncio.create_task(stop.wait())
     try:
-        await worker.run()
+        done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+        for t in done - {stopper}:
+            log.warning("%s ended before a stop was asked; stopping the rest", t.get_name())
     finally:
-        await health.close()
-        for close in on_shutdown:
-            try:
-                await close()
-            except Exception:  # one failing closer must not keep the others from running
-                log.exception("shutdown step failed")
-        worker.processor.producer.close()
+        stopper.cancel()
+        for p in parts:  # workers stop fetching, drain and commit; servers finish their requests
+            await p.stop()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    failures = [(t, r) for t, r in zip(tasks, results, strict=True) if isinstance(r, BaseException)]
+    for t, exc in failures:
+        log.error("%s failed: %r", t.get_name(), exc)
+    if failures:
+        raise failures[0][1]
+
+
+async def _logged(close: Closer) -> None:
+    try:
+        await close()
+    except Exception:  # one failing closer must not keep the others (and the resources) from closing
+        log.exception("shutdown step failed")

@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import confluent_kafka
@@ -21,6 +20,8 @@ from prometheus_client import CollectorRegistry
 
 from schemas.envelope import Envelope
 from schemas.events import decode_event
+from wapipe.kafka import client_config
+from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.metrics import RuntimeMetrics
 from wapipe.runtime.offsets import PartitionOffsets
 from wapipe.runtime.process import RecordProcessor
@@ -29,27 +30,6 @@ from wapipe.runtime.types import Handler
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class WorkerConfig:
-    bootstrap: str
-    group_id: str
-    topics: tuple[str, ...]
-    service: str
-    topic_prefix: str = ""
-    max_in_flight: int = 256
-    # Records fetched ahead of the concurrency bound, so keys queued behind their own predecessors do not
-    # starve other keys (default: 4 x max_in_flight). Partitions pause when this many are unfinished.
-    max_buffered: int | None = None
-    max_attempts: int = 5
-    backoff_base_s: float = 0.2
-    backoff_max_s: float = 10.0
-    drain_timeout_s: float = 20.0
-    commit_interval_s: float = 1.0
-    session_timeout_ms: int = 6000
-    batch_size: int = 500
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Worker:
@@ -108,8 +88,7 @@ class Worker:
 
     # ---- consumer thread -------------------------------------------------------------------------------
     def _create_consumer(self) -> confluent_kafka.Consumer:
-        conf: dict[str, Any] = {
-            "bootstrap.servers": self.cfg.bootstrap,
+        conf = client_config(self.cfg.bootstrap, {
             "group.id": self.cfg.group_id,
             "enable.auto.commit": False,
             "enable.auto.offset.store": False,
@@ -120,9 +99,8 @@ class Worker:
             # Tansu (the local and test broker) answers a fetch only when fetch.wait.max.ms runs out, not when
             # data arrives: the 500 ms default added ~200 ms median per hop. Kafka wakes on data either way.
             "fetch.wait.max.ms": 50,
-            "log_level": 3,
-        }
-        conf.update(self.cfg.extra)
+            **self.cfg.extra,
+        })
         consumer = confluent_kafka.Consumer(conf)
         consumer.subscribe([self.cfg.topic_prefix + t for t in self.cfg.topics],
                            on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_revoke)

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from wapipe.kafka import KafkaConnection
 from wapipe.settings import CommonSettings
 from wapipe.topics import BrokerUnreachable, describe_topics
 from wapipe_tools.cli.common import console, fail
@@ -21,11 +22,11 @@ SHOWN_HEADERS = ("dlq.error.class", "dlq.error.message", "dlq.attempts", "dlq.or
                  "dlq.original.partition", "dlq.original.offset", "dlq.service", "dlq.time", "type", "correlation_id")
 
 
-def _addr(bootstrap: str | None) -> str:
-    return bootstrap or CommonSettings().kafka_bootstrap_servers
+def _addr(bootstrap: str | None) -> KafkaConnection:
+    return CommonSettings().kafka(bootstrap)
 
 
-def _records(addr: str, topic: str, sel: Selection | None = None) -> list[Record]:
+def _records(addr: KafkaConnection, topic: str, sel: Selection | None = None) -> list[Record]:
     if not topic.endswith(DLQ_SUFFIX):
         fail(f"{topic} is not a dead-letter topic (name ending in {DLQ_SUFFIX})")
     try:

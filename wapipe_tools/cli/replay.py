@@ -13,6 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from wapipe.kafka import Broker
 from wapipe.settings import CommonSettings
 from wapipe.topics import BrokerUnreachable
 from wapipe_tools.cli.common import console, fail
@@ -45,12 +46,12 @@ def parse_time(text: str, now: datetime | None = None) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def publish_with_progress(bootstrap: str, items: list[tuple[Record, str]], reason: str,
+def publish_with_progress(broker: Broker, items: list[tuple[Record, str]], reason: str,
                           strip: tuple[str, ...] = ()) -> int:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
         task = progress.add_task("publishing", total=len(items))
-        return asyncio.run(republish(bootstrap, items, reason=reason, strip=strip,
+        return asyncio.run(republish(broker, items, reason=reason, strip=strip,
                                      on_done=lambda n: progress.advance(task, n)))
 
 
@@ -92,7 +93,7 @@ def replay(
         fail(str(exc))
     if sel.since_ms is not None and sel.until_ms is not None and sel.until_ms <= sel.since_ms:
         fail("--until must be after --since")
-    addr = bootstrap or CommonSettings().kafka_bootstrap_servers
+    addr = CommonSettings().kafka(bootstrap)
     try:
         partitions_of(addr, topic)
         if sandbox is not None and not dry_run:

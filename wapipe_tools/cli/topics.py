@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from schemas.topics import TOPICS
+from wapipe.kafka import KafkaConnection
 from wapipe.settings import CommonSettings
 from wapipe.topics import BrokerUnreachable, create_topics, describe_topics, registry_specs
 from wapipe_tools.cli.common import console, fail
@@ -16,9 +17,9 @@ BootstrapOpt = typer.Option(None, "--bootstrap", help="broker address (default: 
 PrefixOpt = typer.Option(None, "--prefix", help="topic name prefix (default: WAPIPE_TOPIC_PREFIX)")
 
 
-def _target(bootstrap: str | None, prefix: str | None) -> tuple[str, str]:
+def _target(bootstrap: str | None, prefix: str | None) -> tuple[KafkaConnection, str]:
     s = CommonSettings()
-    return bootstrap or s.kafka_bootstrap_servers, s.topic_prefix if prefix is None else prefix
+    return s.kafka(bootstrap), s.topic_prefix if prefix is None else prefix
 
 
 @app.command()

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from dotenv import dotenv_values
 
 from wapipe.topics import create_topics, registry_specs
 from wapipe_tools.local.metrics import Counts, scrape
@@ -62,14 +63,10 @@ def local_specs(sim_port: int = SIM_PORT) -> list[ServiceSpec]:
     return [sim, ingress, *consumers]
 
 
-def dotenv_values(path: Path) -> dict[str, str]:
-    values: dict[str, str] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            key, sep, value = line.strip().partition("=")
-            if sep and not key.startswith("#"):
-                values[key.strip()] = value.strip()
-    return values
+def env_file_values(path: Path) -> dict[str, str]:
+    """The `KEY=value` lines of an env file, parsed by python-dotenv (quotes, `export`, comments; what
+    pydantic-settings reads from `.env` too); a missing file is empty, a key without `=` is skipped."""
+    return {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
 
 
 def stack_env(state: Path, *, broker_port: int = BROKER_PORT, redis_port: int = REDIS_PORT,
@@ -78,7 +75,7 @@ def stack_env(state: Path, *, broker_port: int = BROKER_PORT, redis_port: int = 
     outer = dict(os.environ if base is None else base)
     env = {k: outer[k] for k in _INHERITED if k in outer}
     env.update(DEV_ENV)
-    env.update(dotenv_values(Path(".env.example")))
+    env.update(env_file_values(Path(".env.example")))
     env.update({k: v for k, v in outer.items() if k.startswith("WAPIPE_")})
     tenants = Path(env.get("WAPIPE_TENANTS_DIR", "config/tenants"))
     env.update({

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
+from wapipe.kafka import Broker
 from wapipe.runtime.producer import Producer
 from wapipe_tools.replay.reader import Record
 
@@ -26,10 +27,10 @@ def replay_headers(r: Record, *, reason: str, strip: tuple[str, ...] = ()) -> li
     ]
 
 
-async def republish(bootstrap: str, records: Iterable[tuple[Record, str]], *, reason: str,
+async def republish(broker: Broker, records: Iterable[tuple[Record, str]], *, reason: str,
                     strip: tuple[str, ...] = (), on_done: Callable[[int], None] = lambda n: None) -> int:
     """Produce each (record, target topic) and wait for the broker's confirmation; returns how many."""
-    producer = Producer(bootstrap)
+    producer = Producer(broker)
     sent = 0
     try:
         batch: list[tuple[Record, str]] = []

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from wapipe.kafka import Broker, client_config
 from wapipe.topics import BrokerUnreachable
 
 
@@ -66,10 +67,10 @@ def _headers(raw: object) -> list[tuple[str, bytes]]:
     return out
 
 
-def _consumer(bootstrap: str) -> Consumer:
-    return Consumer({"bootstrap.servers": bootstrap, "group.id": f"wapipe-replay-{uuid.uuid4().hex[:8]}",
-                     "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 0,
-                     "socket.connection.setup.timeout.ms": 5000})
+def _consumer(broker: Broker) -> Consumer:
+    return Consumer(client_config(broker, {
+        "group.id": f"wapipe-replay-{uuid.uuid4().hex[:8]}", "enable.auto.commit": False,
+        "enable.partition.eof": True, "log_level": 0, "socket.connection.setup.timeout.ms": 5000}))
 
 
 def _start_offsets(c: Consumer, topic: str, parts: list[int], sel: Selection) -> list[TopicPartition]:
@@ -92,27 +93,27 @@ def _nonempty(c: Consumer, topic: str, partition: int) -> bool:
     return bool(high > low)
 
 
-def partitions_of(bootstrap: str, topic: str) -> list[int]:
-    c = _consumer(bootstrap)
+def partitions_of(broker: Broker, topic: str) -> list[int]:
+    c = _consumer(broker)
     try:
         try:
             md = c.list_topics(topic, timeout=10)
         except KafkaException as exc:
-            raise BrokerUnreachable(f"Kafka broker at {bootstrap} is unreachable ({exc.args[0].str()})") from None
+            raise BrokerUnreachable(f"Kafka broker at {broker} is unreachable ({exc.args[0].str()})") from None
         t = md.topics.get(topic)
         if t is None or t.error is not None or not t.partitions:
-            raise TopicNotFound(f"topic {topic} does not exist on {bootstrap}")
+            raise TopicNotFound(f"topic {topic} does not exist on {broker}")
         return sorted(t.partitions)
     finally:
         c.close()
 
 
-def read(bootstrap: str, topic: str, sel: Selection | None = None, *, idle_s: float = 2.0,
+def read(broker: Broker, topic: str, sel: Selection | None = None, *, idle_s: float = 2.0,
          timeout_s: float = 120.0) -> Iterator[Record]:
     """Yield the selected records until every partition reached its end (EOF), or nothing came for `idle_s`."""
     sel = sel or Selection()
-    parts = list(sel.partitions) or partitions_of(bootstrap, topic)
-    c = _consumer(bootstrap)
+    parts = list(sel.partitions) or partitions_of(broker, topic)
+    c = _consumer(broker)
     try:
         # Skip partitions that hold nothing (low == high); even Tansu's approximate high watermark is 0 only then.
         parts = [p for p in parts if _nonempty(c, topic, p)]

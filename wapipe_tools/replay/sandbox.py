@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from schemas.topics import TOPICS
+from wapipe.kafka import Broker
 from wapipe.topics import create_topics, registry_specs
 from wapipe_tools.local.servers import free_port
 from wapipe_tools.local.stack import ServiceSpec, wapipe_argv
@@ -43,8 +44,8 @@ def store_url(state: Path, name: str) -> str:
     return f"sqlite:///{(state / f'sandbox-{check_name(name)}.db').resolve()}"
 
 
-def ensure_topics(bootstrap: str, name: str) -> None:
-    create_topics(bootstrap, registry_specs(prefix(name)), timeout_s=15)
+def ensure_topics(broker: Broker, name: str) -> None:
+    create_topics(broker, registry_specs(prefix(name)), timeout_s=15)
 
 
 def sandbox_specs(name: str, index: int, state: Path, redis_port: int) -> list[ServiceSpec]:
@@ -60,7 +61,7 @@ def sandbox_specs(name: str, index: int, state: Path, redis_port: int) -> list[S
     specs = []
     for service in SERVICES:
         port = free_port()
-        env = {**common, "WAPIPE_CONSUMER_GROUP": f"wapipe-sandbox-{name}-{service}",
+        env = {**common, f"WAPIPE_{service.upper()}_CONSUMER_GROUP": f"wapipe-sandbox-{name}-{service}",
                f"WAPIPE_{service.upper()}_METRICS_PORT": str(port)}
         specs.append(ServiceSpec(f"{service}@{name}", wapipe_argv("run", service), (port,),
                                  f"http://127.0.0.1:{port}/readyz", f"http://127.0.0.1:{port}/metrics",

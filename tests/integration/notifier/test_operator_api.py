@@ -10,11 +10,12 @@ import pytest
 
 from schemas.events import ReplyRequested
 from schemas.topics import OUTBOUND
-from services.notifier.main import serve
+from services.notifier.app import service
 from services.notifier.texts import ref_of
 from tests.integration.notifier.conftest import TOKEN, Running
 from tests.support import read_topic
 from tests.unit.notifier.events import CUSTOMER, TENANT
+from wapipe.runtime.service import serve
 from wapipe.state.shadow import ShadowMode
 from wapipe_tools.local.servers import free_port
 
@@ -90,8 +91,9 @@ async def test_take_over_reply_and_release(notifier: Running, kafka_bootstrap: s
 async def test_one_process_serves_the_api_and_keeps_metrics_off_the_operator_port(notifier: Running) -> None:
     api_port, metrics_port = free_port(), free_port()
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(notifier.app, host="127.0.0.1", api_port=api_port, metrics_port=metrics_port,
-                                     registry=notifier.registry, stop=stop, handle_signals=False))
+    task = asyncio.create_task(serve(service(notifier.app, host="127.0.0.1", api_port=api_port),
+                                     registry=notifier.registry, host="127.0.0.1", port=metrics_port, stop=stop,
+                                     handle_signals=False))
     try:
         await notifier.app.worker.wait_ready(30)
         async with httpx.AsyncClient(timeout=5) as http:

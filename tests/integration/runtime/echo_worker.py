@@ -17,8 +17,9 @@ from schemas.events import MessageReceived, ReplyRequested, ReplyRequestedPayloa
 from schemas.topics import INBOUND, OUTBOUND
 from wapipe.logging import configure_logging
 from wapipe.runtime import Emit, Producer, RecordMeta
-from wapipe.runtime.service import serve_worker
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.config import WorkerConfig
+from wapipe.runtime.service import Service, serve
+from wapipe.runtime.worker import Worker
 
 
 def echo(event: Envelope) -> list[Emit]:
@@ -46,8 +47,11 @@ async def main() -> None:
     cfg = WorkerConfig(bootstrap=os.environ["WAPIPE_KAFKA_BOOTSTRAP_SERVERS"], group_id=os.environ["ECHO_GROUP"],
                        topics=(INBOUND,), topic_prefix=os.environ["WAPIPE_TOPIC_PREFIX"], service="echo",
                        max_in_flight=int(os.environ.get("ECHO_MAX_IN_FLIGHT", "256")))
-    await serve_worker(Worker(cfg, handle, producer=producer, registry=registry), port=0, registry=registry,
-                       host="127.0.0.1")
+    try:  # serve() installs the SIGTERM/SIGINT handling the tests exercise: stop, drain, commit, return
+        await serve(Service("echo", [Worker(cfg, handle, producer=producer, registry=registry)]), registry=registry,
+                    port=0, host="127.0.0.1")
+    finally:
+        producer.close()
 
 
 if __name__ == "__main__":

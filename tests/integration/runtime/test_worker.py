@@ -16,7 +16,8 @@ from tests.integration.runtime.echo_worker import echo
 from tests.integration.runtime.inputs import produce
 from tests.support import read_topic, unique
 from wapipe.runtime import Emit, PermanentError, Producer, RecordMeta
-from wapipe.runtime.worker import Worker, WorkerConfig
+from wapipe.runtime.config import WorkerConfig
+from wapipe.runtime.worker import Worker
 
 
 def _worker(bootstrap: str, prefix: str, group: str, handler, max_in_flight: int = 64, **kw) -> Worker:  # type: ignore[no-untyped-def]

@@ -120,7 +120,7 @@ async def test_sigkill_mid_stream_then_restart_sends_each_reply_exactly_once(
     env = {**os.environ, "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "WAPIPE_TOPIC_PREFIX": topic_prefix,
            "WAPIPE_REDIS_URL": redis_url, "WAPIPE_STORE_URL": f"sqlite:///{tmp_path}/wapipe.db",
            "WAPIPE_GRAPH_API_URL": sim.url, "WAPIPE_SENDER_METRICS_PORT": str(free_port()),
-           "WAPIPE_CONSUMER_GROUP": group_id, "WAPIPE_CLAIM_LEASE_S": "2", "WAPIPE_MARK_AS_READ": "false",
+           "WAPIPE_SENDER_CONSUMER_GROUP": group_id, "WAPIPE_CLAIM_LEASE_S": "2", "WAPIPE_MARK_AS_READ": "false",
            "WAPIPE_BACKOFF_BASE_S": "0.05"}
     log = tmp_path / "sender.log"
     first = _start_sender(env, log)

@@ -62,7 +62,8 @@ def test_sandbox_services_record_instead_of_sending_and_keep_their_own_state(tmp
         env = dict(s.env)
         assert env["WAPIPE_SENDER_DRY_RUN"] == "true" and env["WAPIPE_TOPIC_PREFIX"] == "sandbox.s1."
         assert env["WAPIPE_REDIS_URL"].endswith("/1") and "sandbox-s1.db" in env["WAPIPE_STORE_URL"]
-        assert env["WAPIPE_CONSUMER_GROUP"].startswith("wapipe-sandbox-s1-")
+        service = s.name.removesuffix("@s1")  # its own group, under the service's own setting name
+        assert env[f"WAPIPE_{service.upper()}_CONSUMER_GROUP"] == f"wapipe-sandbox-s1-{service}"
 
 
 def test_metrics_text_becomes_messages_and_errors() -> None:
