@@ -16,6 +16,7 @@ COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY services ./services
 COPY wapipe ./wapipe
+COPY wapipe_tools ./wapipe_tools
 RUN pip wheel --wheel-dir /wheels .
 
 FROM python:${PYTHON_VERSION}-slim AS runtime
