@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+
+from wapipe.tenants.patterns import PatternError, compile_pattern
 
 Route = Literal["reply", "refuse", "clarify", "ai", "handoff", "ignore"]
 Intent = Literal["saludo", "despedida", "agradecimiento", "horarios", "direccion", "ubicacion", "envios", "pagos",
@@ -52,13 +54,31 @@ def _ranges(cls: type, value: object) -> object:
     return value
 
 
-def _compile_all(cls: type, value: list[str]) -> list[str]:
+def _compile_all(cls: type, value: list[str], info: ValidationInfo) -> list[str]:
+    """Refuse, naming the rule and the pattern, what RE2 cannot run (see `wapipe.tenants.patterns`)."""
     for p in value:
         try:
-            re.compile(p)
-        except re.error as exc:
-            raise ValueError(f"pattern {p!r} is not a valid regex: {exc}") from exc
+            compile_pattern(p)
+        except PatternError as exc:
+            raise ValueError(f"{cls.__name__.lower()} {info.data.get('id')!r}: pattern {p!r} refused: {exc}") from exc
     return value
+
+
+class _Rule(_Model):
+    """A tenant rule: an id and its `patterns`, kept compiled (RE2) next to their text."""
+
+    id: str
+    patterns: list[str] = Field(min_length=1)
+    _compiled: tuple[Any, ...] = PrivateAttr(default=())
+    _compiles = field_validator("patterns")(_compile_all)
+
+    def model_post_init(self, context: Any) -> None:
+        self._compiled = tuple(compile_pattern(p) for p in self.patterns)
+
+    @property
+    def compiled(self) -> tuple[Any, ...]:
+        """RE2 regexes, one per pattern, in order; each has `.search(text)`."""
+        return self._compiled
 
 
 class Hours(_Model):
@@ -114,24 +134,15 @@ class PaymentMethod(_Model):
     detail: str | None = None
 
 
-class FAQ(_Model):
-    """A question the business answers the same way every time; `patterns` are regexes on normalised text."""
+class FAQ(_Rule):
+    """A question the business answers the same way every time; `patterns` are RE2 regexes on normalised text."""
 
-    id: str
     question: str
-    patterns: list[str] = Field(min_length=1)
     answer: str
 
-    _compiles = field_validator("patterns")(_compile_all)
 
-
-class Trigger(_Model):
+class Trigger(_Rule):
     """Tenant-specific reasons to hand the conversation to a person (wholesale, invoices...)."""
-
-    id: str
-    patterns: list[str] = Field(min_length=1)
-
-    _compiles = field_validator("patterns")(_compile_all)
 
 
 class Wording(_Model):
