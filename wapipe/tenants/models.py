@@ -167,6 +167,28 @@ class AISettings(_Model):
     knowledge: str = ""
 
 
+_HOST = re.compile(r"^(?=.{1,253}$)[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+$")
+
+
+class Links(_Model):
+    """Where the AI's answers may link: exact host names (`la80.co`), each with its subdomains (`www.la80.co`).
+
+    Empty (the default): the hosts named in the tenant's own knowledge (map link, FAQ answers, AI knowledge and
+    system prompt). Any other link, a bare domain included, sends the customer the deterministic fallback.
+    """
+
+    allowed_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        out = [h.strip().lower().rstrip(".") for h in v]
+        for h in out:
+            if not _HOST.match(h):
+                raise ValueError(f"{h!r} is not a host name like 'la80.co' (no scheme, path, port or user)")
+        return out
+
+
 class TemplateSpec(_Model):
     name: str
     language: str = "es"
@@ -204,6 +226,7 @@ class Tenant(_Model):
     internal_numbers: list[str] = Field(default_factory=list)
     relay_to_internal: bool = True
     ai: AISettings
+    links: Links = Field(default_factory=Links)
     window_template: TemplateSpec | None = None
     sender: SenderFlags = Field(default_factory=SenderFlags)
     non_text: dict[str, NonTextRule] = Field(default_factory=dict, description="Meta type -> rule")
