@@ -157,6 +157,8 @@ class AIHandler:
 
         answer = parse_answer(r.text)
         if answer.handoff:
+            if (bad := guard.check_reason(answer.reason, t)) is not None:  # the reason reaches the tenant's staff
+                return self._fallback(event, t, question, trace, f"guard_handoff_{bad}")
             trace.step("ai:handoff")
             return Decision(answer, "ai_handoff")
         bad = guard.check(answer.answer, t)

@@ -24,6 +24,7 @@ from schemas.events import (
     ReplyRequestedPayload,
     caused_by,
 )
+from services.guardrails.budget import BUDGET_RULE
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.ports import Dedupe, Flood, Pending, Shadow, Tenants, TraceSink, Window
 from services.guardrails.route import Decision, decide
@@ -88,6 +89,8 @@ class GuardrailsHandler:
         tr.step("flood:ok")
 
         d = decide(msg, tenant, started)
+        if d.rule == BUDGET_RULE:
+            self.m.classify_budget.labels(tenant.name).inc()
         tr.step(f"classify:{d.message_type}:{d.intent}:{d.rule}")
         tr.step(f"route:{d.route}")
         tr.route, tr.message_type, tr.intent = d.route, d.message_type, d.intent
