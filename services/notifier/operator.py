@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from schemas.envelope import derive_id
+from schemas.envelope import derive_id, is_api_user
 from schemas.events import Recipient, ReplyRequested, ReplyRequestedPayload
 from schemas.topics import OUTBOUND
 from services.notifier import texts
@@ -120,7 +120,8 @@ class Operators:
             event_id=derive_id(correlation, "notifier", "ReplyRequested"), tenant=tenant.phone_number_id,
             conversation=conv, correlation_id=correlation,
             payload=ReplyRequestedPayload(reply_id=reply_id, to=recipient_of(texts.user_of(conv)), kind="text",
-                                          text=text, origin=f"operator:{operator}", route="operator"))
+                                          text=text, origin=f"operator:{operator}", route="operator",
+                                          channel="api" if is_api_user(texts.user_of(conv)) else "whatsapp"))
         event.trace.step("notifier:operator_reply")
         await self.publisher.publish(Emit(OUTBOUND, event))
         return reply_id

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from schemas.envelope import api_user, conversation_key
+
 DEMO = "100000000000001"
 OUTSIDE_LOGS = frozenset({"simulator", "broker", "redis"})
 CONSUMERS = (("guardrails", 9102), ("ai", 9103), ("sender", 9104), ("notifier", 9105))
@@ -196,7 +198,7 @@ class Checklist:
             try:
                 found = 0
                 for conv in self.conversations:
-                    found += bool(await store.traces_by_conversation(DEMO, f"{DEMO}:{conv}"))
+                    found += bool(await store.traces_by_conversation(DEMO, conversation_key(DEMO, api_user(conv))))
                 return found
             finally:
                 await store.close()
