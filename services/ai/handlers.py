@@ -104,7 +104,7 @@ class AIHandler:
         await self.d.buffer.finish(event.conversation, read_count, covered, p.message_id, event.correlation_id,
                                    {"emits": [{"topic": e.topic, "event": encode_event(e.event).decode()}
                                               for e in emits]})
-        self.d.metrics.answers.labels(tenant=event.tenant, outcome=decision.route).inc()
+        self.d.metrics.answers.labels(tenant=event.tenant, outcome=decision.route, channel=p.channel).inc()
         self.d.metrics.answer_latency.observe(time.monotonic() - t0)
         return emits
 
@@ -114,7 +114,7 @@ class AIHandler:
         ended.trace.attrs["covered_by"] = coverer
         await self.d.traces.write_trace(TraceRecord.from_event(ended, "coalesced", ts=utcnow()))
         self.d.metrics.coalesced.labels(tenant=event.tenant).inc()
-        self.d.metrics.answers.labels(tenant=event.tenant, outcome="coalesced").inc()
+        self.d.metrics.answers.labels(tenant=event.tenant, outcome="coalesced", channel=event.payload.channel).inc()
         return []
 
     async def _decide(self, event: AnswerRequested, t: TenantAI, texts: list[str], covered: list[str],
