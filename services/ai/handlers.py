@@ -25,7 +25,7 @@ from schemas.events import (
 )
 from schemas.topics import HANDOFF, OUTBOUND
 from services.ai import guard
-from services.ai.cache import AnswerCache, cache_key
+from services.ai.cache import AnswerCache, cache_key, cache_refusal
 from services.ai.chain import LLMChain
 from services.ai.coalesce import PendingBuffer
 from services.ai.cost import PriceTable, SpendLedger
@@ -163,8 +163,12 @@ class AIHandler:
         if bad is not None:
             return self._fallback(event, t, question, trace, f"guard_{bad}")
         trace.step(f"ai:answered:{res.provider}")
-        if key is not None:
-            await self.d.cache.put(key, answer)
+        if key is not None:  # stored only when it belongs to nobody: see cache_refusal
+            refused = cache_refusal(answer.answer, question, t, history)
+            self.d.metrics.cache_hits.labels(tenant=event.tenant,
+                                             outcome=f"refused_{refused}" if refused else "stored").inc()
+            if refused is None:
+                await self.d.cache.put(key, answer)
         return Decision(answer, "ai")
 
     def _fallback(self, event: AnswerRequested, t: TenantAI, question: str, trace: Trace, reason: str) -> Decision:
