@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from schemas.envelope import conversation_key, derive_id
-from schemas.events import AnswerRequested, AnswerRequestedPayload, Recipient
 from services.ai.cache import AnswerCache
 from services.ai.chain import LLMChain
 from services.ai.coalesce import PendingBuffer
@@ -23,8 +20,7 @@ from services.ai.providers import Provider
 from services.ai.providers.openai_compat import OpenAIProvider
 from services.ai.tenant import TenantAI
 from tests.fakes.store import MemoryStore
-from tests.support import unique
-from tests.unit.ai.fixtures import TENANT
+from tests.unit.ai.fixtures import TENANT, Tenants
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState
 
@@ -43,14 +39,6 @@ def set_llm(sim: BackgroundSimulator) -> Iterator[Callable[..., None]]:
     _set()
     yield _set
     _set()
-
-
-class Tenants:
-    def __init__(self, t: TenantAI) -> None:
-        self.t = t
-
-    def ai_settings(self, tenant: str) -> TenantAI | None:
-        return self.t if tenant == self.t.tenant else None
 
 
 @dataclass
@@ -87,20 +75,6 @@ async def wire(sim: BackgroundSimulator, redis_client: Any) -> AsyncIterator[Cal
     yield _wire
     for c in chains:
         await c.close()
-
-
-def request(text: str, *, user: str | None = None, message_id: str | None = None,
-            not_before: datetime | None = None, tenant: TenantAI = TENANT) -> AnswerRequested:
-    user = user or unique("u")
-    mid = message_id or f"wamid.{unique('m')}"
-    return AnswerRequested(
-        event_id=derive_id("ai-test", mid), tenant=tenant.tenant, conversation=conversation_key(tenant.tenant, user),
-        correlation_id=mid, payload=AnswerRequestedPayload(message_id=mid, to=Recipient(wa_id=user), text=text,
-                                                           not_before=not_before))
-
-
-def soon(seconds: float) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
 def tenant_with(**changes: Any) -> TenantAI:

@@ -9,10 +9,10 @@ from typing import Any
 
 from schemas.events import ReplyRequested
 from services.ai.coalesce import pending_key
-from tests.integration.ai.conftest import Wired, request, soon
+from tests.integration.ai.conftest import Wired
 from tests.integration.ai.test_openai_sim import META
 from tests.support import unique
-from tests.unit.ai.fixtures import TENANT, ScriptedProvider
+from tests.unit.ai.fixtures import TENANT, ScriptedProvider, request, soon
 
 
 async def _push(redis: Any, conversation: str, message_id: str, text: str) -> None:

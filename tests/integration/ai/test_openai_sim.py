@@ -9,8 +9,8 @@ from typing import Any
 
 from schemas.envelope import derive_id
 from schemas.events import HandoffRequested, ReplyRequested
-from tests.integration.ai.conftest import Wired, request, tenant_with
-from tests.unit.ai.fixtures import TENANT
+from tests.integration.ai.conftest import Wired, tenant_with
+from tests.unit.ai.fixtures import TENANT, request
 from wapipe.runtime.types import RecordMeta
 
 META = RecordMeta(topic="wa.ai.requests.v1", partition=0, offset=0, key=None, timestamp_ms=None)

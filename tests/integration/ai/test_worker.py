@@ -17,9 +17,8 @@ from services.ai.app import build_app
 from services.ai.coalesce import pending_key
 from services.ai.config import AISettings
 from tests.fakes.store import MemoryStore
-from tests.integration.ai.conftest import Tenants, request, soon
 from tests.support import read_topic, unique
-from tests.unit.ai.fixtures import TENANT
+from tests.unit.ai.fixtures import TENANT, Tenants, request, soon
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
 from wapipe_tools.simulator.serve import BackgroundSimulator
