@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
@@ -66,3 +67,14 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
         return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
     return app
+
+
+def server_options(settings: IngressSettings) -> dict[str, Any]:
+    """uvicorn's options for this app (`main` and the tests that serve it on a real socket use the same ones).
+
+    `limit_concurrency` answers 503 to a request that arrives while that many connections are open or requests
+    running, so a flood of idle connections cannot exhaust the process; webhook bodies have their own, smaller
+    bound inside the app (`WAPIPE_INGRESS_MAX_WEBHOOKS_IN_FLIGHT`).
+    """
+    return {"host": settings.ingress_host, "port": settings.ingress_port, "log_config": None,
+            "limit_concurrency": settings.ingress_max_connections, "timeout_graceful_shutdown": 10}

@@ -15,6 +15,13 @@ class IngressSettings(MetaSettings):
     ingress_port: int = 8080
     ingress_metrics_port: int = 9101
     ingress_max_body_bytes: int = Field(default=3 * MIB, gt=0, description="larger webhook bodies get 413")
+    ingress_max_updates: int = Field(default=1000, gt=0, description="messages + statuses per webhook; more -> 413")
+    ingress_body_read_timeout_s: float = Field(
+        default=10.0, gt=0, description="a webhook body not received in full by then -> 408, connection closed")
+    ingress_max_webhooks_in_flight: int = Field(
+        default=32, gt=0, description="webhook bodies read or handled at once per process; more -> 503 unread")
+    ingress_max_connections: int = Field(
+        default=1000, gt=0, description="uvicorn limit_concurrency: open connections or requests; more -> 503")
     ingress_publish_timeout_s: float = Field(default=5.0, gt=0, description="broker silent this long -> 503")
     ingress_linger_ms: int = Field(default=0, ge=0, description="producer batching delay; 0 = lowest latency")
     ingress_ready_cache_s: float = Field(default=2.0, ge=0, description="how long a /readyz probe result is reused")

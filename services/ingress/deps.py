@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -39,6 +39,10 @@ class Deps:
     probe: Readiness
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
+    webhook_slots: asyncio.Semaphore = field(init=False)  # webhook bodies in memory at once
+
+    def __post_init__(self) -> None:
+        self.webhook_slots = asyncio.Semaphore(self.settings.ingress_max_webhooks_in_flight)
 
 
 async def publish(deps: Deps, emits: Sequence[Emit]) -> None:
