@@ -52,6 +52,7 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
             if own_redis is not None:
                 await own_redis.aclose()
 
+    deps.metrics.webhook_body_bytes_in_flight.set_function(lambda: deps.body_budget.held)
     app = FastAPI(title="wapipe ingress", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.deps = deps
     app.include_router(webhook.router)
@@ -74,7 +75,7 @@ def server_options(settings: IngressSettings) -> dict[str, Any]:
 
     `limit_concurrency` answers 503 to a request that arrives while that many connections are open or requests
     running, so a flood of idle connections cannot exhaust the process; webhook bodies have their own, smaller
-    bound inside the app (`WAPIPE_INGRESS_MAX_WEBHOOKS_IN_FLIGHT`).
+    bound inside the app, in bytes (`WAPIPE_INGRESS_MAX_BODY_BYTES_IN_FLIGHT`, `admission.py`).
     """
     return {"host": settings.ingress_host, "port": settings.ingress_port, "log_config": None,
             "limit_concurrency": settings.ingress_max_connections, "timeout_graceful_shutdown": 10}

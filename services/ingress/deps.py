@@ -10,6 +10,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from confluent_kafka import KafkaException
 
+from services.ingress.admission import BodyBudget
 from services.ingress.config import IngressSettings
 from services.ingress.metrics import IngressMetrics
 from wapipe.runtime.producer import DeliveryFailed
@@ -39,10 +40,10 @@ class Deps:
     probe: Readiness
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
-    webhook_slots: asyncio.Semaphore = field(init=False)  # webhook bodies in memory at once
+    body_budget: BodyBudget = field(init=False)  # bytes of webhook bodies in memory at once
 
     def __post_init__(self) -> None:
-        self.webhook_slots = asyncio.Semaphore(self.settings.ingress_max_webhooks_in_flight)
+        self.body_budget = BodyBudget(self.settings.ingress_max_body_bytes_in_flight)
 
 
 async def publish(deps: Deps, emits: Sequence[Emit]) -> None:

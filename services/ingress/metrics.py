@@ -14,8 +14,8 @@ class IngressMetrics:
         self.webhook_duration = Histogram(
             "wapipe_webhook_duration_seconds", "POST /webhook handling time, publish confirmation included",
             buckets=_BUCKETS, registry=registry)
-        self.webhooks_in_flight = Gauge(
-            "wapipe_webhooks_in_flight", "POST /webhook bodies being read or handled (bounded per process)",
+        self.webhook_body_bytes_in_flight = Gauge(
+            "wapipe_webhook_body_bytes_in_flight", "webhook body bytes reserved by requests being read or handled",
             registry=registry)
         self.signature_failures = Counter(
             "wapipe_webhook_signature_failures_total", "webhooks refused for their signature", ["reason"],

@@ -63,10 +63,10 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return bytes(buf)
 
 
-def declared_length(request: Request) -> int:
-    """Content-Length as sent, 0 when absent (chunked bodies are counted while they are read)."""
+def declared_length(request: Request) -> int | None:
+    """Content-Length as sent; None for a chunked body (counted while it is read)."""
     declared = request.headers.get("content-length", "")
-    return int(declared) if declared.isdigit() else 0
+    return int(declared) if declared.isdigit() else None
 
 
 # Refusals made before the body is read in full close the connection: its remaining bytes are never read.
@@ -89,22 +89,23 @@ async def receive(request: Request) -> Response:
 
 
 async def _receive(request: Request, deps: Deps) -> tuple[str, Response]:
-    """Decided on the headers alone, before a byte of the body is read: unsigned, too large, no free slot."""
+    """Decided on the headers alone, before a byte of the body is read: unsigned, too large, no room."""
     received_at = utcnow()
     s, m = deps.settings, deps.metrics
     header = request.headers.get("x-hub-signature-256")
     if not header:
         m.signature_failures.labels(reason="missing").inc()
         return "unsigned", _refuse(401, "missing X-Hub-Signature-256", close=True)
-    if declared_length(request) > s.ingress_max_body_bytes:
+    declared = declared_length(request)
+    if declared is not None and declared > s.ingress_max_body_bytes:
         return "too_large", _refuse(413, f"body over {s.ingress_max_body_bytes} bytes", close=True)
-    # Each slot may hold a body of up to the size limit, so slots bound the memory uploads can take. No await
-    # between the check and the acquire: a request never queues for a slot, it gets 503 and Meta retries.
-    if deps.webhook_slots.locked():
+    size = s.ingress_max_body_bytes if declared is None else declared
+    if not deps.body_budget.try_reserve(size):
         return "overloaded", _refuse(503, "too many webhooks in flight, retry later", close=True)
-    async with deps.webhook_slots:
-        with m.webhooks_in_flight.track_inprogress():
-            return await _read_and_handle(request, deps, header, received_at)
+    try:
+        return await _read_and_handle(request, deps, header, received_at)
+    finally:
+        deps.body_budget.release(size)
 
 
 async def _read_and_handle(request: Request, deps: Deps, header: str, received_at: datetime) -> tuple[str, Response]:

@@ -27,6 +27,7 @@ from wapipe_tools.local.servers import free_port
 
 WAIT_S = 30.0  # how long a test waits for an answer; the body deadline is longer unless the test is about it
 NEVER_S = 600.0
+IN_FLIGHT = "wapipe_webhook_body_bytes_in_flight"
 
 
 @dataclass
@@ -191,35 +192,56 @@ async def test_stalled_body_gets_408_and_the_connection_closed(serve: Serve) -> 
     finally:
         up.close()
     assert ing.metric("wapipe_webhook_requests_total", {"outcome": "body_timeout"}) == 1
-    await ing.wait_for(lambda: ing.metric("wapipe_webhooks_in_flight") == 0)  # the slot is given back
+    await ing.wait_for(lambda: ing.metric(IN_FLIGHT) == 0)  # its reservation is given back
     assert read_topic(ing.bootstrap, ing.prefix + INBOUND, idle=0.5) == []
 
 
-async def test_webhooks_in_flight_are_bounded_and_the_rest_refused_unread(serve: Serve) -> None:
-    ing = await serve(ingress_max_webhooks_in_flight=2, ingress_body_read_timeout_s=NEVER_S)
-    bodies = [message(i) for i in range(2)]
-    held = [await Upload.open(ing.port) for _ in bodies]
+async def test_body_bytes_in_flight_are_bounded_and_the_rest_refused_unread(serve: Serve) -> None:
+    bodies = [message(i) for i in range(3)]  # the same length
+    size = len(bodies[0])
+    ing = await serve(ingress_max_body_bytes=size, ingress_max_body_bytes_in_flight=2 * size,
+                      ingress_body_read_timeout_s=NEVER_S)
+    held = [await Upload.open(ing.port) for _ in range(2)]
     try:
-        for up, body in zip(held, bodies, strict=True):  # two uploads halfway through hold both slots
-            await up.head("POST", "/webhook", {**signed(body), "Content-Length": str(len(body))})
-            await up.send(body[: len(body) // 2])
-        await ing.wait_for(lambda: ing.metric("wapipe_webhooks_in_flight") == 2)
+        for up, body in zip(held, bodies, strict=False):  # two uploads halfway through take the whole budget
+            await up.head("POST", "/webhook", {**signed(body), "Content-Length": str(size)})
+            await up.send(body[: size // 2])
+        await ing.wait_for(lambda: ing.metric(IN_FLIGHT) == 2 * size)
 
-        third = message(3)
+        third = bodies[2]
         refused = await ing.post(third, signed(third))
         assert refused.status == 503 and refused.headers["connection"] == "close"
         assert json.loads(refused.body) == {"error": "too many webhooks in flight, retry later"}
         assert (await ing.get("/healthz")).status == 200  # probes are not held up by webhook uploads
 
-        for up, body in zip(held, bodies, strict=True):  # the held uploads finish and are accepted
-            await up.send(body[len(body) // 2:])
+        for up, body in zip(held, bodies, strict=False):  # the held uploads finish and are accepted
+            await up.send(body[size // 2:])
             assert (await up.response()).status == 200
     finally:
         for up in held:
             up.close()
     assert len(read_topic(ing.bootstrap, ing.prefix + INBOUND, expect=2)) == 2
-    assert (await ing.post(third, signed(third))).status == 200  # slots free again: Meta's retry gets in
+    assert (await ing.post(third, signed(third))).status == 200  # room again: Meta's retry gets in
     assert ing.metric("wapipe_webhook_requests_total", {"outcome": "overloaded"}) == 1
+
+
+async def test_a_chunked_upload_reserves_the_whole_size_limit(serve: Serve) -> None:
+    body = message(1)
+    size = len(body)
+    ing = await serve(ingress_max_body_bytes=2 * size, ingress_max_body_bytes_in_flight=2 * size,
+                      ingress_body_read_timeout_s=NEVER_S)
+    up = await Upload.open(ing.port)
+    try:
+        await up.head("POST", "/webhook", {**signed(body), "Transfer-Encoding": "chunked"})
+        await up.send(b"%x\r\n%s\r\n" % (10, body[:10]))  # no length declared: it may grow to the limit
+        await ing.wait_for(lambda: ing.metric(IN_FLIGHT) == 2 * size)
+        other = message(2)
+        assert (await ing.post(other, signed(other))).status == 503
+        await up.send(b"%x\r\n%s\r\n0\r\n\r\n" % (size - 10, body[10:]))
+        assert (await up.response()).status == 200
+    finally:
+        up.close()
+    assert (await ing.post(other, signed(other))).status == 200
 
 
 async def test_connection_limit_answers_503_beyond_it(serve: Serve) -> None:
@@ -230,11 +252,11 @@ async def test_connection_limit_answers_503_beyond_it(serve: Serve) -> None:
         for up in held:
             await up.head("POST", "/webhook", {**signed(body), "Content-Length": str(len(body))})
             await up.send(body[:10])
-        await ing.wait_for(lambda: ing.metric("wapipe_webhooks_in_flight") == 2)
+        await ing.wait_for(lambda: ing.metric(IN_FLIGHT) == 2 * len(body))
         over = await ing.get("/healthz")  # the third connection reaches uvicorn's limit
         assert over.status == 503 and b"error" not in over.body  # uvicorn's own answer, before the app
     finally:
         for up in held:
             up.close()
-    await ing.wait_for(lambda: ing.metric("wapipe_webhooks_in_flight") == 0)
+    await ing.wait_for(lambda: ing.metric(IN_FLIGHT) == 0)
     assert (await ing.get("/healthz")).status == 200
