@@ -8,6 +8,7 @@ from schemas import events as ev
 from schemas.envelope import Envelope, Trace, conversation_key, derive_id
 
 TENANT = "100000000000001"
+WABA = "102290129340398"
 WA_ID = "573001234567"
 USER_ID = "CO.1234567890123456"
 WAMID = "wamid.HBgMNTczMDAxMjM0NTY3FQIAEhgUM0EwRjY4QjQ2QkE5RDQ5NkY0QTEA"
@@ -23,6 +24,12 @@ def _base(kind: str) -> dict[str, object]:
         "correlation_id": WAMID,
         "trace": Trace(received_at=AT, decision_path=["dedupe:new"]),
     }
+
+
+def _account(kind: str) -> dict[str, object]:
+    return {"event_id": derive_id("example", kind), "occurred_at": AT, "tenant": WABA,
+            "conversation": ev.account_conversation(WABA), "correlation_id": f"{kind}.{derive_id('example', kind)}",
+            "trace": Trace(received_at=AT)}
 
 
 def examples() -> list[Envelope]:
@@ -47,4 +54,15 @@ def examples() -> list[Envelope]:
         ev.ReplyFailed(**_base("fail"), payload=ev.ReplyFailedPayload(
             reply_id=derive_id(WAMID, "ai", 0), to=to, kind="text", error_code=131026,
             error_title="Message undeliverable")),
+        ev.TemplateStatusChanged(**_account("tpl"), payload=ev.TemplateStatusChangedPayload(
+            account=WABA, field="message_template_status_update", template_id="1689556908129832",
+            name="seguimiento_pedido", language="es", event="PAUSED", reason="NONE", category="UTILITY",
+            title="FIRST_PAUSE", description="Your WhatsApp message template has been paused for 3 hours.",
+            timestamp=AT, raw={"event": "PAUSED", "message_template_name": "seguimiento_pedido"})),
+        ev.AccountEventReceived(**_account("acct"), payload=ev.AccountEventReceivedPayload(
+            account=WABA, field="phone_number_quality_update", event="FLAGGED", display_phone_number="15550783881",
+            current_limit="TIER_1K", timestamp=AT, raw={"event": "FLAGGED", "current_limit": "TIER_1K"})),
+        ev.UserPreferencesReceived(**_account("upref"), payload=ev.UserPreferencesReceivedPayload(
+            account=WABA, phone_number_id=TENANT, timestamp=AT, preferences=[
+                {"wa_id": WA_ID, "category": "marketing_messages", "value": "stop", "timestamp": 1763740800}])),
     ]
