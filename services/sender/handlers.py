@@ -1,13 +1,14 @@
 """The sender's handler: a ReplyRequested is planned (`plan.py`, pure), then the plan is carried out over ports
-(`ports.py`: delivery of each part, window, tenant policies, turns, traces, /api/chat replies); events out.
-Meta's statuses confirm in-doubt sends.
+(`ports.py`: delivery of each part, window, tenant policies, template state, turns, traces, /api/chat replies);
+events out. Meta's statuses confirm in-doubt sends; its template webhooks (wa.account.v1) update the template
+state, so a template Meta paused, disabled or rejected is refused here instead of sent.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
@@ -20,16 +21,31 @@ from schemas.events import (
     ReplySent,
     ReplySentPayload,
     StatusReceived,
+    TemplateRef,
+    TemplateStatusChanged,
     caused_by,
 )
 from schemas.topics import DELIVERY
 from services.sender.graph import WINDOW_CLOSED, GraphError
 from services.sender.metrics import SenderMetrics
-from services.sender.plan import Part, Plan, Receipt, Refuse, ToApi, needs_window, plan_reply, template_part
+from services.sender.plan import (
+    STEP_TEMPLATE_BLOCKED,
+    Blocked,
+    Part,
+    Plan,
+    Receipt,
+    Refuse,
+    ToApi,
+    needs_window,
+    plan_reply,
+    template_part,
+    template_refusal,
+)
 from services.sender.ports import (
     ApiReplies,
     DeliveryPort,
     PartResult,
+    TemplatePort,
     TenantPolicies,
     TraceSink,
     TurnSink,
@@ -56,6 +72,8 @@ class Sender:
     turns: TurnSink
     api_replies: ApiReplies
     metrics: SenderMetrics
+    templates: TemplatePort
+    clock: Callable[[], float] = time.time  # epoch seconds: is a template's pause over?
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
         if isinstance(event, StatusReceived):
@@ -67,14 +85,33 @@ class Sender:
             return []
         if isinstance(event, ReplyRequested):
             return await self.reply(event)
-        return []
+        if isinstance(event, TemplateStatusChanged):
+            if await self.templates.record(event.payload):
+                log.info("template %s (%s) of account %s: %s", event.payload.name, event.payload.language,
+                         event.tenant, event.payload.event or event.payload.quality or event.payload.category)
+            return []
+        return []  # other account events: the notifier's
 
     async def reply(self, event: ReplyRequested) -> Sequence[Emit]:
         """Decide (`plan_reply`, pure), then carry the plan out."""
         p = event.payload
         started = datetime.now(UTC)
+        policy = self.policies.policy(event.tenant)
         window_open = await self.window.is_open(event.conversation) if needs_window(p) else None
-        return await self.execute(event, plan_reply(p, self.policies.policy(event.tenant), window_open), started)
+        # The templates this plan could send: the request's own, and the window template when the window is shut.
+        refs = [p.template] if p.kind == "template" and p.template else []
+        if window_open is False and policy.window_template is not None:
+            refs.append(policy.window_template)
+        plan = plan_reply(p, policy, window_open, await self._blocked(event.tenant, refs))
+        return await self.execute(event, plan, started)
+
+    async def _blocked(self, tenant: str, templates: Sequence[TemplateRef]) -> Blocked:
+        """The templates among `templates` that Meta would refuse now (nothing is read without an account)."""
+        account = self.policies.policy(tenant).account
+        if account is None or not templates:
+            return {}
+        now = self.clock()
+        return {k: st for k, st in (await self.templates.states(account, templates)).items() if st.blocked(now)}
 
     async def execute(self, event: ReplyRequested, plan: Plan, started: datetime) -> Sequence[Emit]:
         """Send what the plan says, each part at most once; ReplySent, or ReplyFailed raised with the record."""
@@ -85,6 +122,8 @@ class Sender:
                 await self.delivery.mark_read(event.tenant, plan.body)
             return []
         if isinstance(plan, Refuse):
+            if plan.step:
+                event.trace.step(plan.step)
             await self._failed(event, plan.code, plan.title, 0)
         for step in plan.steps:
             event.trace.step(step)
@@ -100,7 +139,13 @@ class Sender:
             except GraphError as e:
                 if e.code != WINDOW_CLOSED or plan.window_template is None:
                     await self._failed(event, e.code, e.title, attempts + 1)
-                # Meta knows better than our clock: fall back to the template, once, and stop there.
+                # Meta knows better than our clock: fall back to the template, once, and stop there; unless Meta
+                # has paused, disabled or rejected it.
+                blocked = await self._blocked(event.tenant, [plan.window_template])
+                if refused := template_refusal(plan.window_template, blocked):
+                    event.trace.step(refused.step or STEP_TEMPLATE_BLOCKED)
+                    await self._failed(event, refused.code, f"24 h window closed and the {refused.title}",
+                                       attempts + 1)
                 event.trace.step("sender:131047_template")
                 fallback = True
                 try:

@@ -6,13 +6,15 @@ Inputs are the request, the tenant's policy and the 24 h window (None when the r
 `needs_window`). The result is one of:
 - `ToApi`: an `/api/chat` reply, handed back to the waiting request instead of the Graph API;
 - `Receipt`: a bare read receipt / typing indicator (kind read or typing): best effort, no delivery event;
-- `Refuse`: nothing can be sent (an unsendable body, or the window is closed and no template is configured);
+- `Refuse`: nothing can be sent (an unsendable body, the window is closed and no template is configured, or the
+  template Meta has paused, disabled or rejected: `blocked` says which templates Meta would refuse now);
 - `Deliver`: the message parts in order, each under the send id it is claimed by, with the mark-as-read (+ typing)
   body to send first, and the template to fall back to if Meta answers 131047 (window closed) to a free-form part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +22,13 @@ from schemas.events import ReplyRequestedPayload, TemplateRef
 from services.sender.bodies import FREE_FORM, message_bodies, read_body, template_body
 from services.sender.graph import WINDOW_CLOSED
 from services.sender.ports import SendPolicy
+from wapipe.state.templates import TemplateState, template_key
 
 STEP_WINDOW_CLOSED = "sender:window_closed_template"
+STEP_TEMPLATE_BLOCKED = "sender:template_blocked"
+# Meta's own codes for sending such a template, so the ReplyFailed reads as if Meta had answered
+TEMPLATE_PAUSED, TEMPLATE_DISABLED, TEMPLATE_UNAVAILABLE = 132015, 132016, 132001
+Blocked = Mapping[tuple[str, str], TemplateState]
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,7 @@ class Receipt:
 class Refuse:
     code: int | None  # the Meta code the ReplyFailed carries (131047), None for an unsendable reply
     title: str
+    step: str | None = None  # the decision for the trace, when it says more than the failure
 
 
 @dataclass(frozen=True)
@@ -74,12 +82,28 @@ def template_part(p: ReplyRequestedPayload, template: TemplateRef) -> Part:
     return Part(send_id, {**template_body(p, template), "biz_opaque_callback_data": send_id})
 
 
-def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool | None) -> Plan:
-    """Raises ValueError only when the tenant's template itself is not a valid body."""
+def template_refusal(template: TemplateRef, blocked: Blocked) -> Refuse | None:
+    """Why Meta would refuse `template` now, None when nothing says so."""
+    state = blocked.get(template_key(template.name, template.language))
+    if state is None:
+        return None
+    code = {"PAUSED": TEMPLATE_PAUSED, "DISABLED": TEMPLATE_DISABLED}.get(state.status or "", TEMPLATE_UNAVAILABLE)
+    why = state.title or (state.reason if state.reason not in (None, "NONE") else None)
+    return Refuse(code, f"template {template.name} ({template.language}) is {(state.status or '').lower()} at Meta"
+                        f"{f' ({why})' if why else ''}; not sent", STEP_TEMPLATE_BLOCKED)
+
+
+def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool | None,
+               blocked: Blocked | None = None) -> Plan:
+    """Raises ValueError only when the tenant's template itself is not a valid body. `blocked`: the templates
+    Meta would refuse now (the request's own template, and the window template when the window is closed)."""
+    blocked = blocked or {}
     if p.channel == "api":
         return ToApi()
     if p.kind in ("read", "typing"):
         return Receipt(read_body(p.in_reply_to, typing=p.kind == "typing") if p.in_reply_to else None)
+    if p.kind == "template" and p.template is not None and (refused := template_refusal(p.template, blocked)):
+        return refused
     try:
         bodies = message_bodies(p)
     except ValueError as e:
@@ -87,6 +111,8 @@ def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool |
     if needs_window(p) and not window_open:
         if policy.window_template is None:
             return Refuse(WINDOW_CLOSED, "24 h window closed and no template configured")
+        if refused := template_refusal(policy.window_template, blocked):
+            return Refuse(refused.code, f"24 h window closed and the {refused.title}", refused.step)
         return Deliver((template_part(p, policy.window_template),), template_fallback=True,
                        steps=(STEP_WINDOW_CLOSED,))
     read = None

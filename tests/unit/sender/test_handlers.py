@@ -25,6 +25,7 @@ from tests.unit.sender.fakes import (
     ApiReplies,
     FakeGraph,
     FakePacer,
+    FakeTemplates,
     FakeTime,
     FakeWindow,
     MemoryClaims,
@@ -141,13 +142,15 @@ class Rig:
     store: MemoryStore
     api: ApiReplies
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    templates: FakeTemplates = field(default_factory=FakeTemplates)
 
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
 def rig(*script: GraphError | None, policy: SendPolicy = WITH_TEMPLATE, window_open: bool = True,
-        attempts: int = 6, doubt_grace_s: float = 15.0) -> Rig:
+        attempts: int = 6, doubt_grace_s: float = 15.0, templates: FakeTemplates | None = None,
+        now: float = 1_763_740_800.0) -> Rig:
     registry = CollectorRegistry()
     metrics = SenderMetrics(registry)
     graph, claims, pacer, clock = FakeGraph(list(script)), MemoryClaims(), FakePacer(), FakeTime()
@@ -155,9 +158,10 @@ def rig(*script: GraphError | None, policy: SendPolicy = WITH_TEMPLATE, window_o
     store, api = MemoryStore(), ApiReplies()
     delivery = Delivery(graph, claims, pacer, metrics, RetryPolicy(attempts=attempts), doubt_grace_s=doubt_grace_s,
                         sleep=clock.sleep, clock=clock.clock)
+    templates = templates or FakeTemplates()
     sender = Sender(delivery=delivery, window=window, policies=StaticPolicies(policy), store=store, turns=store,
-                    api_replies=api, metrics=metrics)
-    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry)
+                    api_replies=api, metrics=metrics, templates=templates, clock=lambda: now)
+    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, templates)
 
 
 def sent_event(emits: object) -> ReplySent:
