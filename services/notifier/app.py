@@ -20,7 +20,8 @@ from services.notifier.state import RedisNotifierState
 from services.notifier.watchdog import Watchdog
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker, WorkerConfig
-from wapipe.store import ConversationStore
+from wapipe.state.window import ServiceWindow
+from wapipe.store import Store
 
 # wa.inbound.v1 is read with the notifier's own group (guardrails has its own): the messages of HUMAN_ACTIVE
 # conversations, which guardrails keeps from the bot, are relayed from here.
@@ -37,7 +38,7 @@ class NotifierApp:
     dlq: DlqWatch
 
 
-def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: ConversationStore, producer: Producer,
+def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, producer: Producer,
               tenants: Tenants, registry: CollectorRegistry, group_id: str | None = None) -> NotifierApp:
     metrics = NotifierMetrics(registry)
     state = RedisNotifierState(redis)
@@ -47,8 +48,9 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
                        topics=TOPICS_READ, topic_prefix=s.topic_prefix, service="notifier",
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
-    operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics)
-    api = create_api(operators, s.admin_token.get_secret_value())
+    operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics,
+                          window=ServiceWindow(redis))
+    api = create_api(operators, s.admin_token.get_secret_value(), store)
     dlq = DlqWatch(s.kafka_bootstrap_servers, [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)
