@@ -1,6 +1,6 @@
 """The operator API on real Redis and the real broker: 401 without the token on every route, take over, reply,
 release, clear 4xx for unknown conversations and bad bodies; and the whole process (API + worker + health).
-Scoped operator tokens: `test_operator_scope.py`."""
+Scoped operator tokens: `tests/security/test_operator_scope.py`."""
 
 from __future__ import annotations
 
