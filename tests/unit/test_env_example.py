@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ["wapipe.settings"] + [f"services.{s}.config" for s in ("ingress", "guardrails", "ai", "sender", "notifier")]
+MODULES.append("services.media.config")
 
 
 def _settings_env_names() -> set[str]:

@@ -7,6 +7,7 @@ passes a clock it moves by hand). Per-media faults let tests see every way Meta'
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -46,9 +47,14 @@ class SimMedia:
     created_at: float = 0.0
 
     def info(self) -> dict[str, Any]:
-        """What a test needs to reference this media in a webhook (the webhook's audio/image/... object)."""
-        return {"id": self.id, "mime_type": self.mime_type, "sha256": self.sha256, "file_size": len(self.data),
-                "filename": self.filename, "transcript": self.transcript, "description": self.description}
+        """What a test needs to reference this media in a webhook (the webhook's audio/image/... object).
+
+        `sha256` is hex, as the media endpoint gives it; webhooks carry the same digest base64-encoded
+        (`webhook_sha256`)."""
+        digest = base64.b64encode(bytes.fromhex(self.sha256)).decode()
+        return {"id": self.id, "mime_type": self.mime_type, "sha256": self.sha256, "webhook_sha256": digest,
+                "file_size": len(self.data), "filename": self.filename, "transcript": self.transcript,
+                "description": self.description}
 
 
 @dataclass
