@@ -11,6 +11,12 @@ from services.media.config import MediaSettings
 from services.media.download import MediaDownloader
 from services.media.guard import OutboundGuard
 from services.media.limits import META_TYPES, MediaLimits
+from services.media.understand.ocr import TesseractReader
+from services.media.understand.openai_transcriber import OpenAITranscriber
+from services.media.understand.types import Transcriber
+from services.media.understand.understand import MediaUnderstanding
+from services.media.understand.whisper import LocalWhisper
+from services.media.understand.whisper_model import packaged_model
 from wapipe.objectstore.factory import open_object_store
 from wapipe.objectstore.port import ObjectStore
 
@@ -43,3 +49,24 @@ def build_object_store(settings: MediaSettings) -> ObjectStore:
     return open_object_store(settings.media_store, folder=settings.media_dir, bucket=settings.media_s3_bucket,
                              endpoint_url=settings.media_s3_endpoint_url or None, region=settings.media_s3_region,
                              retention=timedelta(days=settings.media_retention_days))
+
+
+def build_transcriber(settings: MediaSettings) -> Transcriber | None:
+    """The configured transcriber; the embedded one assembles the packaged model on first use of a machine."""
+    if settings.media_transcriber == "none":
+        return None
+    if settings.media_transcriber == "openai":
+        key = settings.media_transcription_api_key or settings.openai_api_key
+        return OpenAITranscriber(settings.media_transcription_base_url or settings.openai_base_url,
+                                 key.get_secret_value(), settings.media_transcription_model,
+                                 timeout_s=settings.media_transcription_timeout_s)
+    model_dir = settings.media_whisper_model_dir or packaged_model(settings.media_models_dir)
+    return LocalWhisper(model_dir, compute_type=settings.media_whisper_compute_type,
+                        cpu_threads=settings.media_whisper_cpu_threads)
+
+
+def build_understanding(settings: MediaSettings) -> MediaUnderstanding:
+    return MediaUnderstanding(transcriber=build_transcriber(settings),
+                              reader=TesseractReader(settings.media_ocr_languages,
+                                                     timeout_s=settings.media_ocr_timeout_s),
+                              document_max_chars=settings.media_document_max_chars)

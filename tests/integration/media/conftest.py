@@ -67,3 +67,15 @@ def register(sim: BackgroundSimulator, data: bytes, mime: str, **params: object)
     r.raise_for_status()
     doc: dict[str, Any] = r.json()
     return doc
+
+
+@pytest.fixture(scope="session")
+def whisper(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The embedded transcriber with the packaged model, loaded once for the session (a few seconds)."""
+    pytest.importorskip("faster_whisper", reason="the [media] extra is not installed: pip install -e '.[media]'")
+    from services.media.understand.whisper import LocalWhisper
+    from services.media.understand.whisper_model import packaged_model
+
+    model = LocalWhisper(packaged_model(tmp_path_factory.mktemp("models")))
+    model.load()
+    return model

@@ -37,3 +37,16 @@ def test_the_store_backend_is_chosen_by_settings(tmp_path: Path) -> None:
     s3 = build_object_store(MediaSettings(_env_file=None, media_store="s3", media_s3_bucket="b",  # type: ignore[call-arg]
                                           media_s3_endpoint_url="http://127.0.0.1:9"))
     assert isinstance(s3, S3ObjectStore) and s3.bucket == "b"
+
+
+def test_the_transcriber_is_chosen_by_settings(tmp_path: Path) -> None:
+    from services.media.build import build_transcriber
+    from services.media.understand.openai_transcriber import OpenAITranscriber
+    from services.media.understand.whisper import LocalWhisper
+
+    assert build_transcriber(MediaSettings(_env_file=None, media_transcriber="none")) is None  # type: ignore[call-arg]
+    remote = build_transcriber(MediaSettings(_env_file=None, media_transcriber="openai",  # type: ignore[call-arg]
+                                             media_transcription_model="whisper-large-v3"))
+    assert isinstance(remote, OpenAITranscriber) and remote.name == "openai-compatible/whisper-large-v3"
+    local = build_transcriber(MediaSettings(_env_file=None, media_whisper_model_dir=str(tmp_path)))  # type: ignore[call-arg]
+    assert isinstance(local, LocalWhisper) and local.model_dir == tmp_path  # not loaded until used
