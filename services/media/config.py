@@ -17,6 +17,12 @@ META_MEDIA_HOSTS = "graph.facebook.com,lookaside.fbsbx.com,.fbsbx.com,.fbcdn.net
 class MediaSettings(MetaSettings, LLMSettings):
     """Download limits and guard, object store, and the transcriber/OCR/document readers."""
 
+    # the consumer (wa.inbound.v1 -> wa.inbound.understood.v1)
+    media_metrics_port: int = 9106  # /healthz /readyz /metrics
+    media_consumer_group: str = "wapipe-media"
+    media_max_in_flight: int = Field(default=64, ge=1, description="conversations handled at once")
+    media_max_attempts: int = Field(default=5, ge=1)
+
     # download
     media_max_audio_bytes: int = Field(default=16 * MIB, ge=1)
     media_max_image_bytes: int = Field(default=16 * MIB, ge=1, description="stickers too")
