@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from prometheus_client import CollectorRegistry
@@ -18,8 +19,10 @@ from services.media.config import MediaSettings
 from services.media.download import new_client
 from services.media.handlers import Ports
 from services.media.understand.openai_transcriber import OpenAITranscriber
+from services.media.understand.types import Transcriber
 from services.media.understand.understand import MediaUnderstanding
 from tests.integration.media.conftest import Sleeps, downloader, register
+from tests.media_support import plain_words, voice_note
 from tests.support import read_topic
 from tests.unit.media.fakes import message
 from wapipe.objectstore.folder import FolderObjectStore
@@ -29,13 +32,13 @@ from wapipe_tools.simulator.serve import BackgroundSimulator
 
 
 @asynccontextmanager
-async def running_media(bootstrap: str, prefix: str, group: str, sim: BackgroundSimulator,
-                        folder: Path) -> AsyncIterator[Producer]:
+async def running_media(bootstrap: str, prefix: str, group: str, sim: BackgroundSimulator, folder: Path,
+                        transcriber: Transcriber | None = None) -> AsyncIterator[Producer]:
     s = MediaSettings(_env_file=None, kafka_bootstrap_servers=bootstrap, topic_prefix=prefix)  # type: ignore[call-arg]
     http = new_client(5.0)
-    transcriber = OpenAITranscriber(f"{sim.url}/v1", "dev-openai-key", timeout_s=5)
+    remote = OpenAITranscriber(f"{sim.url}/v1", "dev-openai-key", timeout_s=5)
     ports = Ports(downloader=downloader(sim, http), store=FolderObjectStore(folder),
-                  understander=MediaUnderstanding(transcriber=transcriber, sleep=Sleeps()))
+                  understander=MediaUnderstanding(transcriber=transcriber or remote, sleep=Sleeps()))
     producer = Producer(bootstrap, topic_prefix=prefix)
     app = build_app(s, ports, producer=producer, registry=CollectorRegistry(), group_id=group)
     task = asyncio.create_task(app.worker.run())
@@ -47,7 +50,7 @@ async def running_media(bootstrap: str, prefix: str, group: str, sim: Background
         await task
         producer.close()
         await http.aclose()
-        await transcriber.aclose()
+        await remote.aclose()
 
 
 def _voice(sim: BackgroundSimulator, data: bytes, transcript: str, **fault: object) -> Media:
@@ -85,3 +88,26 @@ async def test_a_voice_note_and_the_text_after_it_come_out_in_order(
     assert isinstance(lost, MessageReceived) and lost.payload.understanding is not None
     assert (lost.payload.understanding.status, lost.payload.understanding.reason) == ("unavailable", "expired")
     assert all(r.key == e.conversation for r, e in zip(out, events, strict=True))
+
+
+async def test_a_real_voice_note_reaches_the_next_stage_as_its_transcript(
+        kafka_bootstrap: str, topic_prefix: str, group_id: str, sim: BackgroundSimulator, tmp_path: Path,
+        whisper: Any) -> None:
+    ogg = voice_note("Hola. Necesito saber a qué hora cierran la tienda hoy.", tmp_path)
+    info = register(sim, ogg, "audio/ogg; codecs=opus")  # no registered transcript: the real model hears it
+    media = Media(id=info["id"], mime_type="audio/ogg; codecs=opus", sha256=info["webhook_sha256"], voice=True)
+    note = message("audio", text=None, media=media, wamid="wamid.V1", wa_id="573000000009")
+    async with running_media(kafka_bootstrap, topic_prefix, group_id, sim, tmp_path / "media", whisper) as producer:
+        await producer.publish(Emit(topics.INBOUND, note))
+        [record] = await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + topics.INBOUND_UNDERSTOOD,
+                                           expect=1, timeout=120)
+    out = record.event()
+    assert isinstance(out, MessageReceived) and out.payload.understanding is not None
+    assert {"hora", "tienda"} <= plain_words(out.payload.text or ""), out.payload.text
+    u = out.payload.understanding
+    assert (u.status, u.language, u.model) == ("understood", "es", "faster-whisper/whisper-base")
+    assert out.trace.attrs["media_model"] == "faster-whisper/whisper-base"
+    assert float(out.trace.attrs["media_transcription_s"] or 0) > 0
+    assert u.object_key is not None
+    stored = await FolderObjectStore(tmp_path / "media").get(u.object_key)
+    assert stored is not None and stored.data == ogg
