@@ -1,4 +1,4 @@
-"""`python -m services.media`: consume wa.inbound.v1, write wa.inbound.understood.v1; health/metrics on 9106."""
+"""`wapipe run media`: consume wa.inbound.v1, write wa.inbound.understood.v1; health/metrics on 9106."""
 
 from __future__ import annotations
 
