@@ -16,6 +16,7 @@ import binascii
 import hashlib
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ Reason = Literal["not_found", "expired", "too_large", "mime_not_allowed", "sha25
 RETRYABLE_CODES = frozenset({1, 2, 4, 80007, 130429, 131000, 131016})
 MAX_REDIRECTS = 3
 CHUNK = 64 * 1024
+MEDIA_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ class MediaDownloader:
                        expected_sha256: str | None = None) -> DownloadResult:
         """The verified bytes, or why they cannot be had. `expected_sha256` is the webhook's digest, if any."""
         started = self._clock()
+        if not MEDIA_ID.fullmatch(media_id):  # it goes into a Graph API path with our token: no "/", "?", ".."
+            return MediaUnavailable(media_id[:64], "not_found", "not a media id", 0)
         for attempt in range(1, self._attempts + 1):
             try:
                 try:

@@ -41,6 +41,9 @@ async def test_an_unknown_media_id_is_not_found_at_once(sim: BackgroundSimulator
     gone = register(sim, VOICE, "audio/ogg", fault="not_found")
     assert (await downloader(sim, http).download(gone["id"])).reason == "not_found"  # type: ignore[union-attr]
     assert sleeps.delays == []
+    for forged in ("../me/accounts", "123?fields=access_token", "", "1/2"):
+        refused = await downloader(sim, http).download(forged)
+        assert isinstance(refused, MediaUnavailable) and refused.reason == "not_found" and refused.attempts == 0
 
 
 async def test_wrong_sha256_from_the_media_object_or_the_webhook(sim: BackgroundSimulator,

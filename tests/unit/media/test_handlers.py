@@ -65,7 +65,7 @@ async def test_a_voice_note_goes_on_as_its_transcript_and_is_stored(tmp_path: Pa
     assert u.object_key == content_key(note.tenant, VOICE) and u.size == len(VOICE)
     stored = await FolderObjectStore(tmp_path).get(u.object_key)
     assert stored is not None and stored.data == VOICE and stored.content_type == "audio/ogg; codecs=opus"
-    assert downloader.calls[0] == ("m1", note.tenant, "webhook-digest")
+    assert downloader.calls[0] == ("m1", note.tenant, None)
     assert out.trace.decision_path[-1] == "media:understood" and out.trace.stages[-1].stage == "media"
     assert out.trace.attrs["media_transcription_s"] == 1.5 and out.trace.attrs["media_language"] == "es"
     assert registry.get_sample_value("wapipe_media_messages_total",
