@@ -92,18 +92,30 @@ def test_mark_read_with_typing_indicator(sim: BackgroundSimulator) -> None:
     assert reads[0]["message_id"] == "wamid.X" and reads[0]["typing"] is True
 
 
+def _codes_within(sim: BackgroundSimulator, bodies: list[dict[str, object]]) -> tuple[list[int | None], float]:
+    """Meta error codes (None when sent) of these sends, one after another, and the seconds they took in all."""
+    started = time.monotonic()
+    codes = [_send(sim, b).json().get("error", {}).get("code") for b in bodies]
+    return codes, time.monotonic() - started
+
+
+# Exact bucket positions are checked with a hand-moved clock in tests/unit/simulator; over real HTTP only the
+# invariants hold whatever the machine's speed: the burst always passes, and never more than burst + rate x elapsed.
 def test_pair_rate_limit_after_a_small_burst(sim: BackgroundSimulator) -> None:
     httpx.post(f"{sim.url}/_sim/limits", json={"pair_burst": 3, "pair_interval_s": 6}).raise_for_status()
     _open(sim, "573001112233")
-    codes = [_send(sim, _text("573001112233", f"m{i}")).status_code for i in range(4)]
-    assert codes[:3] == [200, 200, 200] and codes[3] == 429
-    assert _send(sim, _text("573001112233", "x")).json()["error"]["code"] == 131056
+    codes, elapsed = _codes_within(sim, [_text("573001112233", f"m{i}") for i in range(6)])
+    sent = codes.count(None)
+    assert codes[:3] == [None] * 3 and 3 <= sent <= 3 + elapsed / 6
+    assert set(codes) <= {None, 131056}
 
 
 def test_number_throughput_limit(sim: BackgroundSimulator) -> None:
-    httpx.post(f"{sim.url}/_sim/limits", json={"number_rate": 5, "number_burst": 5, "enforce_window": False})
-    codes = [_send(sim, _text(f"57300{i:07d}", "hola")).json().get("error", {}).get("code") for i in range(8)]
-    assert codes[:5] == [None] * 5 and codes[5:] == [130429] * 3
+    httpx.post(f"{sim.url}/_sim/limits", json={"number_rate": 1, "number_burst": 5, "enforce_window": False})
+    codes, elapsed = _codes_within(sim, [_text(f"57300{i:07d}", "hola") for i in range(8)])
+    sent = codes.count(None)
+    assert codes[:5] == [None] * 5 and 5 <= sent <= 5 + 1 * elapsed
+    assert set(codes) <= {None, 130429}
 
 
 def test_scripted_faults_then_recovery(sim: BackgroundSimulator) -> None:
