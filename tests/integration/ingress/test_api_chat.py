@@ -36,7 +36,7 @@ async def test_pending_when_nobody_replies(make_ingress: MakeIngress) -> None:
 
 
 async def test_answer_when_reply_is_pushed(make_ingress: MakeIngress, redis_client: object) -> None:
-    ingress: Ingress = await make_ingress(api_chat_wait_s=15)
+    ingress: Ingress = await make_ingress(api_chat_wait_s=60)  # returns as soon as the reply is pushed
     req = asyncio.create_task(ingress.client.post(
         "/api/chat", json={"conversation_id": "web-3", "text": "horarios", "tenant": "100000000000002"},
         headers=AUTH))

@@ -7,24 +7,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.support import ManualClock
 from wapipe_tools.simulator.app import create_app
 from wapipe_tools.simulator.state import SimState
 
 PNID = "100000000000001"
 AUTH = {"Authorization": "Bearer dev-access-token"}
-
-
-class ManualClock:
-    """Seconds that move only when the test says; steps are binary fractions so token sums are exact."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
