@@ -21,4 +21,4 @@ def down(
         console.print(f"no stack running from {state_dir}", highlight=False)
         return
     names = ", ".join(f"{e.name} ({e.pid})" for e in stopped)
-    console.print(f"stopped {len(stopped)} processes: {names}", highlight=False)
+    console.print(f"stopped {len(stopped)} processes: {names}", highlight=False, soft_wrap=True)

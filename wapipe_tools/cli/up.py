@@ -143,7 +143,7 @@ def up(
         stack.start_services()
         _wait_ready(stack, timeout, plain=not live)
         console.print(f"[bold green]stack ready[/] in {time.monotonic() - started:.1f}s; logs in {stack.logs}")
-        console.print(tour(ports), highlight=False)
+        console.print(tour(ports), highlight=False, soft_wrap=True)
         _watch(stack, live)
     except KeyboardInterrupt:
         pass
