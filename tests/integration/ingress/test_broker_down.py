@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from schemas.topics import INBOUND
 from services.ingress.app import create_app
+from services.ingress.readiness import BrokerProbe
 from tests.integration.ingress.conftest import sample, settings_for, signed
 from tests.support import read_topic, release_kafka_clients, unique
 from wapipe.runtime.producer import Producer
@@ -22,9 +23,13 @@ async def _accepted_then_refused(broker: ServerProcess, redis_client: object) ->
     prefix = unique("down") + "."
     create_topics(broker.address, registry_specs(prefix, 1))
     s = settings_for(broker.address, prefix, ingress_publish_timeout_s=PUBLISH_BOUND_S, ingress_ready_cache_s=0)
-    producer = Producer(broker.address, topic_prefix=prefix, delivery_timeout_s=PUBLISH_BOUND_S)
+    # Both outlive their broker on purpose: keep librdkafka's reconnect errors off stderr.
+    quiet: dict[str, object] = {"log_level": 0}
+    producer = Producer(broker.address, topic_prefix=prefix, delivery_timeout_s=PUBLISH_BOUND_S, extra=quiet)
+    probe = BrokerProbe(broker.address, cache_s=0, extra=quiet)
     try:
-        app = create_app(s, producer=producer, redis=redis_client, registry=CollectorRegistry())  # type: ignore[arg-type]
+        app = create_app(s, producer=producer, redis=redis_client, registry=CollectorRegistry(),  # type: ignore[arg-type]
+                         probe=probe)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingress") as client:
             body = sample("message_text")
             first = await client.post("/webhook", content=body, headers=signed(body))
