@@ -65,7 +65,10 @@ def normalize(payload: wh.WebhookPayload, received_at: datetime) -> Normalized:
                 continue
             try:
                 route(Where(entry.id, when, path, change.field), change, received_at, out)
-            except ValueError as e:  # pydantic's ValidationError is one: the change's value is not as Meta documents
+            # A value not as Meta documents (ValidationError is a ValueError), or a bug in reading this field: either
+            # way only this change is set aside (DLQ, alert, reprocess after the fix), never the rest of the POST.
+            except Exception as e:
+                _note_bug(e, path)
                 out.unreadable.append(UnreadablePart(path, "change", change.field, entry.id,
                                                      change.model_dump(by_alias=True, exclude_unset=True,
                                                                        mode="json"), _reason(e), type(e).__name__))
@@ -77,6 +80,11 @@ def _entry_time(entry: wh.Entry) -> datetime | None:
         return meta_time(epoch_seconds((entry.model_extra or {}).get("time")))
     except ValueError:
         return None
+
+
+def _note_bug(e: Exception, path: str) -> None:
+    if not isinstance(e, ValueError):  # not the data's fault: the traceback is needed to fix it
+        log.error("reading %s failed with %s; the part is set aside", path, type(e).__name__, exc_info=e)
 
 
 def _reason(e: Exception) -> str:
@@ -126,7 +134,8 @@ class _Part:
             return
         try:
             yield item
-        except ValueError as e:  # a value the event refuses (ValidationError is a ValueError)
+        except Exception as e:  # a value the event refuses (ValidationError is a ValueError), or a bug: set aside
+            _note_bug(e, self.path)
             self._aside(item.model_dump(by_alias=True, exclude_unset=True, mode="json"), _reason(e),
                         type(e).__name__)
 

@@ -157,3 +157,18 @@ def test_a_webhook_whose_every_part_is_unreadable_is_still_a_webhook() -> None:
     payload = read_payload(b'{"object":"whatsapp_business_account","entry":[1,{"id":"5","changes":[2]}]}')
     out = normalize(payload, NOW)
     assert out.emits == [] and [p.kind for p in out.unreadable] == ["entry", "change"]
+
+
+def test_a_bug_in_reading_one_part_sets_only_that_part_aside(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.ingress import normalize as module
+
+    real = module.message_event
+
+    def flaky(value: Any, msg: Any, *args: Any) -> Any:
+        if msg.id.endswith("2"):
+            raise KeyError("a bug")
+        return real(value, msg, *args)
+
+    monkeypatch.setattr(module, "message_event", flaky)
+    out = run(two_messages())
+    assert len(out.emits) == 1 and [(p.kind, p.error_class) for p in out.unreadable] == [("message", "KeyError")]
