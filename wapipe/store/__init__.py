@@ -6,7 +6,17 @@
 """
 
 from wapipe.store.context import ContextCache
-from wapipe.store.port import RETENTION, ConversationStore, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import (
+    RETENTION,
+    ConversationStore,
+    HandoffEntry,
+    IdentityLink,
+    IdentityStore,
+    Store,
+    StoreUnavailable,
+    TraceRecord,
+    Turn,
+)
 from wapipe.store.url import open_store
 
 __all__ = [
@@ -14,6 +24,9 @@ __all__ = [
     "ContextCache",
     "ConversationStore",
     "HandoffEntry",
+    "IdentityLink",
+    "IdentityStore",
+    "Store",
     "StoreUnavailable",
     "TraceRecord",
     "Turn",

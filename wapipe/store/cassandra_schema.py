@@ -1,10 +1,12 @@
 """Cassandra schema: keyspace and tables, created by idempotent migrations (`CREATE ... IF NOT EXISTS`).
 
-Partitions stay bounded: turns and the handoff audit by (tenant, user), which retention caps at 30 days of one
-customer; traces for time-range queries by (tenant, day, bucket), a few buckets per day so a busy tenant's day is
-spread over several replicas; plus two lookup tables (by correlation id, by conversation). Every row has a TTL
-(written with `USING TTL`, the table default is the safety net) and TimeWindowCompactionStrategy drops whole
-expired SSTables instead of compacting tombstones.
+Partitions stay bounded: turns, their revisions and the handoff audit by (tenant, user), which retention caps
+at 30 days of one customer; traces for time-range queries by (tenant, day, bucket), a few buckets per day so a
+busy tenant's day is spread over several replicas; plus two lookup tables (by correlation id, by conversation).
+Every conversation row has a TTL (written with `USING TTL`, the table default is the safety net) and
+TimeWindowCompactionStrategy drops whole expired SSTables instead of compacting tombstones. The identity mapping
+(`identities` by id, `identities_by_user` by the conversation's user, a few rows per customer) has no TTL: it is
+kept until erased.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 
 from wapipe.store.port import RETENTION
 
-VERSION = 1
+VERSION = 2
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _TABLE_OPTS = (
     "default_time_to_live = {ttl} AND compaction = {{'class': 'TimeWindowCompactionStrategy', "
@@ -42,8 +44,23 @@ TABLES: tuple[str, ...] = (
         tenant text, uid text, ts_us bigint, entry_id text, action text, actor text, reason text, detail text,
         PRIMARY KEY ((tenant, uid), ts_us, entry_id)
     ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC) AND """ + _TABLE_OPTS,
+    # The customer's edits and deletions by message id, applied to the turns carrying it when they are read.
+    """CREATE TABLE IF NOT EXISTS {ks}.turn_revisions (
+        tenant text, uid text, message_id text, rev_text text, deleted boolean, at_us bigint,
+        PRIMARY KEY ((tenant, uid), message_id)
+    ) WITH """ + _TABLE_OPTS,
+    # The wa_id <-> user_id mapping, kept until erased (no TTL): by id, and by the conversation's user.
+    """CREATE TABLE IF NOT EXISTS {ks}.identities (
+        tenant text, kind text, id_value text, uid text, since_us bigint, retired_us bigint,
+        PRIMARY KEY ((tenant, kind, id_value))
+    )""",
+    """CREATE TABLE IF NOT EXISTS {ks}.identities_by_user (
+        tenant text, uid text, kind text, id_value text, since_us bigint, retired_us bigint,
+        PRIMARY KEY ((tenant, uid), kind, id_value)
+    )""",
     """CREATE TABLE IF NOT EXISTS {ks}.schema_migrations (version int PRIMARY KEY, applied_at timestamp)""",
 )
+KEPT_TABLES = ("identities", "identities_by_user", "schema_migrations")  # no TTL
 
 
 def check_name(keyspace: str) -> str:
