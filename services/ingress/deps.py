@@ -12,6 +12,7 @@ from confluent_kafka import KafkaException
 
 from services.ingress.config import IngressSettings
 from services.ingress.metrics import IngressMetrics
+from services.ingress.resolve import IdentityResolver
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.runtime.types import Emit
 
@@ -39,6 +40,7 @@ class Deps:
     probe: Readiness
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
+    identities: IdentityResolver | None = None  # None: conversation keys as normalised (no identity map)
 
 
 async def publish(deps: Deps, emits: Sequence[Emit]) -> None:

@@ -64,7 +64,7 @@ class CassandraIdentities:
             held = await self.identity(*key)
             if held is None:  # removed in between: try the insert again
                 continue
-            if held.retired_at is None or held.retired_at > link.since:
+            if held.retired_at is None or held.holds_at(link.since):
                 return held
             retired_us = codec.to_us(held.retired_at)
             if (await self._run("identity_replace_retired", (link.user, since, *key, retired_us)))[0][0]:

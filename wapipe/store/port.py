@@ -36,8 +36,9 @@ class Turn:
 class IdentityLink:
     """One id of a customer (`kind` wa_id or user_id, `value`) and the user of their conversation key.
 
-    A retired link is an id the customer gave up (a number change): what it sent before `retired_at` belongs to
-    `user` (where the conversation moved); after it, the id is nobody's yet (a recycled number is a new person).
+    A retired link is an id the customer gave up (a number change): what it sent up to `retired_at` (the change
+    itself included) belongs to `user`, where the conversation moved; after it, the id is nobody's yet (a recycled
+    number is a new person).
     """
 
     tenant: str
@@ -48,7 +49,7 @@ class IdentityLink:
     retired_at: datetime | None = None
 
     def holds_at(self, at: datetime) -> bool:
-        return self.retired_at is None or at < self.retired_at
+        return self.retired_at is None or at <= self.retired_at
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ class IdentityStore(Protocol):
     """The durable wa_id <-> user_id mapping per tenant (Redis caches it: `wapipe.state.identity`)."""
 
     async def link_identity(self, link: IdentityLink) -> IdentityLink:
-        """Store `link` unless the id already has a link that still holds at `link.since` (the first one wins,
-        also between processes racing); returns the link that holds."""
+        """Store `link` unless the id already has a link, or a retired one that still holds at `link.since` (the
+        first one wins, also between processes racing); returns the link that holds."""
         ...
 
     async def set_identity(self, link: IdentityLink) -> None:

@@ -44,7 +44,7 @@ class SQLiteIdentities:
             c.execute(f"INSERT INTO identities ({_COLUMNS}) VALUES (?,?,?,?,?,NULL) "
                       "ON CONFLICT(tenant, kind, value) DO UPDATE SET user = excluded.user, "
                       "since_us = excluded.since_us, retired_us = NULL "
-                      "WHERE identities.retired_us IS NOT NULL AND identities.retired_us <= excluded.since_us",
+                      "WHERE identities.retired_us IS NOT NULL AND identities.retired_us < excluded.since_us",
                       _row(link)[:5])
             row: tuple[Any, ...] = c.execute(f"SELECT {_COLUMNS} FROM identities WHERE tenant = ? AND kind = ? "
                                              "AND value = ?", key).fetchone()

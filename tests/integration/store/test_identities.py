@@ -66,9 +66,10 @@ async def test_a_retired_id_can_be_linked_again_after_it_was_retired(store: Stor
     retired_at = NOW + timedelta(minutes=1)
     retired = link(tenant, "wa_id", phone, moved_to, NOW, retired_at=retired_at)
     await store.set_identity(retired)
-    assert retired.holds_at(NOW) and not retired.holds_at(retired_at)
+    assert retired.holds_at(NOW) and retired.holds_at(retired_at)
+    assert not retired.holds_at(retired_at + timedelta(microseconds=1))
 
-    early = link(tenant, "wa_id", phone, phone, retired_at - timedelta(seconds=1))
+    early = link(tenant, "wa_id", phone, phone, retired_at)
     assert await store.link_identity(early) == retired  # still the old owner's at that time
     newcomer = link(tenant, "wa_id", phone, phone, retired_at + timedelta(days=90))
     assert await store.link_identity(newcomer) == newcomer
