@@ -37,9 +37,13 @@ class MemoryStore:
 
     traces: list[TraceRecord] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)
+    revisions: list[tuple[str, str, str, str | None]] = field(default_factory=list)
 
     async def write_trace(self, trace: TraceRecord) -> None:
         self.traces.append(trace)
 
     async def append_turn(self, turn: Turn) -> None:
         self.turns.append(turn)
+
+    async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
+        self.revisions.append((tenant, user, message_id, text))
