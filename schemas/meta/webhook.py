@@ -194,7 +194,10 @@ TYPE_ALIASES: dict[str, str] = {"message_edit": "edit"}
 def _message_tag(value: Any) -> str:
     """Known type with its object present -> that type; anything else -> unsupported (kept raw)."""
     if isinstance(value, dict):
-        kind, has_body = value.get("type"), isinstance(value.get(value.get("type") or ""), dict | list)
+        kind = value.get("type")
+        if not isinstance(kind, str):  # a list or a number as "type" is off-spec: keep the message raw
+            return "unsupported"
+        has_body = isinstance(value.get(kind), dict | list)
     else:
         kind, has_body = getattr(value, "type", None), True
     kind = TYPE_ALIASES.get(kind, kind) if isinstance(kind, str) else kind

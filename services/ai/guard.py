@@ -1,9 +1,10 @@
 """Output guard: what the model wrote must be safe to send to a customer, else the deterministic fallback.
 
 Refused: empty answers, refusal-looking answers, secrets (keys, tokens, passwords), the instructions themselves
-(a run of words from the tenant's system prompt or the rules), links to hosts the tenant's knowledge does not
-mention, and phone numbers or e-mail addresses that are not the business's own (another customer's data must never
-leak into a reply).
+(a run of words from the tenant's system prompt or the rules), links (bare domains included, `links.py`) to a host
+that is not one of the tenant's allowed hosts or a subdomain of one, and phone numbers or e-mail addresses that are
+not the business's own (another customer's data must never leak into a reply). `check_reason` applies the link and
+secret checks to the handoff reason the model writes, which the tenant's staff read.
 
 `injection` is the input side: messages that plainly try to extract the instructions, secrets or other customers'
 data skip the model and get the deterministic fallback (the model is not trusted to refuse).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from services.ai import links
 from services.ai.prompt import RULES
 from services.ai.tenant import TenantAI
 
@@ -25,7 +27,6 @@ _REFUSAL = re.compile(
 _SECRET = re.compile(
     r"(sk-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}|EAA[A-Za-z0-9]{20,}|xox[bp]-[A-Za-z0-9-]{10,}|-----BEGIN [A-Z ]*KEY"
     r"|\b(api[_ -]?key|password|contraseña|access[_ ]token|secret)\b\s*[:=])", re.I)
-_URL = re.compile(r"\b(?:https?://|www\.)([^\s/?#<>\"')]+)", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _PHONE = re.compile(r"\+?\d[\d ().-]{6,}\d")
 
@@ -86,14 +87,10 @@ def check(answer: str, t: TenantAI) -> str | None:
         return "secret"
     if leaks_instructions(text, t):
         return "prompt_leak"
-    known = f"{t.system_prompt}\n{t.knowledge_text()}\n" + "\n".join(t.allowed_links)
+    if unknown_link(text, t):
+        return "unknown_link"
+    known = f"{t.system_prompt}\n{t.knowledge_text()}"
     known_lower = known.lower()
-    for host in _URL.findall(text):
-        h = host.lower().rstrip(".,;:")
-        if h.startswith("www."):
-            h = h[4:]
-        if h not in known_lower:
-            return "unknown_link"
     for email in _EMAIL.findall(text):
         if email.lower() not in known_lower:
             return "foreign_contact"
@@ -102,4 +99,18 @@ def check(answer: str, t: TenantAI) -> str | None:
         d = _digits(phone)
         if len(d) >= 7 and d not in known_digits:
             return "foreign_contact"
+    return None
+
+
+def unknown_link(text: str, t: TenantAI) -> bool:
+    """Does the text link (bare domains, userinfo and look-alike forms included) outside the tenant's hosts?"""
+    return any(not links.allowed(host, t.link_hosts) for host in links.link_hosts(text))
+
+
+def check_reason(reason: str, t: TenantAI) -> str | None:
+    """None when the model's handoff reason may reach the tenant's staff; else why not (`secret`, `unknown_link`)."""
+    if _SECRET.search(reason):
+        return "secret"
+    if unknown_link(reason, t):
+        return "unknown_link"
     return None

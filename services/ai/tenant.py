@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
+
+from services.ai.links import canonical_host, link_hosts
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,19 @@ class TenantAI:
     daily_spend_cap_usd: float | None = None
     fallback_text: str = "Gracias por escribirnos. Un asesor te responderá en breve."
     handoff_text: str = "Te comunico con un asesor, en breve te responde."
-    allowed_links: tuple[str, ...] = field(default=())
+    allowed_hosts: tuple[str, ...] = ()  # the tenant's `links.allowed_hosts`; empty: the hosts its knowledge names
 
     def knowledge_text(self) -> str:
         faq = "\n".join(f"- P: {f.question}\n  R: {f.answer}" for f in self.faqs)
         return "\n\n".join(p for p in (self.knowledge.strip(), faq) if p)
+
+    @cached_property
+    def link_hosts(self) -> frozenset[str]:
+        """Hosts (canonical) an answer may link to, with their subdomains: the explicit list, else every host named
+        in the instructions and the knowledge the model is given."""
+        if self.allowed_hosts:
+            return frozenset(canonical_host(h) for h in self.allowed_hosts)
+        return frozenset(link_hosts(f"{self.system_prompt}\n{self.knowledge_text()}"))
 
 
 class TenantSource(Protocol):

@@ -27,6 +27,7 @@ from schemas.events import (
     caused_by,
 )
 from services.guardrails import changes
+from services.guardrails.budget import BUDGET_RULE
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.ports import Answers, Dedupe, Flood, Moves, Pending, Shadow, Tenants, TraceSink, Window
 from services.guardrails.route import Decision, decide
@@ -109,11 +110,13 @@ class GuardrailsHandler:
         # An edit not answered yet is decided as the text it now has.
         d = decide(msg.model_copy(update={"message_type": "text"}) if msg.message_type == "edit" else msg, tenant,
                    started)
+        if d.rule == BUDGET_RULE:
+            self.m.classify_budget.labels(tenant.name).inc()
         tr.step(f"classify:{d.message_type}:{d.intent}:{d.rule}")
         tr.step(f"route:{d.route}")
         tr.route, tr.message_type, tr.intent = d.route, d.message_type, d.intent
         tr.attrs["rule"] = d.rule
-        self.m.messages.labels(ev.tenant, d.message_type, d.intent, d.route).inc()
+        self.m.messages.labels(ev.tenant, d.message_type, d.intent, d.route, msg.channel).inc()
         if d.route == "handoff":
             created = await self.p.shadow.activate(conv, d.reason or "handoff", STAGE, self.limits.human_active_ttl_s)
             tr.step("shadow:activated" if created else "shadow:already_active")
@@ -173,7 +176,7 @@ class GuardrailsHandler:
         """Recorded, never answered: a system message, a revoke, an edit of an answered message."""
         ev.trace.step(step)
         ev.trace.route = route
-        self.m.messages.labels(ev.tenant, ev.payload.message_type, "otro", route).inc()
+        self.m.messages.labels(ev.tenant, ev.payload.message_type, "otro", route, ev.payload.channel).inc()
         return await self._end(ev, started, outcome or route)
 
     async def _flood(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:

@@ -7,8 +7,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 class GuardrailsMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.messages = Counter("wapipe_guardrails_messages_total", "Messages decided, by type, intent and route",
-                                ["tenant", "message_type", "intent", "route"], registry=registry)
+        self.messages = Counter("wapipe_guardrails_messages_total", "Messages decided, by type, intent, route and "
+                                "channel (whatsapp, api)", ["tenant", "message_type", "intent", "route", "channel"],
+                                registry=registry)
         self.duplicates = Counter("wapipe_guardrails_dedupe_hits_total", "Redelivered messages dropped",
                                   ["tenant"], registry=registry)
         self.shadow = Counter("wapipe_guardrails_shadow_suppressed_total",
@@ -28,3 +29,6 @@ class GuardrailsMetrics:
         self.duration = Histogram("wapipe_guardrails_decision_duration_seconds", "Time to decide one message",
                                   ["tenant"], registry=registry,
                                   buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
+        self.classify_budget = Counter("wapipe_guardrails_classify_budget_exceeded_total",
+                                       "Classifications stopped by their pattern or time budget (sent to the model)",
+                                       ["tenant"], registry=registry)

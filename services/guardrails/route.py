@@ -10,6 +10,7 @@ from datetime import datetime
 
 from schemas.events import FlowReply, MessageReceivedPayload
 from services.guardrails.answers import answer_for
+from services.guardrails.budget import ClassifyLimits
 from services.guardrails.classify import classify
 from wapipe.tenants import FlowRule, NonTextRule, Tenant
 
@@ -36,8 +37,8 @@ def _wording(t: Tenant, route: str) -> str | None:
     return {"refuse": t.wording.refusal, "clarify": t.wording.clarify, "handoff": t.wording.handoff}.get(route)
 
 
-def decide_text(text: str | None, t: Tenant, now: datetime) -> Decision:
-    c = classify(text, t)
+def decide_text(text: str | None, t: Tenant, now: datetime, limits: ClassifyLimits | None = None) -> Decision:
+    c = classify(text, t, limits)
     if c.route == "reply":
         answers = [answer_for(t, c.intent, now, c.faq_id)] + [answer_for(t, i, now) for i in c.also]
         body = "\n\n".join(a for a in answers if a)
@@ -80,15 +81,15 @@ def decide_flow(flow: FlowReply, t: Tenant) -> Decision:
     return Decision("BUSINESS_CONSULT", "otro", "ai", f"flow:{name}", None)
 
 
-def decide(p: MessageReceivedPayload, t: Tenant, now: datetime) -> Decision:
-    """Flow answers, interactive ids and non-text types follow the tenant's rules; text (and unmapped buttons) is
-    classified."""
+def decide(p: MessageReceivedPayload, t: Tenant, now: datetime, limits: ClassifyLimits | None = None) -> Decision:
+    """Flow answers follow the tenant's flows (never the classifier); interactive ids and non-text types follow
+    the tenant's rules; text (and unmapped buttons) is classified, within `limits` (`budget.py`)."""
     if p.flow is not None:
         return decide_flow(p.flow, t)
     if p.reply_id and p.reply_id in t.interactive:
         return _from_rule(t.interactive[p.reply_id], f"interactive:{p.reply_id}", t, now)
     if p.message_type in TEXT_TYPES or (p.message_type in ("interactive", "button") and p.text):
-        return decide_text(p.text, t, now)
+        return decide_text(p.text, t, now, limits)
     rule = t.non_text.get(p.message_type)
     if rule is None:
         return Decision("EMPTY_OR_GIBBERISH", "otro", "clarify", f"non_text:{p.message_type}:default",

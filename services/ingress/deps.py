@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from confluent_kafka import KafkaException
 
+from services.ingress.admission import BodyBudget
 from services.ingress.config import IngressSettings
 from services.ingress.metrics import IngressMetrics
 from services.ingress.resolve import IdentityResolver
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.runtime.types import Emit
+from wapipe.tenants import Tenant
 
 
 class Publisher(Protocol):
@@ -29,6 +32,12 @@ class Readiness(Protocol):
     async def ready(self) -> bool: ...
 
 
+class TenantLookup(Protocol):
+    """Port: the tenant registered under a phone_number_id, None when there is none (`wapipe.tenants`)."""
+
+    def get(self, phone_number_id: str) -> Tenant | None: ...
+
+
 class PublishFailed(RuntimeError):
     """The broker did not confirm every event within the publish timeout."""
 
@@ -38,9 +47,15 @@ class Deps:
     settings: IngressSettings
     metrics: IngressMetrics
     probe: Readiness
+    tenants: TenantLookup
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
     identities: IdentityResolver | None = None  # None: conversation keys as normalised (no identity map)
+    clock: Callable[[], float] = time.time  # epoch seconds, for the rate windows (tests pin it)
+    body_budget: BodyBudget = field(init=False)  # bytes of webhook bodies in memory at once
+
+    def __post_init__(self) -> None:
+        self.body_budget = BodyBudget(self.settings.ingress_max_body_bytes_in_flight)
 
 
 async def publish(deps: Deps, emits: Sequence[Emit]) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas import events as ev
-from schemas.envelope import Trace, conversation_key, derive_id
+from schemas.envelope import Trace, conversation_key, derive_id, is_whatsapp_user
 from schemas.meta import webhook as wh
 from schemas.topics import INBOUND, STATUS
 from wapipe.logging import mask_phone
@@ -31,6 +31,11 @@ class Normalized:
     skipped: int = 0  # updates we could not turn into an event (no sender, unknown status)
 
 
+def count_updates(payload: wh.WebhookPayload) -> int:
+    """Messages plus statuses in the whole delivery (the unit a size cap counts)."""
+    return sum(len(c.value.messages) + len(c.value.statuses) for entry in payload.entry for c in entry.changes)
+
+
 def normalize(payload: wh.WebhookPayload, received_at: datetime) -> Normalized:
     out = Normalized()
     for entry in payload.entry:
@@ -39,9 +44,10 @@ def normalize(payload: wh.WebhookPayload, received_at: datetime) -> Normalized:
             out.errors.extend(value.errors)
             if value.metadata is None:  # other webhook fields (template updates, ...) carry no messages
                 continue
+            contacts = ContactIndex(value.contacts)
             for msg in value.messages:
                 out.errors.extend(msg.errors)
-                event = message_event(value, msg, received_at)
+                event = message_event(value, msg, received_at, contacts)
                 if event is None:
                     out.skipped += 1
                 else:
@@ -60,20 +66,47 @@ def meta_time(ts: str) -> datetime:
     return datetime.fromtimestamp(int(ts), UTC)
 
 
-def _contact_for(value: wh.Value, msg: wh.Message) -> wh.Contact | None:
-    for c in value.contacts:
-        if (msg.from_ and c.wa_id == msg.from_) or (msg.from_user_id and c.user_id == msg.from_user_id):
-            return c
-    return value.contacts[0] if len(value.contacts) == 1 else None
+class ContactIndex:
+    """The `contacts` of one change by wa_id and by user_id, built in one pass: a lookup per message is O(1).
+
+    Same answer as scanning the list: the first contact matching either id, else the only contact, else None.
+    """
+
+    def __init__(self, contacts: list[wh.Contact]) -> None:
+        self._contacts = contacts
+        self._by_wa_id: dict[str, int] = {}
+        self._by_user_id: dict[str, int] = {}
+        for i, c in enumerate(contacts):
+            if c.wa_id:
+                self._by_wa_id.setdefault(c.wa_id, i)
+            if c.user_id:
+                self._by_user_id.setdefault(c.user_id, i)
+
+    def find(self, msg: wh.Message) -> wh.Contact | None:
+        hits = [i for i in (self._by_wa_id.get(msg.from_ or ""), self._by_user_id.get(msg.from_user_id or ""))
+                if i is not None]
+        if hits:
+            return self._contacts[min(hits)]
+        return self._contacts[0] if len(self._contacts) == 1 else None
 
 
-def message_event(value: wh.Value, msg: wh.Message, received_at: datetime) -> ev.MessageReceived | None:
+def _whatsapp_ids(who: ev.Recipient) -> bool:
+    """Meta's ids never hold ':', the separator of the direct channel's `api:<id>` users: one that does could
+    otherwise name a direct-channel conversation."""
+    return all(is_whatsapp_user(i) for i in (who.wa_id, who.user_id) if i)
+
+
+def message_event(value: wh.Value, msg: wh.Message, received_at: datetime,
+                  contacts: ContactIndex | None = None) -> ev.MessageReceived | None:
     assert value.metadata is not None
-    contact = _contact_for(value, msg)
+    contact = (contacts or ContactIndex(value.contacts)).find(msg)
     sender = ev.Recipient(wa_id=msg.from_ or (contact.wa_id if contact else None),
                           user_id=msg.from_user_id or (contact.user_id if contact else None))
     if not sender.user:
         log.warning("message without sender skipped (type=%s)", msg.type)
+        return None
+    if not _whatsapp_ids(sender):
+        log.warning("message from an id outside WhatsApp's form skipped (type=%s)", msg.type)
         return None
     tenant = value.metadata.phone_number_id
     kind = wh.TYPE_ALIASES.get(msg.type, msg.type)
@@ -174,7 +207,7 @@ def _context(ctx: wh.Context | None) -> ev.MessageContext | None:
 
 def status_event(md: wh.Metadata, st: wh.Status, received_at: datetime) -> ev.StatusReceived | None:
     recipient = ev.Recipient(wa_id=st.recipient_id, user_id=st.recipient_user_id)
-    if st.status not in STATUSES or not recipient.user:
+    if st.status not in STATUSES or not recipient.user or not _whatsapp_ids(recipient):
         log.warning("status skipped: %s for %s", st.status, mask_phone(recipient.user))
         return None
     tenant = md.phone_number_id

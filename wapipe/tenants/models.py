@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
+
+from wapipe.tenants.patterns import PatternError, compile_pattern
 
 Route = Literal["reply", "refuse", "clarify", "ai", "handoff", "ignore"]
 Intent = Literal["saludo", "despedida", "agradecimiento", "horarios", "direccion", "ubicacion", "envios", "pagos",
@@ -52,13 +54,31 @@ def _ranges(cls: type, value: object) -> object:
     return value
 
 
-def _compile_all(cls: type, value: list[str]) -> list[str]:
+def _compile_all(cls: type, value: list[str], info: ValidationInfo) -> list[str]:
+    """Refuse, naming the rule and the pattern, what RE2 cannot run (see `wapipe.tenants.patterns`)."""
     for p in value:
         try:
-            re.compile(p)
-        except re.error as exc:
-            raise ValueError(f"pattern {p!r} is not a valid regex: {exc}") from exc
+            compile_pattern(p)
+        except PatternError as exc:
+            raise ValueError(f"{cls.__name__.lower()} {info.data.get('id')!r}: pattern {p!r} refused: {exc}") from exc
     return value
+
+
+class _Rule(_Model):
+    """A tenant rule: an id and its `patterns`, kept compiled (RE2) next to their text."""
+
+    id: str
+    patterns: list[str] = Field(min_length=1)
+    _compiled: tuple[Any, ...] = PrivateAttr(default=())
+    _compiles = field_validator("patterns")(_compile_all)
+
+    def model_post_init(self, context: Any) -> None:
+        self._compiled = tuple(compile_pattern(p) for p in self.patterns)
+
+    @property
+    def compiled(self) -> tuple[Any, ...]:
+        """RE2 regexes, one per pattern, in order; each has `.search(text)`."""
+        return self._compiled
 
 
 class Hours(_Model):
@@ -114,24 +134,15 @@ class PaymentMethod(_Model):
     detail: str | None = None
 
 
-class FAQ(_Model):
-    """A question the business answers the same way every time; `patterns` are regexes on normalised text."""
+class FAQ(_Rule):
+    """A question the business answers the same way every time; `patterns` are RE2 regexes on normalised text."""
 
-    id: str
     question: str
-    patterns: list[str] = Field(min_length=1)
     answer: str
 
-    _compiles = field_validator("patterns")(_compile_all)
 
-
-class Trigger(_Model):
+class Trigger(_Rule):
     """Tenant-specific reasons to hand the conversation to a person (wholesale, invoices...)."""
-
-    id: str
-    patterns: list[str] = Field(min_length=1)
-
-    _compiles = field_validator("patterns")(_compile_all)
 
 
 class Wording(_Model):
@@ -154,6 +165,28 @@ class AISettings(_Model):
     timeout_s: float = Field(default=8.0, gt=0, le=60)
     daily_spend_cap_usd: float | None = Field(default=None, ge=0)
     knowledge: str = ""
+
+
+_HOST = re.compile(r"^(?=.{1,253}$)[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+$")
+
+
+class Links(_Model):
+    """Where the AI's answers may link: exact host names (`la80.co`), each with its subdomains (`www.la80.co`).
+
+    Empty (the default): the hosts named in the tenant's own knowledge (map link, FAQ answers, AI knowledge and
+    system prompt). Any other link, a bare domain included, sends the customer the deterministic fallback.
+    """
+
+    allowed_hosts: list[str] = Field(default_factory=list)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, v: list[str]) -> list[str]:
+        out = [h.strip().lower().rstrip(".") for h in v]
+        for h in out:
+            if not _HOST.match(h):
+                raise ValueError(f"{h!r} is not a host name like 'la80.co' (no scheme, path, port or user)")
+        return out
 
 
 class TemplateSpec(_Model):
@@ -203,6 +236,7 @@ class Tenant(_Model):
     internal_numbers: list[str] = Field(default_factory=list)
     relay_to_internal: bool = True
     ai: AISettings
+    links: Links = Field(default_factory=Links)
     window_template: TemplateSpec | None = None
     sender: SenderFlags = Field(default_factory=SenderFlags)
     non_text: dict[str, NonTextRule] = Field(default_factory=dict, description="Meta type -> rule")

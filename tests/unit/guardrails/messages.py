@@ -1,15 +1,13 @@
-"""Builders of inbound events and in-memory fakes of the guardrails ports (our own ports only)."""
+"""Builders of inbound events for the guardrails tests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas.envelope import Trace, conversation_key, derive_id
+from schemas.envelope import Trace, api_user, conversation_key, derive_id
 from schemas.events import MessageReceived, MessageReceivedPayload, Recipient
 from wapipe.runtime.types import RecordMeta
-from wapipe.store import TraceRecord, Turn
 
 TENANT = "100000000000001"
 # A Wednesday at 15:00 in Bogotá: the demo shop is open.
@@ -19,7 +17,7 @@ OPEN_AT = datetime(2026, 11, 18, 20, 0, tzinfo=UTC)
 def inbound(text: str | None = "hola", *, wamid: str = "wamid.A1", wa_id: str = "573001112233",
             tenant: str = TENANT, message_type: str = "text", channel: str = "whatsapp",
             at: datetime = OPEN_AT, **extra: Any) -> MessageReceived:
-    sender = Recipient(wa_id=wa_id)
+    sender = Recipient(user_id=api_user(wa_id)) if channel == "api" else Recipient(wa_id=wa_id)
     return MessageReceived(
         event_id=derive_id("in", wamid), occurred_at=at, tenant=tenant,
         conversation=conversation_key(tenant, sender.user), correlation_id=wamid, trace=Trace(received_at=at),
@@ -29,21 +27,3 @@ def inbound(text: str | None = "hola", *, wamid: str = "wamid.A1", wa_id: str = 
 
 def meta(offset: int = 0, partition: int = 0, attempt: int = 1) -> RecordMeta:
     return RecordMeta("wa.inbound.v1", partition, offset, None, None, attempt=attempt)
-
-
-@dataclass
-class MemoryStore:
-    """The trace/turn part of our ConversationStore port, in memory."""
-
-    traces: list[TraceRecord] = field(default_factory=list)
-    turns: list[Turn] = field(default_factory=list)
-    revisions: list[tuple[str, str, str, str | None]] = field(default_factory=list)
-
-    async def write_trace(self, trace: TraceRecord) -> None:
-        self.traces.append(trace)
-
-    async def append_turn(self, turn: Turn) -> None:
-        self.turns.append(turn)
-
-    async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
-        self.revisions.append((tenant, user, message_id, text))

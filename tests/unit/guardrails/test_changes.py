@@ -10,7 +10,8 @@ from schemas import topics
 from schemas.events import AnswerRequested, FlowReply, HandoffRequested, IdentityMove, ReplyRequested, SystemChange
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
-from tests.unit.guardrails.messages import OPEN_AT, TENANT, MemoryStore, inbound, meta
+from tests.fakes.store import MemoryStore
+from tests.unit.guardrails.messages import OPEN_AT, TENANT, inbound, meta
 from tests.unit.guardrails.test_handlers import TENANTS, AnswerFakes, Fakes
 from wapipe.tenants import FlowRule, Tenant, TenantRegistry
 

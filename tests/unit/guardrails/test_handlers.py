@@ -14,7 +14,8 @@ from schemas.envelope import derive_id
 from schemas.events import AnswerRequested, HandoffRequested, ReplyRequested
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
-from tests.unit.guardrails.messages import OPEN_AT, MemoryStore, inbound, meta
+from tests.fakes.store import MemoryStore
+from tests.unit.guardrails.messages import OPEN_AT, inbound, meta
 from wapipe.runtime.types import PermanentError
 from wapipe.tenants import TenantRegistry
 
@@ -190,6 +191,8 @@ async def test_non_text_follows_tenant_rules(handler: GuardrailsHandler, store: 
 async def test_api_channel_reply_stays_on_the_api_channel(handler: GuardrailsHandler) -> None:
     out = await handler(inbound("hola", channel="api"), meta())
     assert out[0].event.payload.channel == "api"
+    assert out[0].event.payload.to.user == "api:573001112233"
+    assert out[0].event.conversation == "100000000000001:api:573001112233"
 
 
 async def test_other_event_types_are_permanent_errors(handler: GuardrailsHandler) -> None:

@@ -1,11 +1,11 @@
-"""In-memory fakes of the notifier's own ports (state, store) for fast unit tests."""
+"""In-memory fakes of the notifier's own ports (tenants, state) for fast unit tests; the store is the shared
+`tests.fakes.store.MemoryStore`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from wapipe.store.port import HandoffEntry, TraceRecord, Turn
 from wapipe.tenants import Tenant, load_tenant
 
 DEMO = Path(__file__).resolve().parents[3] / "config" / "tenants" / "demo.yaml"
@@ -32,6 +32,7 @@ class FakeState:
         self.claims: dict[str, str] = {}
         self.alerts: dict[str, str] = {}
         self.refs: dict[str, str] = {}
+        self.relays: dict[str, list[tuple[float, str]]] = {}
 
     async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int) -> None:
         self.shadow.setdefault(conversation, (datetime.now().timestamp(), actor))
@@ -49,37 +50,11 @@ class FakeState:
     async def remember_ref(self, ref: str, conversation: str, ttl_s: int) -> None:
         self.refs[ref] = conversation
 
-
-class FakeStore:
-    def __init__(self, turns: list[Turn] | None = None) -> None:
-        self.turns = list(turns or [])
-        self.audit: list[HandoffEntry] = []
-
-    async def migrate(self) -> None: ...
-
-    async def append_turn(self, turn: Turn) -> None:
-        self.turns.append(turn)
-
-    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
-        return [t for t in self.turns if t.tenant == tenant and t.user == user][-n:]
-
-    async def write_trace(self, trace: TraceRecord) -> None: ...
-
-    async def traces_by_conversation(self, tenant: str, conversation: str, limit: int = 50) -> list[TraceRecord]:
-        return []
-
-    async def traces_by_correlation(self, correlation_id: str) -> list[TraceRecord]:
-        return []
-
-    async def traces_between(self, tenant: str, start: datetime, end: datetime,
-                             limit: int = 1000) -> list[TraceRecord]:
-        return []
-
-    async def append_handoff(self, entry: HandoffEntry) -> None:
-        if entry not in self.audit:
-            self.audit.append(entry)
-
-    async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]:
-        return [e for e in self.audit if e.tenant == tenant and e.user == user][-limit:]
-
-    async def close(self) -> None: ...
+    async def allow_relay(self, conversation: str, message_id: str, at: float, limit: int, window_s: int) -> bool:
+        window = [(t, m) for t, m in self.relays.get(conversation, []) if t > at - window_s]
+        if any(m == message_id for _, m in window):
+            return True
+        if len(window) >= limit:
+            return False
+        self.relays[conversation] = [*window, (at, message_id)]
+        return True
