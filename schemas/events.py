@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from schemas.envelope import API_USER_PREFIX, Envelope, conversation_key, derive_id, is_api_user
+from schemas.understanding import MediaUnderstanding
 
 Channel = Literal["whatsapp", "api"]
 
@@ -126,6 +127,7 @@ class MessageReceivedPayload(_Model):
     system: SystemChange | None = None
     identity_move: IdentityMove | None = None
     raw: dict[str, Any] = Field(default_factory=dict, description="Meta's message object as received")
+    understanding: MediaUnderstanding | None = Field(default=None, description="set by the media stage")
 
 
 class StatusReceivedPayload(_Model):
@@ -149,6 +151,8 @@ class AnswerRequestedPayload(_Model):
     language: str = "es"
     not_before: datetime | None = Field(default=None, description="burst coalescing: answer no earlier")
     flow: FlowReply | None = Field(default=None, description="a Flow's answer: structured fields, not prose")
+    replaces: str | None = Field(default=None, description="an edit: the message it replaces (whose turn, now "
+                                 "with this text, is not shown to the model again as context)")
 
 
 class TemplateRef(_Model):

@@ -92,6 +92,13 @@ class GuardrailsHandler:
             self.m.unknown_tenant.inc()
             return await self._end(ev, started, "unknown_tenant")
         tr.attrs["tenant_name"] = tenant.name
+        # Every message is a customer turn (idempotent by its id), under the conversation key's user: the model's
+        # context, the operator's view and a privacy export read the whole conversation, not only the business's
+        # side of it. An edit revises the turn it edits and a revoke deletes it (`changes.py`) instead.
+        if msg.message_type not in ("edit", "revoke") or msg.original_message_id is None:
+            await self.p.store.append_turn(Turn(ev.tenant, parse_conversation_key(conv).user, msg.timestamp,
+                                                "customer", msg.text or f"[{msg.message_type}]", (msg.message_id,)))
+            tr.step("turn:stored")
 
         if msg.message_type == "revoke":
             await changes.revoke(self.p.changes, self.m, ev)
@@ -111,7 +118,7 @@ class GuardrailsHandler:
         d = decide(msg.model_copy(update={"message_type": "text"}) if msg.message_type == "edit" else msg, tenant,
                    started)
         if d.rule == BUDGET_RULE:
-            self.m.classify_budget.labels(tenant.name).inc()
+            self.m.classify_budget.labels(ev.tenant).inc()
         tr.step(f"classify:{d.message_type}:{d.intent}:{d.rule}")
         tr.step(f"route:{d.route}")
         tr.route, tr.message_type, tr.intent = d.route, d.message_type, d.intent
@@ -136,7 +143,8 @@ class GuardrailsHandler:
             out.append(Emit(topics.AI_REQUESTS, caused_by(AnswerRequested, ev, STAGE, AnswerRequestedPayload(
                 channel=msg.channel, message_id=msg.message_id, to=msg.sender, text=msg.text or "",
                 message_type=msg.message_type, intent=d.intent, language="es",
-                not_before=now + timedelta(seconds=self.limits.coalesce_window_s), flow=msg.flow))))
+                not_before=now + timedelta(seconds=self.limits.coalesce_window_s), flow=msg.flow,
+                replaces=msg.original_message_id if msg.message_type == "edit" else None))))
             return out
         if d.route == "handoff":
             # The notifier tells the customer (tenant handoff wording) and notifies the people.
@@ -160,15 +168,10 @@ class GuardrailsHandler:
         return Emit(topics.HANDOFF, caused_by(HandoffRequested, ev, STAGE, payload))
 
     async def _shadow(self, ev: MessageReceived, started: datetime) -> list[Emit]:
-        """A person has the conversation: the bot stays silent and the message is kept as a customer turn (the
+        """A person has the conversation: the bot stays silent (the message is already a customer turn, and the
         notifier, which reads wa.inbound.v1 too, relays it to the tenant's people)."""
-        msg = ev.payload
         ev.trace.step("shadow:human_active")
         self.m.shadow.labels(ev.tenant).inc()
-        if msg.message_type != "edit" or msg.original_message_id is None:  # an edit revised the turn it edits
-            user = parse_conversation_key(ev.conversation).user
-            await self.p.store.append_turn(Turn(ev.tenant, user, msg.timestamp, "customer",
-                                                msg.text or f"[{msg.message_type}]", (msg.message_id,)))
         return await self._end(ev, started, "shadow")
 
     async def _unanswered(self, ev: MessageReceived, started: datetime, route: str, step: str,

@@ -14,6 +14,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -166,7 +167,7 @@ async def pipeline(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redi
 
 
 async def test_webhooks_alternating_ids_land_on_one_conversation(pipeline: Pipeline) -> None:
-    phone, bsuid, base = "573101110001", "CO.3100001110001", int(time.time())
+    phone, bsuid, base = "573101110001", "CO.3100001110001", int(time.time()) - 10  # Meta's past seconds
     sent = [text_from(phone, None, base, "hola"), text_from(phone, bsuid, base + 1, "¿a qué hora abren?"),
             text_from(phone, None, base + 2, "¿aceptan Nequi?"), text_from(None, bsuid, base + 3, "gracias")]
     for doc in sent:
@@ -178,8 +179,11 @@ async def test_webhooks_alternating_ids_land_on_one_conversation(pipeline: Pipel
     for doc in sent:
         traces = await pipeline.traces(wamid_of(doc))
         assert {t.conversation for t in traces} == {f"{TENANT}:{phone}"}
-    turns = await eventually(lambda: pipeline.store.last_turns(TENANT, phone, 10), lambda ts: len(ts) >= 4)
-    assert [t.role for t in turns] == ["assistant"] * 4  # one history for the four replies
+    turns = await eventually(lambda: pipeline.store.last_turns(TENANT, phone, 10), lambda ts: len(ts) >= 8)
+    # one history for the whole conversation (turns are ordered by time: Meta's whole seconds for the customer's,
+    # ours for the replies, so within a second their order is not the conversation's)
+    assert Counter(t.role for t in turns) == {"customer": 4, "assistant": 4}
+    assert {t.message_ids[0] for t in turns if t.role == "customer"} == {wamid_of(doc) for doc in sent}
     assert len(pipeline.sent_to(phone)) == 3
 
 
@@ -187,10 +191,10 @@ async def test_a_number_change_gets_no_reply_and_the_history_moves(pipeline: Pip
     shop = load_tenant(TENANTS_DIR / "demo.yaml")
     old_phone, old_bsuid = "573001234567", "CO.1297408873021955"  # the system sample's customer
     new_phone, new_bsuid = "573009876543", "CO.5550001112223334"
-    base = int(time.time())
+    base = int(time.time()) - 10  # Meta's timestamps: whole seconds, in the past
     hello = text_from(old_phone, old_bsuid, base, "hola")
     await pipeline.post(hello)
-    await eventually(lambda: pipeline.store.last_turns(TENANT, old_bsuid), lambda ts: len(ts) == 1)
+    await eventually(lambda: pipeline.store.last_turns(TENANT, old_bsuid), lambda ts: len(ts) == 2)
     assert pipeline.sent_to(old_phone) == [shop.wording.greeting]
 
     change = webhook("message_system_user_changed_number", base + 1)
@@ -200,8 +204,9 @@ async def test_a_number_change_gets_no_reply_and_the_history_moves(pipeline: Pip
 
     [system] = await eventually(lambda: pipeline.traces(wamid_of(change)), lambda ts: len(ts) == 1)
     assert (system.outcome, system.route, system.conversation) == ("system", "system", f"{TENANT}:{new_bsuid}")
-    turns = await eventually(lambda: pipeline.store.last_turns(TENANT, new_bsuid), lambda ts: len(ts) == 2)
-    assert [t.text for t in turns] == [shop.wording.greeting, shop.wording.greeting]  # the old history came along
+    turns = await eventually(lambda: pipeline.store.last_turns(TENANT, new_bsuid), lambda ts: len(ts) == 4)
+    assert Counter((t.role, t.text) for t in turns) == {  # the old history came along
+        ("customer", "hola"): 1, ("customer", "buenas tardes"): 1, ("assistant", shop.wording.greeting): 2}
     assert await pipeline.store.last_turns(TENANT, old_bsuid) == []
     assert pipeline.sent_to(new_phone) == [shop.wording.greeting]
     assert pipeline.sent_to(old_phone) == [shop.wording.greeting]  # nothing answered the system message
@@ -209,7 +214,7 @@ async def test_a_number_change_gets_no_reply_and_the_history_moves(pipeline: Pip
 
 
 async def test_a_message_deleted_before_its_answer_went_out_gets_no_answer(pipeline: Pipeline) -> None:
-    phone, base = "573101110003", int(time.time())
+    phone, base = "573101110003", int(time.time()) - 10
     question = text_from(phone, None, base, "busco unas botas de cuero para regalar, ¿cuál me recomiendan?")
     await pipeline.post(question)
     asked = await asyncio.to_thread(read_topic, pipeline.bootstrap, pipeline.prefix + AI_REQUESTS, expect=1)

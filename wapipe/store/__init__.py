@@ -1,4 +1,5 @@
-"""The conversation store: one port, a Cassandra adapter for production and SQLite as the embedded default.
+"""The conversation store: one port (and the operator tokens' port beside it), a Cassandra adapter for production
+and SQLite as the embedded default.
 
     store = open_store(settings.store_url)      # sqlite:///.wapipe/wapipe.db or cassandra://h1,h2/wapipe
     await store.migrate()
@@ -12,6 +13,8 @@ from wapipe.store.port import (
     HandoffEntry,
     IdentityLink,
     IdentityStore,
+    OperatorToken,
+    OperatorTokenStore,
     Store,
     StoreUnavailable,
     TraceRecord,
@@ -26,6 +29,8 @@ __all__ = [
     "HandoffEntry",
     "IdentityLink",
     "IdentityStore",
+    "OperatorToken",
+    "OperatorTokenStore",
     "Store",
     "StoreUnavailable",
     "TraceRecord",

@@ -1,9 +1,11 @@
 """The ports every service uses to keep conversation turns, interaction traces and the handoff audit
-(`ConversationStore`), and the durable copy of the wa_id <-> user_id mapping (`IdentityStore`).
+(`ConversationStore`), the durable copy of the wa_id <-> user_id mapping (`IdentityStore`) and the operators'
+API tokens (`OperatorTokenStore`); every backend implements all three (`Store`).
 
 `user` is the user of the conversation key (`{phone_number_id}:{user}`): the customer's first id ever seen
 (`wapipe.state.identity`); `tenant` is the phone_number_id. Conversation data expires after `RETENTION` (30 days);
-the identity mapping is kept until it is erased, so a customer's key never changes while their ids do not.
+the identity mapping is kept until it is erased, so a customer's key never changes while their ids do not;
+operator tokens do not expire (they are revoked).
 """
 
 from __future__ import annotations
@@ -95,6 +97,20 @@ class HandoffEntry:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class OperatorToken:
+    """An operator API token as stored: only its sha256 (`wapipe.access.hash_token`), never the token itself.
+
+    `tenants` holds phone_number_ids, or `"*"` alone for every tenant (an admin token)."""
+
+    token_id: str  # public handle (first 12 hex chars of the hash): listed, revoked by
+    token_hash: str
+    name: str
+    tenants: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 class IdentityStore(Protocol):
     """The durable wa_id <-> user_id mapping per tenant (Redis caches it: `wapipe.state.identity`)."""
 
@@ -161,5 +177,23 @@ class ConversationStore(Protocol):
     async def close(self) -> None: ...
 
 
-class Store(ConversationStore, IdentityStore, Protocol):
+class OperatorTokenStore(Protocol):
+    """Operator API tokens by hash. Writes are idempotent; a revoked token stays listed with `revoked_at`."""
+
+    async def add_operator_token(self, token: OperatorToken) -> None: ...
+
+    async def operator_token(self, token_hash: str) -> OperatorToken | None:
+        """The token with this hash, revoked or not; None when there is none."""
+        ...
+
+    async def operator_tokens(self) -> list[OperatorToken]:
+        """Every token, oldest first."""
+        ...
+
+    async def revoke_operator_token(self, token_id: str, at: datetime) -> OperatorToken | None:
+        """Mark the token revoked (an already revoked one keeps its first `revoked_at`); None for an unknown id."""
+        ...
+
+
+class Store(ConversationStore, IdentityStore, OperatorTokenStore, Protocol):
     """What `open_store` returns: one backend behind every port."""

@@ -3,7 +3,7 @@
 Every statement runs off the event loop. Writes go through one dedicated writer thread (one connection, so writers
 in this process never contend for SQLite's lock); reads run on a small pool, one connection per thread, which WAL
 lets proceed while a write is in progress. Other processes on the same file wait on `busy_timeout`.
-Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them.
+Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them (operator tokens never expire).
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from wapipe.store import codec, sqlite_schema
-from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
 from wapipe.store.sqlite_identity import SQLiteIdentities
+from wapipe.store.sqlite_moves import move_user
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -203,7 +204,7 @@ class SQLiteStore(SQLiteIdentities):
     async def move_conversation(self, tenant: str, from_user: str, to_user: str) -> int:
         if from_user == to_user:
             return 0
-        return await self._write(partial(_move, tenant, from_user, to_user))
+        return await self._write(partial(move_user, tenant, from_user, to_user))
 
     # -- traces --------------------------------------------------------------------------------------------------
 
@@ -251,31 +252,39 @@ class SQLiteStore(SQLiteIdentities):
         return [HandoffEntry(tenant=tenant, user=user, ts=codec.from_us(ts), action=action, actor=actor,
                              reason=reason, detail=detail) for ts, action, actor, reason, detail in reversed(rows)]
 
+    # -- operator tokens -----------------------------------------------------------------------------------------
 
-def _move(tenant: str, src: str, dst: str, c: sqlite3.Connection) -> int:
-    """One transaction: copy every record of `src` under `dst` (ids derived again, expiry kept), delete `src`'s."""
-    moved = 0
-    for ts, role, text, ids, expires in c.execute(
-            "SELECT ts_us, role, text, message_ids, expires_at FROM turns WHERE tenant = ? AND user = ?",
-            (tenant, src)).fetchall():
-        tid = codec.turn_id(Turn(tenant, dst, codec.from_us(ts), role, text, tuple(json.loads(ids))))
-        c.execute("INSERT INTO turns (turn_id, tenant, user, ts_us, role, text, message_ids, expires_at) "
-                  "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(turn_id) DO NOTHING",
-                  (tid, tenant, dst, ts, role, text, ids, expires))
-        moved += 1
-    for ts, action, actor, reason, detail, expires in c.execute(
-            "SELECT ts_us, action, actor, reason, detail, expires_at FROM handoffs WHERE tenant = ? AND user = ?",
-            (tenant, src)).fetchall():
-        eid = codec.handoff_id(HandoffEntry(tenant, dst, codec.from_us(ts), action, actor, reason, detail))
-        c.execute("INSERT INTO handoffs (entry_id, tenant, user, ts_us, action, actor, reason, detail, expires_at) "
-                  "VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(entry_id) DO NOTHING",
-                  (eid, tenant, dst, ts, action, actor, reason, detail, expires))
-        moved += 1
-    moved += c.execute(
-        "INSERT INTO turn_revisions (tenant, user, message_id, text, deleted, at_us, expires_at) "
-        "SELECT tenant, ?, message_id, text, deleted, at_us, expires_at FROM turn_revisions "
-        "WHERE tenant = ? AND user = ? ON CONFLICT(tenant, user, message_id) DO NOTHING",
-        (dst, tenant, src)).rowcount
-    for table in ("turns", "handoffs", "turn_revisions"):
-        c.execute(f"DELETE FROM {table} WHERE tenant = ? AND user = ?", (tenant, src))
-    return moved
+    _TOKEN_COLS = "token_id, token_hash, name, tenants, created_us, revoked_us"
+
+    async def add_operator_token(self, token: OperatorToken) -> None:
+        row = (token.token_id, token.token_hash, token.name, json.dumps(sorted(token.tenants)),
+               codec.to_us(token.created_at), codec.to_us(token.revoked_at) if token.revoked_at else None)
+        await self._write(lambda c: c.execute(
+            f"INSERT INTO operator_tokens ({self._TOKEN_COLS}) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(token_hash) DO NOTHING", row))
+
+    async def operator_token(self, token_hash: str) -> OperatorToken | None:
+        rows = await self._read(f"SELECT {self._TOKEN_COLS} FROM operator_tokens WHERE token_hash = ?",
+                                (token_hash,))
+        return _token(rows[0]) if rows else None
+
+    async def operator_tokens(self) -> list[OperatorToken]:
+        rows = await self._read(f"SELECT {self._TOKEN_COLS} FROM operator_tokens ORDER BY created_us, rowid", ())
+        return [_token(r) for r in rows]
+
+    async def revoke_operator_token(self, token_id: str, at: datetime) -> OperatorToken | None:
+        def revoke(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            c.execute("UPDATE operator_tokens SET revoked_us = COALESCE(revoked_us, ?) WHERE token_id = ?",
+                      (codec.to_us(at), token_id))
+            return c.execute(f"SELECT {self._TOKEN_COLS} FROM operator_tokens WHERE token_id = ?",
+                             (token_id,)).fetchall()
+
+        rows = await self._write(revoke)
+        return _token(rows[0]) if rows else None
+
+
+def _token(row: tuple[Any, ...]) -> OperatorToken:
+    token_id, token_hash, name, tenants, created_us, revoked_us = row
+    return OperatorToken(token_id=token_id, token_hash=token_hash, name=name, tenants=frozenset(json.loads(tenants)),
+                         created_at=codec.from_us(created_us),
+                         revoked_at=codec.from_us(revoked_us) if revoked_us is not None else None)

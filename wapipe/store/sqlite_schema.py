@@ -32,6 +32,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS handoffs_by_expiry ON handoffs (expires_at)",
     ),
     (
+        # Operator API tokens: no expires_at (they are revoked, not expired) and not purged.
+        """CREATE TABLE IF NOT EXISTS operator_tokens (
+            token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, name TEXT NOT NULL, tenants TEXT NOT NULL,
+            created_us INTEGER NOT NULL, revoked_us INTEGER)""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_by_id ON operator_tokens (token_id)",
+    ),
+    (
         # The wa_id <-> user_id mapping: no expires_at, it is kept until erased.
         """CREATE TABLE IF NOT EXISTS identities (
             tenant TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, user TEXT NOT NULL,
@@ -46,7 +53,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-TABLES = ("turns", "traces", "handoffs", "turn_revisions")  # rows that expire (the purge walks these)
+TABLES = ("turns", "traces", "handoffs", "turn_revisions")  # the tables whose rows expire (purged)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -70,14 +70,12 @@ async def test_a_revoke_cancels_the_pending_answer_and_marks_the_stored_message_
     question = from_meta("message_text", text={"body": "¿tienen botas de cuero en talla 38?"})
     [ai] = await handler(question, meta(0))
     assert isinstance(ai.event, AnswerRequested)
-    await store.append_turn(Turn(TENANT, BSUID, question.payload.timestamp, "customer",
-                                 question.payload.text or "", (ORIGINAL,)))  # as shadow mode would keep it
     assert await handler(from_meta("message_revoke"), meta(1)) == []
 
     assert await Answers(redis_client).cancelled(TENANT, ORIGINAL) == "revoked"  # the AI stage and sender see it
     assert (await PendingMessages(redis_client).read(CONV))[0] == []  # off the burst list
-    [turn] = await store.last_turns(TENANT, BSUID)
-    assert turn.deleted and turn.text == ""
+    [turn] = await store.last_turns(TENANT, BSUID)  # kept by guardrails when it arrived, deleted now
+    assert turn.deleted and turn.text == "" and turn.message_ids == (ORIGINAL,)
     [trace] = await store.traces_by_correlation(from_meta("message_revoke").correlation_id)
     assert (trace.outcome, trace.route) == ("revoked", "revoke") and "revoke:cancelled" in trace.decision_path
 
@@ -102,9 +100,9 @@ async def test_an_edit_of_an_answered_message_is_recorded_not_answered(
     assert await handler(from_meta("message_edit"), meta(1)) == []
     [trace] = await store.traces_by_correlation(from_meta("message_edit").correlation_id)
     assert (trace.outcome, trace.route) == ("edit_recorded", "edit_recorded")
-    await store.append_turn(Turn(TENANT, BSUID, datetime.now(UTC), "customer", "x", (ORIGINAL,)))
-    [turn] = await store.last_turns(TENANT, BSUID)
+    [turn] = await store.last_turns(TENANT, BSUID)  # the original's turn, kept by guardrails, now edited
     assert turn.edited and turn.text == "Hola 👋 ¿tienen tenis Nike talla 41 en blanco?"
+    assert turn.message_ids == (ORIGINAL,)
 
 
 async def test_a_system_message_moves_the_conversation_and_is_not_answered(
@@ -118,13 +116,13 @@ async def test_a_system_message_moves_the_conversation_and_is_not_answered(
         "identity_move": IdentityMove(from_conversation=CONV, reason="user_changed_number")})})  # as ingress keys it
     assert await handler(change, meta(1)) == []
 
-    assert [t.text for t in await store.last_turns(TENANT, NEW_BSUID)] == ["¡Hola! ¿En qué te ayudo?"]
+    assert [t.text for t in await store.last_turns(TENANT, NEW_BSUID)] == ["hola", "¡Hola! ¿En qué te ayudo?"]
     assert await store.last_turns(TENANT, BSUID) == []
     assert await ShadowMode(redis_client).is_active(new_conv) and not await ShadowMode(redis_client).is_active(CONV)
     assert await ServiceWindow(redis_client).last_inbound(new_conv) is not None
     [trace] = await store.traces_by_correlation(change.correlation_id)
     assert (trace.outcome, trace.route, trace.conversation) == ("system", "system", new_conv)
-    assert trace.attrs["moved_records"] == 1
+    assert trace.attrs["moved_records"] == 2
 
 
 async def test_a_flow_answer_goes_to_the_model_with_its_fields(handler: GuardrailsHandler) -> None:

@@ -324,3 +324,13 @@ async def test_the_history_is_the_customers_key_and_hides_what_they_deleted() ->
     await s.handler(ev, META)
     assert [(m.role, m.content) for m in s.models[0].calls[0].messages[1:]] == [
         ("assistant", "¡Hola! ¿En qué te ayudo?"), ("user", "¿y en talla 39?")]
+
+
+async def test_an_edit_is_asked_once_not_again_as_its_originals_revised_turn() -> None:
+    t0 = datetime(2026, 11, 18, 20, 0, tzinfo=UTC)
+    turns = (Turn(TENANT.tenant, "573001112233", t0, "customer", "¿botas talla 41?", ("wamid.orig",), edited=True),)
+    s = stage(model(said("Sí, hay.")), turns=turns)
+    ev = request("¿botas talla 41?", user="573001112233")
+    ev = ev.model_copy(update={"payload": ev.payload.model_copy(update={"replaces": "wamid.orig"})})
+    await s.handler(ev, META)
+    assert [(m.role, m.content) for m in s.models[0].calls[0].messages[1:]] == [("user", "¿botas talla 41?")]

@@ -128,7 +128,7 @@ async def test_a_flow_answer_goes_to_the_model_as_structured_fields(handler: Gua
     out = await handler(inbound(FLOW.as_text(), message_type="interactive", reply_id="flow", flow=FLOW), meta())
     [req] = out
     assert isinstance(req.event, AnswerRequested) and req.event.payload.flow == FLOW
-    assert req.event.trace.attrs["rule"] == "flow:default"
+    assert req.event.trace.attrs["rule"] == "flow:talla"  # the demo shop's `talla` flow: to the model
     assert fakes.pending == [("wamid.A1", "talla: 40\ncolor: negro")]
 
 
@@ -152,3 +152,16 @@ async def test_the_tenant_decides_what_a_flow_answer_does(fakes: Fakes, answers:
     by_token = FLOW.model_copy(update={"flow_token": "pedido-88"})
     handed = await handler(inbound("x", wamid="wamid.B2", message_type="interactive", flow=by_token), meta(1))
     assert isinstance(handed[0].event, HandoffRequested) and handed[0].event.payload.reason == "flow:pedido-88"
+
+
+async def test_an_unanswered_edit_for_the_model_names_the_message_it_replaces(handler: GuardrailsHandler,
+                                                                             store: MemoryStore) -> None:
+    await handler(inbound("tienen botas de cuero en talla 40?", wamid="wamid.Q"), meta(0))
+    out = await handler(inbound("tienen botas de cuero en talla 41?", wamid="wamid.E", message_type="edit",
+                                original_message_id="wamid.Q"), meta(1))
+    [req] = [e.event for e in out]
+    assert isinstance(req, AnswerRequested) and req.payload.replaces == "wamid.Q"
+    [turn] = store.turns  # the edit revised the original's turn instead of adding one
+    assert turn.message_ids == ("wamid.Q",)
+    [revised] = await store.last_turns(TENANT, "573001112233")
+    assert revised.edited and revised.text == "tienen botas de cuero en talla 41?"
