@@ -63,7 +63,7 @@ class SQLiteStore(SQLiteIdentities):
                 # (check_same_thread=False only so close() can close it after the threads have stopped).
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                        check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(conn, self.busy_timeout)
                 conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process in WAL mode
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailable(f"cannot open SQLite store at {self.path}: {exc}") from exc
@@ -288,3 +288,17 @@ def _token(row: tuple[Any, ...]) -> OperatorToken:
     return OperatorToken(token_id=token_id, token_hash=token_hash, name=name, tenants=frozenset(json.loads(tenants)),
                          created_at=codec.from_us(created_us),
                          revoked_at=codec.from_us(revoked_us) if revoked_us is not None else None)
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switching a new file to WAL needs a moment of exclusive access, and SQLite does not always wait for it
+    through the busy handler: several processes opening one new store at once retry here until `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
