@@ -47,4 +47,6 @@ def examples() -> list[Envelope]:
         ev.ReplyFailed(**_base("fail"), payload=ev.ReplyFailedPayload(
             reply_id=derive_id(WAMID, "ai", 0), to=to, kind="text", error_code=131026,
             error_title="Message undeliverable")),
+        ev.ReplyCancelled(**_base("cancel"), payload=ev.ReplyCancelledPayload(
+            reply_id=derive_id(WAMID, "ai", 0), to=to, kind="text", reason="revoked", message_ids=[WAMID])),
     ]

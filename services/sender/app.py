@@ -22,6 +22,7 @@ from wapipe.apichat import ApiChatReply, push_reply
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
+from wapipe.state.answers import Answers
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ContextCache, ConversationStore
 
@@ -47,7 +48,8 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: Conversatio
         await push_reply(redis, correlation_id, reply)
 
     return Sender(delivery=delivery, window=ServiceWindow(redis), policies=policies or settings_policies(s),
-                  store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics)
+                  store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics,
+                  answers=Answers(redis))
 
 
 @dataclass
