@@ -54,6 +54,8 @@ def examples() -> list[Envelope]:
         ev.ReplyFailed(**_base("fail"), payload=ev.ReplyFailedPayload(
             reply_id=derive_id(WAMID, "ai", 0), to=to, kind="text", error_code=131026,
             error_title="Message undeliverable")),
+        ev.ReplyCancelled(**_base("cancel"), payload=ev.ReplyCancelledPayload(
+            reply_id=derive_id(WAMID, "ai", 0), to=to, kind="text", reason="revoked", message_ids=[WAMID])),
         ev.TemplateStatusChanged(**_account("tpl"), payload=ev.TemplateStatusChangedPayload(
             account=WABA, field="message_template_status_update", template_id="1689556908129832",
             name="seguimiento_pedido", language="es", event="PAUSED", reason="NONE", category="UTILITY",

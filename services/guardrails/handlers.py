@@ -1,8 +1,10 @@
-"""The guardrails decision for one inbound message: dedupe -> window clock -> tenant -> shadow mode -> flood
-limit -> classify -> route. Ports in, events out; the runtime produces what this returns.
+"""The guardrails decision for one inbound message: dedupe -> identity move -> window clock -> tenant -> revoke
+or edit -> shadow mode -> flood limit -> classify -> route. Ports in, events out; the runtime produces what this
+returns.
 
-A journey that ends here (duplicate, unknown tenant, shadow mode, flood, ignored) persists its trace; the others
-travel on in the events this returns.
+A journey that ends here (duplicate, system message, revoke, edit of an answered message, unknown tenant, shadow
+mode, flood, ignored) persists its trace; the others travel on in the events this returns. `system` messages
+(WhatsApp reporting an identity change) and revokes are never answered.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from schemas import topics
-from schemas.envelope import Envelope, derive_id, utcnow
+from schemas.envelope import Envelope, derive_id, parse_conversation_key, utcnow
 from schemas.events import (
     AnswerRequested,
     AnswerRequestedPayload,
@@ -24,9 +26,10 @@ from schemas.events import (
     ReplyRequestedPayload,
     caused_by,
 )
+from services.guardrails import changes
 from services.guardrails.budget import BUDGET_RULE
 from services.guardrails.metrics import GuardrailsMetrics
-from services.guardrails.ports import Dedupe, Flood, Pending, Shadow, Tenants, TraceSink, Window
+from services.guardrails.ports import Answers, Dedupe, Flood, Moves, Pending, Shadow, Tenants, TraceSink, Window
 from services.guardrails.route import Decision, decide
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store import TraceRecord, Turn
@@ -45,6 +48,12 @@ class Ports:
     pending: Pending
     tenants: Tenants
     store: TraceSink
+    answers: Answers
+    moves: Moves
+
+    @property
+    def changes(self) -> changes.ChangePorts:
+        return changes.ChangePorts(self.answers, self.moves, self.pending, self.store)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,10 @@ class GuardrailsHandler:
             self.m.duplicates.labels(ev.tenant).inc()
             return await self._end(ev, started, "duplicate")
         tr.step("dedupe:new")
+        if msg.identity_move is not None:
+            await changes.move_identity(self.p.changes, self.m, ev)
+        if msg.message_type == "system":  # WhatsApp speaking, not the customer: recorded, never answered
+            return await self._unanswered(ev, started, "system", f"system:{msg.system.type if msg.system else '?'}")
         await self.p.window.touch(conv, msg.timestamp)
         tr.step("window:touched")
 
@@ -79,11 +92,19 @@ class GuardrailsHandler:
             self.m.unknown_tenant.inc()
             return await self._end(ev, started, "unknown_tenant")
         tr.attrs["tenant_name"] = tenant.name
-        # Every message is a customer turn (idempotent by its id): the model's context, the operator's view and a
-        # privacy export read the whole conversation, not only the business's side of it.
-        await self.p.store.append_turn(Turn(ev.tenant, msg.sender.user, msg.timestamp, "customer",
-                                            msg.text or f"[{msg.message_type}]", (msg.message_id,)))
-        tr.step("turn:stored")
+        # Every message is a customer turn (idempotent by its id), under the conversation key's user: the model's
+        # context, the operator's view and a privacy export read the whole conversation, not only the business's
+        # side of it. An edit revises the turn it edits and a revoke deletes it (`changes.py`) instead.
+        if msg.message_type not in ("edit", "revoke") or msg.original_message_id is None:
+            await self.p.store.append_turn(Turn(ev.tenant, parse_conversation_key(conv).user, msg.timestamp,
+                                                "customer", msg.text or f"[{msg.message_type}]", (msg.message_id,)))
+            tr.step("turn:stored")
+
+        if msg.message_type == "revoke":
+            await changes.revoke(self.p.changes, self.m, ev)
+            return await self._unanswered(ev, started, "revoke", "revoke:recorded", outcome="revoked")
+        if msg.message_type == "edit" and not await changes.edit(self.p.changes, self.m, ev):
+            return await self._unanswered(ev, started, "edit_recorded", "edit:recorded")
 
         if await self.p.shadow.is_active(conv):
             return await self._shadow(ev, started)
@@ -93,7 +114,9 @@ class GuardrailsHandler:
             return await self._flood(ev, tenant, started)
         tr.step("flood:ok")
 
-        d = decide(msg, tenant, started)
+        # An edit not answered yet is decided as the text it now has.
+        d = decide(msg.model_copy(update={"message_type": "text"}) if msg.message_type == "edit" else msg, tenant,
+                   started)
         if d.rule == BUDGET_RULE:
             self.m.classify_budget.labels(ev.tenant).inc()
         tr.step(f"classify:{d.message_type}:{d.intent}:{d.rule}")
@@ -120,7 +143,8 @@ class GuardrailsHandler:
             out.append(Emit(topics.AI_REQUESTS, caused_by(AnswerRequested, ev, STAGE, AnswerRequestedPayload(
                 channel=msg.channel, message_id=msg.message_id, to=msg.sender, text=msg.text or "",
                 message_type=msg.message_type, intent=d.intent, language="es",
-                not_before=now + timedelta(seconds=self.limits.coalesce_window_s)))))
+                not_before=now + timedelta(seconds=self.limits.coalesce_window_s), flow=msg.flow,
+                replaces=msg.original_message_id if msg.message_type == "edit" else None))))
             return out
         if d.route == "handoff":
             # The notifier tells the customer (tenant handoff wording) and notifies the people.
@@ -133,7 +157,7 @@ class GuardrailsHandler:
         msg = ev.payload
         payload = ReplyRequestedPayload(
             reply_id=derive_id(ev.correlation_id, STAGE, index), channel=msg.channel, to=msg.sender, kind="text",
-            text=text, in_reply_to=msg.message_id, origin=STAGE, route=route)
+            text=text, in_reply_to=msg.message_id, origin=STAGE, route=route, covers=[msg.message_id])
         return Emit(topics.OUTBOUND, caused_by(ReplyRequested, ev, STAGE, payload, index))
 
     def _handoff(self, ev: MessageReceived, reason: str) -> Emit:
@@ -149,6 +173,14 @@ class GuardrailsHandler:
         ev.trace.step("shadow:human_active")
         self.m.shadow.labels(ev.tenant).inc()
         return await self._end(ev, started, "shadow")
+
+    async def _unanswered(self, ev: MessageReceived, started: datetime, route: str, step: str,
+                          outcome: str | None = None) -> list[Emit]:
+        """Recorded, never answered: a system message, a revoke, an edit of an answered message."""
+        ev.trace.step(step)
+        ev.trace.route = route
+        self.m.messages.labels(ev.tenant, ev.payload.message_type, "otro", route, ev.payload.channel).inc()
+        return await self._end(ev, started, outcome or route)
 
     async def _flood(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:
         """Over the limit: recorded, not answered; the first one in the window gets a polite notice."""

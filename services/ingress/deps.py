@@ -19,6 +19,7 @@ from services.ingress.config import IngressSettings
 from services.ingress.metrics import IngressMetrics
 from services.ingress.parts import UnreadablePart
 from services.ingress.rawlog import Record, dlq_record
+from services.ingress.resolve import IdentityResolver
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.runtime.types import Emit
 from wapipe.tenants import Tenant
@@ -60,6 +61,7 @@ class Deps:
     tenants: TenantLookup
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
+    identities: IdentityResolver | None = None  # None: conversation keys as normalised (no identity map)
     clock: Callable[[], float] = time.time  # epoch seconds, for the rate windows (tests pin it)
     body_budget: BodyBudget = field(init=False)  # bytes of webhook bodies in memory at once
     fields_logged: set[str] = field(default_factory=set)  # webhook fields already logged as not handled

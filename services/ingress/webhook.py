@@ -133,8 +133,9 @@ async def _read_and_handle(request: Request, deps: Deps, header: str, received_a
 
 
 async def _handle(body: bytes, deps: Deps, received_at: datetime) -> tuple[str, Response]:
-    """A signed body: read it part by part, route each change on its field, publish the raw body, the events and
-    the unreadable parts; 200 once the broker confirmed all of them."""
+    """A signed body: read it part by part, route each change on its field, give each customer event its
+    conversation key (the identity map), publish the raw body, the events and the unreadable parts; 200 once the
+    broker confirmed all of them."""
     s = deps.settings
     try:
         payload = read_payload(body)
@@ -144,12 +145,24 @@ async def _handle(body: bytes, deps: Deps, received_at: datetime) -> tuple[str, 
     if updates > s.ingress_max_updates:  # Meta never batches that many; refused before normalising any
         return "too_many_updates", _refuse(413, f"{updates} updates in one webhook, at most {s.ingress_max_updates}")
     result = normalize(payload, received_at)
+    resolver, emits = deps.identities, result.emits
     try:
-        await publish_webhook(deps, raw_record(body, payload, received_at), result.emits, result.unreadable,
-                              received_at)
+        resolved = await resolver.resolve(emits) if resolver is not None else None
+    except Exception:  # Redis and the store both failing, in whatever driver's words: Meta retries, nothing lost
+        log.exception("webhook not accepted, Meta will retry: the identity map is unavailable")
+        return "identity_unavailable", _refuse(503, "identity store unavailable, retry later")
+    try:
+        await publish_webhook(deps, raw_record(body, payload, received_at),
+                              resolved.emits if resolved is not None else emits, result.unreadable, received_at)
     except PublishFailed as e:
         log.error("webhook not accepted, Meta will retry: %s", e)
         return "broker_unavailable", _refuse(503, "event broker unavailable, retry later")
+    if resolver is not None and resolved is not None and resolved.replaced:
+        try:
+            await resolver.commit(resolved)  # after the publish: a retried webhook plans the same move again
+        except Exception:
+            log.exception("identity change published but not recorded; Meta will retry the webhook")
+            return "identity_unavailable", _refuse(503, "identity store unavailable, retry later")
     _account_for(result, deps)
     answer: dict[str, int] = {"events": len(result.emits)}
     if result.unreadable:

@@ -22,6 +22,7 @@ from wapipe.apichat import ApiChatReply, push_reply
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
+from wapipe.state.answers import Answers
 from wapipe.state.templates import TemplateStates
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ContextCache, ConversationStore
@@ -49,7 +50,7 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: Conversatio
 
     return Sender(delivery=delivery, window=ServiceWindow(redis), policies=policies or settings_policies(s),
                   store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics,
-                  templates=TemplateStates(redis))
+                  answers=Answers(redis), templates=TemplateStates(redis))
 
 
 @dataclass

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, parse_conversation_key
 from schemas.events import (
+    ReplyCancelled,
+    ReplyCancelledPayload,
     ReplyFailed,
     ReplyFailedPayload,
     ReplyRequested,
@@ -42,6 +44,7 @@ from services.sender.plan import (
     template_refusal,
 )
 from services.sender.ports import (
+    AnswersPort,
     ApiReplies,
     DeliveryPort,
     PartResult,
@@ -72,6 +75,7 @@ class Sender:
     turns: TurnSink
     api_replies: ApiReplies
     metrics: SenderMetrics
+    answers: AnswersPort
     templates: TemplatePort
     clock: Callable[[], float] = time.time  # epoch seconds: is a template's pause over?
 
@@ -96,6 +100,8 @@ class Sender:
         """Decide (`plan_reply`, pure), then carry the plan out."""
         p = event.payload
         started = datetime.now(UTC)
+        if p.covers and p.channel == "whatsapp" and (reason := await self.answers.begin(event.tenant, p.covers)):
+            return await self._cancelled(event, reason, started)
         policy = self.policies.policy(event.tenant)
         window_open = await self.window.is_open(event.conversation) if needs_window(p) else None
         # The templates this plan could send: the request's own, and the window template when the window is shut.
@@ -179,11 +185,28 @@ class Sender:
         if p.audience == "customer":
             role: Role = "human" if p.origin.startswith("operator") else "assistant"
             text = p.text or (f"[template {p.template.name}]" if p.template else "") or p.emoji or ""
-            # The event's own time, so a redelivered reply writes the same (idempotent) rows.
-            await self.turns.append_turn(Turn(event.tenant, p.to.user, event.occurred_at, role, text, tuple(wamids)))
+            # The event's own time, so a redelivered reply writes the same (idempotent) rows; under the
+            # conversation key's user, whatever ids the customer wrote with.
+            user = parse_conversation_key(event.conversation).user
+            await self.turns.append_turn(Turn(event.tenant, user, event.occurred_at, role, text, tuple(wamids)))
             await self.store.write_trace(TraceRecord.from_event(event, "replied"))
         log.info("reply %s sent to %s in %d part(s)", p.reply_id[:12], mask_phone(p.to.user), len(wamids))
         return [Emit(DELIVERY, sent)]
+
+    async def _cancelled(self, event: ReplyRequested, reason: str, started: datetime) -> Sequence[Emit]:
+        """Every message the reply answers was deleted (or edited, and the edit is answered on its own) before it
+        went out: nothing is sent."""
+        p = event.payload
+        event.trace.step(f"sender:cancelled:{reason}")
+        event.trace.timed("sender", started)
+        cancelled = caused_by(ReplyCancelled, event, "sender", ReplyCancelledPayload(
+            reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind,
+            reason="edited" if reason == "edited" else "revoked", message_ids=p.covers))
+        self.metrics.cancelled.labels(event.tenant, reason).inc()
+        await self.store.write_trace(TraceRecord.from_event(event, "cancelled"))
+        log.info("reply %s to %s cancelled: the customer %s what it answered", p.reply_id[:12],
+                 mask_phone(p.to.user), reason)
+        return [Emit(DELIVERY, cancelled)]
 
     async def _failed(self, event: ReplyRequested, code: int | None, title: str, attempts: int) -> NoReturn:
         p = event.payload

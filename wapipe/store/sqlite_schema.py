@@ -38,9 +38,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             created_us INTEGER NOT NULL, revoked_us INTEGER)""",
         "CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_by_id ON operator_tokens (token_id)",
     ),
+    (
+        # The wa_id <-> user_id mapping: no expires_at, it is kept until erased.
+        """CREATE TABLE IF NOT EXISTS identities (
+            tenant TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, user TEXT NOT NULL,
+            since_us INTEGER NOT NULL, retired_us INTEGER, PRIMARY KEY (tenant, kind, value))""",
+        "CREATE INDEX IF NOT EXISTS identities_by_user ON identities (tenant, user, since_us)",
+        # The customer's edits and deletions, applied to the turns carrying the message id when they are read.
+        """CREATE TABLE IF NOT EXISTS turn_revisions (
+            tenant TEXT NOT NULL, user TEXT NOT NULL, message_id TEXT NOT NULL, text TEXT NOT NULL,
+            deleted INTEGER NOT NULL, at_us INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant, user, message_id))""",
+        "CREATE INDEX IF NOT EXISTS turn_revisions_by_expiry ON turn_revisions (expires_at)",
+    ),
 )
 
-TABLES = ("turns", "traces", "handoffs")  # the tables whose rows expire (purged)
+TABLES = ("turns", "traces", "handoffs", "turn_revisions")  # the tables whose rows expire (purged)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Annotated
 
 import typer
+from prometheus_client import CollectorRegistry
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from schemas.topics import RAW_WEBHOOKS
+from services.ingress.metrics import IngressMetrics
+from services.ingress.resolve import IdentityResolver
+from wapipe.kafka import KafkaConnection
+from wapipe.runtime.resources import open_redis, open_store
 from wapipe.settings import CommonSettings
+from wapipe.state.identity import IdentityMap
 from wapipe.topics import BrokerUnreachable
 from wapipe_tools.cli.common import console, fail
 from wapipe_tools.cli.replay import BootstrapOpt, parse_time, summary
@@ -28,7 +36,8 @@ def reprocess(
     bootstrap: BootstrapOpt = None,
 ) -> None:
     """Read wa.webhooks.raw.v1 by time, normalise each body again and re-publish its events (same ids: what was
-    already handled is dropped downstream). Topics carry WAPIPE_TOPIC_PREFIX."""
+    already handled is dropped downstream), keyed through the identity map (WAPIPE_REDIS_URL, WAPIPE_STORE_URL).
+    Topics carry WAPIPE_TOPIC_PREFIX."""
     settings = CommonSettings()
     try:
         sel = Selection(since_ms=parse_time(since), until_ms=parse_time(until) if until else None)
@@ -53,9 +62,19 @@ def reprocess(
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=console, transient=not console.is_terminal) as progress:
             task = progress.add_task("publishing", total=len(result.events))
-            published = asyncio.run(republish(addr, result.events, prefix=target,
-                                              on_done=lambda n: progress.advance(task, n)))
+            published = asyncio.run(_publish(settings, result, addr, target, lambda n: progress.advance(task, n)))
     _report(result, source, target, published, dry_run)
+
+
+async def _publish(settings: CommonSettings, result: Reprocessed, addr: KafkaConnection, prefix: str,
+                   on_done: Callable[[int], None]) -> int:
+    """Re-publish with the identity map ingress uses (Redis over the store), so customer events get the keys the
+    webhook gives them."""
+    async with AsyncExitStack() as stack:
+        redis = await stack.enter_async_context(open_redis(settings.redis_url))
+        store = await stack.enter_async_context(open_store(settings.store_url))
+        identities = IdentityResolver(IdentityMap(redis, store), IngressMetrics(CollectorRegistry()))
+        return await republish(addr, result, prefix=prefix, identities=identities, on_done=on_done)
 
 
 def _report(result: Reprocessed, source: str, target: str, published: int, dry_run: bool) -> None:

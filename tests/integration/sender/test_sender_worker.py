@@ -84,10 +84,11 @@ def _start_sender(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture
-def ingress_url(kafka_bootstrap: str, topic_prefix: str, redis_url: str) -> Iterator[str]:
+def ingress_url(kafka_bootstrap: str, topic_prefix: str, redis_url: str, tmp_path: Path) -> Iterator[str]:
     """The real ingress app on a free port: the simulator's status webhooks reach wa.status.v1 through it."""
     s = IngressSettings(_env_file=None, kafka_bootstrap_servers=kafka_bootstrap,  # type: ignore[call-arg]
-                        topic_prefix=topic_prefix, redis_url=redis_url)
+                        topic_prefix=topic_prefix, redis_url=redis_url,
+                        store_url=f"sqlite:///{tmp_path}/ingress.db")  # its identity map
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(s), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
