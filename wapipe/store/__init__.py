@@ -6,14 +6,21 @@
 """
 
 from wapipe.store.context import ContextCache
-from wapipe.store.port import RETENTION, ConversationStore, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import RETENTION, ConversationStore, HandoffEntry, Store, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.privacy import ConsentChange, ConsentStatus, ConsentStore, PrivacyAudit, PrivacyStore
 from wapipe.store.url import open_store
 
 __all__ = [
     "RETENTION",
     "ContextCache",
+    "ConsentChange",
+    "ConsentStatus",
+    "ConsentStore",
     "ConversationStore",
     "HandoffEntry",
+    "PrivacyAudit",
+    "PrivacyStore",
+    "Store",
     "StoreUnavailable",
     "TraceRecord",
     "Turn",

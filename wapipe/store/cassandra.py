@@ -3,7 +3,8 @@
 Never blocks the event loop: queries use `execute_async` and the driver's callbacks resolve an asyncio future
 through `call_soon_threadsafe`; the few blocking driver calls (connect, prepare, DDL, shutdown) run in a thread.
 Routing is token-aware over DC-aware round robin; consistency (LOCAL_QUORUM by default), timeouts and the protocol
-version come from `CassandraConfig`. Every write carries `USING TTL <retention>`.
+version come from `CassandraConfig`. Every conversation write carries `USING TTL <retention>`; consent and the
+privacy audit (`cassandra_privacy.py`) are kept without one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, N
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, tuple_factory
 
-from wapipe.store import cassandra_schema, codec
+from wapipe.store import cassandra_privacy, cassandra_schema, codec
 from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ _QUERIES = {
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?",
     "handoffs": "SELECT ts_us, action, actor, reason, detail FROM {ks}.handoffs WHERE tenant = ? AND uid = ? "
                 "LIMIT ?",
+    **cassandra_privacy.QUERIES,
 }
 
 
@@ -65,7 +67,7 @@ class CassandraConfig:
     max_in_flight: int = 1024  # requests per store; beyond it callers wait instead of overrunning the driver
 
 
-class CassandraStore:
+class CassandraStore(cassandra_privacy.CassandraPrivacy):
     """ConversationStore on Cassandra. Call `migrate()` once per deployment (`wapipe store migrate`)."""
 
     def __init__(self, config: CassandraConfig, *, retention: timedelta = RETENTION) -> None:

@@ -4,7 +4,8 @@ Partitions stay bounded: turns and the handoff audit by (tenant, user), which re
 customer; traces for time-range queries by (tenant, day, bucket), a few buckets per day so a busy tenant's day is
 spread over several replicas; plus two lookup tables (by correlation id, by conversation). Every row has a TTL
 (written with `USING TTL`, the table default is the safety net) and TimeWindowCompactionStrategy drops whole
-expired SSTables instead of compacting tombstones.
+expired SSTables instead of compacting tombstones. Consent changes (by customer) and the privacy audit (by tenant)
+are the exception: kept without a TTL, in small partitions, with the default compaction.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import re
 
 from wapipe.store.port import RETENTION
 
-VERSION = 1
+VERSION = 2
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _TABLE_OPTS = (
     "default_time_to_live = {ttl} AND compaction = {{'class': 'TimeWindowCompactionStrategy', "
@@ -43,6 +44,16 @@ TABLES: tuple[str, ...] = (
         PRIMARY KEY ((tenant, uid), ts_us, entry_id)
     ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC) AND """ + _TABLE_OPTS,
     """CREATE TABLE IF NOT EXISTS {ks}.schema_migrations (version int PRIMARY KEY, applied_at timestamp)""",
+    # Version 2: no TTL. An opt-out outlives the 30-day conversation data; erasure deletes the partition.
+    """CREATE TABLE IF NOT EXISTS {ks}.consent_changes (
+        tenant text, uid text, ts_us bigint, change_id text, status text, source text, actor text, detail text,
+        message_id text,
+        PRIMARY KEY ((tenant, uid), ts_us, change_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, change_id ASC)""",
+    """CREATE TABLE IF NOT EXISTS {ks}.privacy_audit (
+        tenant text, ts_us bigint, entry_id text, action text, actor text, subject text, counts text,
+        PRIMARY KEY ((tenant), ts_us, entry_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC)""",
 )
 
 

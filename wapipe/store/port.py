@@ -1,4 +1,6 @@
-"""The port every service uses to keep conversation turns, interaction traces and the handoff audit.
+"""The port every service uses to keep conversation turns, interaction traces and the handoff audit
+(`ConversationStore`); consent and the privacy operations have their own ports (`wapipe.store.privacy`), and every
+backend implements them all (`Store`).
 
 `user` is the business-scoped user id when Meta sent one, else the wa_id; `tenant` is the phone_number_id.
 Everything written expires after `RETENTION` (30 days).
@@ -11,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from schemas.envelope import Envelope
+from wapipe.store.privacy import ConsentStore, PrivacyStore
 
 RETENTION = timedelta(days=30)
 
@@ -102,3 +105,7 @@ class ConversationStore(Protocol):
     async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]: ...
 
     async def close(self) -> None: ...
+
+
+class Store(ConversationStore, ConsentStore, PrivacyStore, Protocol):
+    """What `open_store` returns: one backend behind every port."""

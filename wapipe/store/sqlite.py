@@ -3,7 +3,8 @@
 Every statement runs off the event loop. Writes go through one dedicated writer thread (one connection, so writers
 in this process never contend for SQLite's lock); reads run on a small pool, one connection per thread, which WAL
 lets proceed while a write is in progress. Other processes on the same file wait on `busy_timeout`.
-Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them.
+Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them. Consent and the privacy
+audit (`sqlite_privacy.py`) never expire.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from typing import Any, TypeVar
 
 from wapipe.store import codec, sqlite_schema
 from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.sqlite_privacy import SQLitePrivacy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PURGE_BATCH = 5000
 
 
-class SQLiteStore:
+class SQLiteStore(SQLitePrivacy):
     """ConversationStore on one SQLite file. `retention` and `purge_interval` are injectable (tests use seconds)."""
 
     def __init__(self, path: str | Path, *, retention: timedelta = RETENTION, purge_interval: float = 3600.0,
