@@ -38,8 +38,10 @@ DELIVERY = "wa.delivery.v1"
 
 TOPICS: tuple[Topic, ...] = (
     # The notifier reads it with its own group: it relays what customers write while a person has the conversation.
-    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier"), ("MessageReceived",),
-          "Every customer message Meta delivered, normalised."),
+    # ConsentChanged rides here (not on a topic of its own) so it is ordered with the customer's messages.
+    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier"),
+          ("MessageReceived", "ConsentChanged"),
+          "Every customer message Meta delivered, normalised, and the customer's consent changes Meta reported."),
     Topic(STATUS, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("sender", "notifier"), ("StatusReceived",),
           "Delivery statuses of the messages the business sent."),
     Topic(AI_REQUESTS, 12, CONVERSATION_KEY, 3 * DAY_MS, ("guardrails",), ("ai",), ("AnswerRequested",),

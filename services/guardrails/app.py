@@ -12,10 +12,11 @@ from services.guardrails.adapters import RedisDedupe, RedisFlood
 from services.guardrails.config import GuardrailsSettings
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
-from services.guardrails.ports import TraceSink
+from services.guardrails.ports import GuardrailsStore
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
+from wapipe.state.consent import Consent
 from wapipe.state.pending import PendingMessages
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
@@ -29,17 +30,17 @@ class GuardrailsApp:
     tenants: TenantRegistry
 
 
-def build_handler(s: GuardrailsSettings, *, redis: aioredis.Redis, store: TraceSink, tenants: TenantRegistry,
+def build_handler(s: GuardrailsSettings, *, redis: aioredis.Redis, store: GuardrailsStore, tenants: TenantRegistry,
                   registry: CollectorRegistry) -> GuardrailsHandler:
     ports = Ports(
         dedupe=RedisDedupe(redis, s.dedupe_ttl_s), window=ServiceWindow(redis), shadow=ShadowMode(redis),
         flood=RedisFlood(redis, s.flood_limit, s.flood_window_s), pending=PendingMessages(redis, s.pending_ttl_s),
-        tenants=tenants, store=store)
+        tenants=tenants, store=store, consent=Consent(redis, store))
     return GuardrailsHandler(ports, GuardrailsMetrics(registry),
                              Limits(human_active_ttl_s=s.human_active_ttl_s, coalesce_window_s=s.coalesce_window_s))
 
 
-def build_app(s: GuardrailsSettings, *, redis: aioredis.Redis, store: TraceSink, producer: Producer,
+def build_app(s: GuardrailsSettings, *, redis: aioredis.Redis, store: GuardrailsStore, producer: Producer,
               registry: CollectorRegistry, tenants: TenantRegistry | None = None,
               group_id: str | None = None) -> GuardrailsApp:
     tenants = tenants or TenantRegistry(s.tenants_dir, check_interval_s=s.tenants_reload_s)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from wapipe.store import TraceRecord, Turn
+from wapipe.store import ConsentChange, ConsentStore, TraceRecord, Turn
 from wapipe.tenants import Tenant
 
 
@@ -54,3 +54,15 @@ class TraceSink(Protocol):
     async def write_trace(self, trace: TraceRecord) -> None: ...
 
     async def append_turn(self, turn: Turn) -> None: ...
+
+
+class ConsentBook(Protocol):
+    """The customer's consent (`wapipe.state.consent.Consent`: the store, cached in Redis for the sender)."""
+
+    async def latest(self, tenant: str, user: str) -> ConsentChange | None: ...
+
+    async def record(self, change: ConsentChange) -> None: ...
+
+
+class GuardrailsStore(TraceSink, ConsentStore, Protocol):
+    """The whole store guardrails is wired with: traces and turns, and consent behind `ConsentBook`."""

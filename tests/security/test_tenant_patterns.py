@@ -24,6 +24,7 @@ from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.route import decide
 from services.ingress.normalize import normalize as normalize_webhook
+from tests.unit.guardrails.consent_fakes import MemoryConsent
 from tests.unit.guardrails.messages import OPEN_AT, MemoryStore, inbound, meta
 from tests.unit.guardrails.test_handlers import Fakes
 from wapipe.tenants import Tenant, TenantConfigError, load_tenant
@@ -159,7 +160,8 @@ async def test_a_tenant_with_too_many_patterns_reaches_the_model_and_is_counted(
     doc["faqs"][0]["patterns"] = [rf"\bnunca{i}\b" for i in range(6000)]  # over the 5,000-pattern budget
     fakes, registry = Fakes(), CollectorRegistry()
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=_OneTenant(Tenant.model_validate(doc | {"name": "demo"})), store=MemoryStore())
+                  tenants=_OneTenant(Tenant.model_validate(doc | {"name": "demo"})), store=MemoryStore(),
+                  consent=MemoryConsent())
     handler = GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
     out = await handler(inbound("quisiera saber si tienen tenis blancos"), meta())
     assert [e.event.type for e in out] == ["AnswerRequested"]

@@ -28,7 +28,7 @@ from wapipe.runtime.producer import Producer
 from wapipe.runtime.resources import open_producer, open_redis, open_store
 from wapipe.runtime.worker import Worker
 from wapipe.settings import CommonSettings
-from wapipe.store import ConversationStore
+from wapipe.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Resources:
     registry: CollectorRegistry
     producer: Producer
     redis: aioredis.Redis
-    store: ConversationStore
+    store: Store
 
 
 async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Service], *, port: int,

@@ -14,6 +14,7 @@ from schemas.envelope import derive_id
 from schemas.events import AnswerRequested, HandoffRequested, ReplyRequested
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
+from tests.unit.guardrails.consent_fakes import MemoryConsent
 from tests.unit.guardrails.messages import OPEN_AT, MemoryStore, inbound, meta
 from wapipe.runtime.types import PermanentError
 from wapipe.tenants import TenantRegistry
@@ -72,7 +73,7 @@ def store() -> MemoryStore:
 @pytest.fixture
 def handler(fakes: Fakes, store: MemoryStore) -> GuardrailsHandler:
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=TenantRegistry(TENANTS), store=store)
+                  tenants=TenantRegistry(TENANTS), store=store, consent=MemoryConsent())
     return GuardrailsHandler(ports, GuardrailsMetrics(CollectorRegistry()), Limits(), clock=lambda: OPEN_AT)
 
 
@@ -166,7 +167,7 @@ async def test_other_event_types_are_permanent_errors(handler: GuardrailsHandler
 async def test_every_metric_labels_tenant_with_the_phone_number_id(fakes: Fakes, store: MemoryStore) -> None:
     registry = CollectorRegistry()
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=TenantRegistry(TENANTS), store=store)
+                  tenants=TenantRegistry(TENANTS), store=store, consent=MemoryConsent())
     handler = GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
     fakes.limit = 2
     await handler(inbound("hola"), meta(0))
