@@ -65,6 +65,25 @@ def parse_conversation_key(key: str) -> Conversation:
     return Conversation(phone_number_id, user)
 
 
+API_USER_PREFIX = "api:"
+
+
+def api_user(conversation_id: str) -> str:
+    """The user of a direct-channel (/api/chat) conversation: `api:<conversation_id>`, so its conversation key is
+    `{tenant}:api:<conversation_id>`. No WhatsApp user can take this form (a WhatsApp id never holds ':'; ingress
+    refuses one that does), so the direct channel can neither read nor write a WhatsApp customer's state."""
+    return f"{API_USER_PREFIX}{conversation_id}"
+
+
+def is_api_user(user: str) -> bool:
+    return user.startswith(API_USER_PREFIX)
+
+
+def is_whatsapp_user(user: str) -> bool:
+    """A WhatsApp id (wa_id or BSUID) as Meta sends it: never empty, never with ':' (the namespace separator)."""
+    return bool(user) and ":" not in user
+
+
 class StageTiming(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
-from schemas.envelope import Envelope, derive_id
+from schemas.envelope import API_USER_PREFIX, Envelope, conversation_key, derive_id, is_api_user
 
 Channel = Literal["whatsapp", "api"]
 
@@ -183,10 +183,32 @@ class ConsentChangedPayload(_Model):
     timestamp: datetime = Field(description="when the customer made the choice (Meta's timestamp)")
 
 
+def check_namespace(tenant: str, conversation: str, channel: Channel, who: Recipient,
+                    audience: str = "customer") -> None:
+    """The direct channel and WhatsApp never share a conversation: a channel "api" event addresses an `api:<id>`
+    user under that user's own conversation key; a WhatsApp event addresses an id without ':' and never sits under
+    an api conversation key (a message to the shop's internal numbers may be about any conversation)."""
+    if channel == "api":
+        if audience != "customer" or not is_api_user(who.user):
+            raise ValueError(f"a channel 'api' event must address an '{API_USER_PREFIX}<id>' customer")
+        if conversation != conversation_key(tenant, who.user):
+            raise ValueError("a channel 'api' event must carry its own conversation key")
+        return
+    if ":" in (who.wa_id or "") or ":" in (who.user_id or ""):
+        raise ValueError("a WhatsApp id never holds ':'")
+    if audience == "customer" and conversation.startswith(conversation_key(tenant, API_USER_PREFIX)):
+        raise ValueError("a WhatsApp event cannot belong to a direct-channel conversation")
+
+
 class MessageReceived(Envelope):
     type: Literal["MessageReceived"] = "MessageReceived"
     version: Literal[1] = 1
     payload: MessageReceivedPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> MessageReceived:
+        check_namespace(self.tenant, self.conversation, self.payload.channel, self.payload.sender)
+        return self
 
 
 class StatusReceived(Envelope):
@@ -200,11 +222,21 @@ class AnswerRequested(Envelope):
     version: Literal[1] = 1
     payload: AnswerRequestedPayload
 
+    @model_validator(mode="after")
+    def _one_namespace(self) -> AnswerRequested:
+        check_namespace(self.tenant, self.conversation, self.payload.channel, self.payload.to)
+        return self
+
 
 class ReplyRequested(Envelope):
     type: Literal["ReplyRequested"] = "ReplyRequested"
     version: Literal[1] = 1
     payload: ReplyRequestedPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> ReplyRequested:
+        check_namespace(self.tenant, self.conversation, self.payload.channel, self.payload.to, self.payload.audience)
+        return self
 
 
 class HandoffRequested(Envelope):
@@ -212,17 +244,32 @@ class HandoffRequested(Envelope):
     version: Literal[1] = 1
     payload: HandoffRequestedPayload
 
+    @model_validator(mode="after")
+    def _one_namespace(self) -> HandoffRequested:
+        check_namespace(self.tenant, self.conversation, self.payload.channel, self.payload.to)
+        return self
+
 
 class ReplySent(Envelope):
     type: Literal["ReplySent"] = "ReplySent"
     version: Literal[1] = 1
     payload: ReplySentPayload
 
+    @model_validator(mode="after")
+    def _one_namespace(self) -> ReplySent:
+        check_namespace(self.tenant, self.conversation, self.payload.channel, self.payload.to, self.payload.audience)
+        return self
+
 
 class ReplyFailed(Envelope):
     type: Literal["ReplyFailed"] = "ReplyFailed"
     version: Literal[1] = 1
     payload: ReplyFailedPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> ReplyFailed:
+        check_namespace(self.tenant, self.conversation, self.payload.channel, self.payload.to, self.payload.audience)
+        return self
 
 
 class ConsentChanged(Envelope):

@@ -135,7 +135,8 @@ def overview() -> dict:
             w=8),
         panel("Answer cache hit ratio", [
             (f'sum(rate(wapipe_ai_answer_cache_total{{{T},outcome="hit"}}{R})) / '
-             f"sum(rate(wapipe_ai_answer_cache_total{{{T}}}{R}))", "hit ratio")], "percentunit", w=8),
+             f'sum(rate(wapipe_ai_answer_cache_total{{{T},outcome=~"hit|miss"}}{R}))', "hit ratio")], "percentunit",
+            w=8),
         panel("Circuit breakers (0 closed, 1 open, 2 half-open)", [
             ("max by (provider) (wapipe_llm_circuit_state)", "{{provider}}")], w=8),
         panel("Spend-cap refusals (per hour)", [
@@ -180,7 +181,7 @@ def ai() -> dict:
         panel("Fallbacks/s by reason", [
             (f"sum by (reason) (rate(wapipe_ai_fallbacks_total{{{T}}}{R}))", "{{reason}}")], "ops", w=8),
         panel("Coalesced requests/s", [(f"sum(rate(wapipe_ai_coalesced_total{{{T}}}{R}))", "coalesced")], "ops", w=8),
-        panel("Answer cache lookups/s", [
+        panel("Answer cache lookups, stores and refusals/s", [
             (f"sum by (outcome) (rate(wapipe_ai_answer_cache_total{{{T}}}{R}))", "{{outcome}}")], "ops", w=8),
         row("Model"),
         panel("LLM calls/s", [(f"sum by (provider, outcome) (rate(wapipe_llm_calls_total{R}))", "{{provider}} {{outcome}}")],

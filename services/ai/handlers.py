@@ -25,7 +25,7 @@ from schemas.events import (
 )
 from schemas.topics import HANDOFF, OUTBOUND
 from services.ai import guard
-from services.ai.cache import AnswerCache, cache_key
+from services.ai.cache import AnswerCache, cache_key, cache_refusal
 from services.ai.chain import LLMChain
 from services.ai.coalesce import PendingBuffer
 from services.ai.cost import PriceTable, SpendLedger
@@ -104,7 +104,7 @@ class AIHandler:
         await self.d.buffer.finish(event.conversation, read_count, covered, p.message_id, event.correlation_id,
                                    {"emits": [{"topic": e.topic, "event": encode_event(e.event).decode()}
                                               for e in emits]})
-        self.d.metrics.answers.labels(tenant=event.tenant, outcome=decision.route).inc()
+        self.d.metrics.answers.labels(tenant=event.tenant, outcome=decision.route, channel=p.channel).inc()
         self.d.metrics.answer_latency.observe(time.monotonic() - t0)
         return emits
 
@@ -114,7 +114,7 @@ class AIHandler:
         ended.trace.attrs["covered_by"] = coverer
         await self.d.traces.write_trace(TraceRecord.from_event(ended, "coalesced", ts=utcnow()))
         self.d.metrics.coalesced.labels(tenant=event.tenant).inc()
-        self.d.metrics.answers.labels(tenant=event.tenant, outcome="coalesced").inc()
+        self.d.metrics.answers.labels(tenant=event.tenant, outcome="coalesced", channel=event.payload.channel).inc()
         return []
 
     async def _decide(self, event: AnswerRequested, t: TenantAI, texts: list[str], covered: list[str],
@@ -165,8 +165,12 @@ class AIHandler:
         if bad is not None:
             return self._fallback(event, t, question, trace, f"guard_{bad}")
         trace.step(f"ai:answered:{res.provider}")
-        if key is not None:
-            await self.d.cache.put(key, answer)
+        if key is not None:  # stored only when it belongs to nobody: see cache_refusal
+            refused = cache_refusal(answer.answer, question, t, history)
+            self.d.metrics.cache_hits.labels(tenant=event.tenant,
+                                             outcome=f"refused_{refused}" if refused else "stored").inc()
+            if refused is None:
+                await self.d.cache.put(key, answer)
         return Decision(answer, "ai")
 
     def _fallback(self, event: AnswerRequested, t: TenantAI, question: str, trace: Trace, reason: str) -> Decision:

@@ -30,7 +30,8 @@ class AIMetrics:
         self.coalesced = Counter("wapipe_ai_coalesced_total", "Requests already covered by an earlier answer",
                                  ["tenant"], registry=registry)
         self.answers = Counter("wapipe_ai_answers_total", "Requests finished by outcome (llm, cache, fallback, "
-                               "handoff, coalesced)", ["tenant", "outcome"], registry=registry)
+                               "handoff, coalesced) and channel (whatsapp, api)", ["tenant", "outcome", "channel"],
+                               registry=registry)
         self.answer_latency = Histogram(
             "wapipe_ai_answer_duration_seconds", "From handler start (after the coalescing wait) to the answer",
             registry=registry, buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13))

@@ -104,7 +104,7 @@ class GuardrailsHandler:
         tr.step(f"route:{d.route}")
         tr.route, tr.message_type, tr.intent = d.route, d.message_type, d.intent
         tr.attrs["rule"] = d.rule
-        self.m.messages.labels(ev.tenant, d.message_type, d.intent, d.route).inc()
+        self.m.messages.labels(ev.tenant, d.message_type, d.intent, d.route, msg.channel).inc()
         if d.route == "handoff":
             created = await self.p.shadow.activate(conv, d.reason or "handoff", STAGE, self.limits.human_active_ttl_s)
             tr.step("shadow:activated" if created else "shadow:already_active")

@@ -7,8 +7,9 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 class GuardrailsMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.messages = Counter("wapipe_guardrails_messages_total", "Messages decided, by type, intent and route",
-                                ["tenant", "message_type", "intent", "route"], registry=registry)
+        self.messages = Counter("wapipe_guardrails_messages_total", "Messages decided, by type, intent, route and "
+                                "channel (whatsapp, api)", ["tenant", "message_type", "intent", "route", "channel"],
+                                registry=registry)
         self.duplicates = Counter("wapipe_guardrails_dedupe_hits_total", "Redelivered messages dropped",
                                   ["tenant"], registry=registry)
         self.shadow = Counter("wapipe_guardrails_shadow_suppressed_total",

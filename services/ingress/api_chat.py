@@ -2,13 +2,20 @@
 
 The message goes to wa.inbound.v1 as channel "api"; the sender pushes the reply to Redis under the message's
 correlation id (wapipe.apichat), and this request waits a bounded time for it, else answers 202.
+
+The direct channel has its own namespace: `conversation_id` becomes the user `api:<conversation_id>` (key
+`{tenant}:api:<conversation_id>`), which no WhatsApp customer can have, so whoever holds the key reaches only
+direct-channel conversations. The tenant must be a registered one; requests are limited per key, per tenant and
+per conversation.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -16,10 +23,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import events as ev
-from schemas.envelope import Trace, conversation_key, derive_id, utcnow
+from schemas.envelope import Trace, api_user, conversation_key, derive_id, utcnow
 from schemas.topics import INBOUND
-from services.ingress import ratelimit
+from services.ingress.config import IngressSettings
 from services.ingress.deps import Deps, PublishFailed, publish
+from services.ingress.ratelimit import Limit, hit_all
 from services.ingress.signature import token_matches
 from wapipe.apichat import ApiChatReply, wait_reply
 from wapipe.runtime.types import Emit
@@ -44,45 +52,71 @@ def _deps(request: Request) -> Deps:
     return deps
 
 
-def require_key(request: Request, deps: Annotated[Deps, Depends(_deps)]) -> Deps:
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated /api/chat caller: the deps and a fingerprint of the key it presented (for its limit)."""
+
+    deps: Deps
+    key_id: str
+
+
+def require_key(request: Request, deps: Annotated[Deps, Depends(_deps)]) -> Caller:
     scheme, _, key = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token_matches(key.strip(), deps.settings.api_chat_key.get_secret_value()):
         deps.metrics.api_chat_requests.labels(outcome="unauthorized").inc()
         raise HTTPException(401, "missing or wrong bearer key", headers={"WWW-Authenticate": "Bearer"})
-    return deps
+    # The key itself never reaches Redis or a log: its window is named by a short hash.
+    return Caller(deps, hashlib.sha256(key.strip().encode()).hexdigest()[:16])
 
 
 def chat_event(req: ChatRequest, tenant: str, message_id: str) -> ev.MessageReceived:
+    """The direct-channel message as an event of its own namespace: user `api:<conversation_id>`."""
     now = utcnow()
-    payload = ev.MessageReceivedPayload(channel="api", message_id=message_id,
-                                        sender=ev.Recipient(user_id=req.conversation_id), timestamp=now,
-                                        message_type="text", text=req.text, raw=req.model_dump(exclude_none=True))
+    user = api_user(req.conversation_id)
+    payload = ev.MessageReceivedPayload(channel="api", message_id=message_id, sender=ev.Recipient(user_id=user),
+                                        timestamp=now, message_type="text", text=req.text,
+                                        raw=req.model_dump(exclude_none=True))
     return ev.MessageReceived(event_id=derive_id("in", message_id), occurred_at=now, tenant=tenant,
-                              conversation=conversation_key(tenant, req.conversation_id), correlation_id=message_id,
+                              conversation=conversation_key(tenant, user), correlation_id=message_id,
                               trace=Trace(received_at=now, message_type="text"), payload=payload)
 
 
+def limits(s: IngressSettings, key_id: str, tenant: str, conversation: str) -> list[Limit]:
+    return [Limit("apichat:key", key_id, s.ingress_api_chat_rate_per_key_per_min),
+            Limit("apichat:tenant", tenant, s.ingress_api_chat_rate_per_tenant_per_min),
+            Limit("apichat:conversation", conversation, s.api_chat_rate_per_min)]
+
+
 class Problem(BaseModel):
-    """Error bodies: `detail` from FastAPI's own refusals (401, 422), `error` from this route's (429, 503)."""
+    """Error bodies: `detail` from FastAPI's own refusals (401, 422), `error` from this route's (404, 429, 503)."""
 
     detail: Any = None
     error: str | None = None
 
 
 @router.post("/api/chat", responses={202: {"description": "published; the reply is not ready yet"},
-                                     **{c: {"model": Problem} for c in (400, 401, 429, 503)}})
-async def chat(req: ChatRequest, deps: Annotated[Deps, Depends(require_key)]) -> JSONResponse:
+                                     **{c: {"model": Problem} for c in (400, 401, 404, 429, 503)}})
+async def chat(req: ChatRequest, caller: Annotated[Caller, Depends(require_key)]) -> JSONResponse:
     started = time.perf_counter()
+    deps = caller.deps
     s, m = deps.settings, deps.metrics
     if deps.redis is None:
         raise HTTPException(503, "not started")
-    retry_after = await ratelimit.hit(deps.redis, "apichat", req.conversation_id, s.api_chat_rate_per_min)
-    if retry_after is not None:
-        m.api_chat_requests.labels(outcome="rate_limited").inc()
-        return JSONResponse({"error": "rate limit: 30 requests per minute per conversation"}, status_code=429,
-                            headers={"Retry-After": str(int(retry_after))})
+    tenant = req.tenant or s.api_chat_default_tenant
+    if deps.tenants.get(tenant) is None:
+        m.api_chat_requests.labels(outcome="unknown_tenant").inc()
+        return JSONResponse({"error": f"unknown tenant {tenant}: no tenant is registered with that "
+                                      "phone_number_id"}, status_code=404)
     message_id = f"api.{uuid.uuid4().hex}"
-    event = chat_event(req, req.tenant or s.api_chat_default_tenant, message_id)
+    event = chat_event(req, tenant, message_id)
+    refused = await hit_all(deps.redis, limits(s, caller.key_id, tenant, event.conversation), deps.clock())
+    if refused is not None:
+        m.api_chat_requests.labels(outcome="rate_limited").inc()
+        for scope in refused.scopes:
+            m.api_chat_rate_limited.labels(scope=scope.removeprefix("apichat:")).inc()
+        per = ", ".join(scope.removeprefix("apichat:") for scope in refused.scopes)
+        return JSONResponse({"error": f"rate limit: too many requests per {per} in the last minute"},
+                            status_code=429, headers={"Retry-After": str(int(refused.retry_after_s))})
     try:
         await publish(deps, [Emit(INBOUND, event)])
     except PublishFailed as e:

@@ -3,12 +3,14 @@
 Metrics are not served here: `main` exposes `registry` on its own port (9101), away from the public /webhook port.
 
 Adapters passed in are used as they are and left to the caller to close (tests pass the real broker's producer
-and Redis). Missing ones are built by the lifespan from the settings and closed on shutdown (production).
+and Redis). Missing ones are built by the lifespan from the settings and closed on shutdown (production). The
+tenant registry (`WAPIPE_TENANTS_DIR`, re-read when a file changes) tells /api/chat which tenants exist.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import redis.asyncio as aioredis
@@ -18,16 +20,20 @@ from prometheus_client import CollectorRegistry
 
 from services.ingress import api_chat, webhook
 from services.ingress.config import IngressSettings
-from services.ingress.deps import Deps, Publisher, Readiness
+from services.ingress.deps import Deps, Publisher, Readiness, TenantLookup
 from services.ingress.metrics import IngressMetrics
 from services.ingress.readiness import BrokerProbe
 from wapipe.runtime.resources import open_producer, open_redis
+from wapipe.tenants import TenantRegistry
 
 
 def create_app(settings: IngressSettings, *, producer: Publisher | None = None, redis: aioredis.Redis | None = None,
-               registry: CollectorRegistry | None = None, probe: Readiness | None = None) -> FastAPI:
+               registry: CollectorRegistry | None = None, probe: Readiness | None = None,
+               tenants: TenantLookup | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
     registry = registry if registry is not None else CollectorRegistry()
-    deps = Deps(settings=settings, metrics=IngressMetrics(registry), producer=producer, redis=redis,
+    tenants = tenants or TenantRegistry(settings.tenants_dir)
+    deps = Deps(settings=settings, metrics=IngressMetrics(registry), producer=producer, redis=redis, tenants=tenants,
+                clock=clock,
                 probe=probe or BrokerProbe(settings.kafka(), cache_s=settings.ingress_ready_cache_s))
 
     @asynccontextmanager

@@ -20,5 +20,9 @@ class IngressSettings(MetaSettings):
     ingress_ready_cache_s: float = Field(default=2.0, ge=0, description="how long a /readyz probe result is reused")
     api_chat_key: SecretStr = SecretStr("dev-api-chat-key")
     api_chat_wait_s: float = Field(default=10.0, ge=0, description="how long /api/chat waits for the reply")
-    api_chat_rate_per_min: int = Field(default=30, gt=0)
+    api_chat_rate_per_min: int = Field(default=30, gt=0, description="/api/chat requests per conversation")
     api_chat_default_tenant: str = DEMO_TENANT
+    ingress_api_chat_rate_per_tenant_per_min: int = Field(default=600, gt=0,
+                                                          description="/api/chat requests per tenant")
+    ingress_api_chat_rate_per_key_per_min: int = Field(default=1200, gt=0,
+                                                       description="/api/chat requests per bearer key")

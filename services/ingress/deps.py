@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,6 +15,7 @@ from services.ingress.config import IngressSettings
 from services.ingress.metrics import IngressMetrics
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.runtime.types import Emit
+from wapipe.tenants import Tenant
 
 
 class Publisher(Protocol):
@@ -28,6 +30,12 @@ class Readiness(Protocol):
     async def ready(self) -> bool: ...
 
 
+class TenantLookup(Protocol):
+    """Port: the tenant registered under a phone_number_id, None when there is none (`wapipe.tenants`)."""
+
+    def get(self, phone_number_id: str) -> Tenant | None: ...
+
+
 class PublishFailed(RuntimeError):
     """The broker did not confirm every event within the publish timeout."""
 
@@ -37,8 +45,10 @@ class Deps:
     settings: IngressSettings
     metrics: IngressMetrics
     probe: Readiness
+    tenants: TenantLookup
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
+    clock: Callable[[], float] = time.time  # epoch seconds, for the rate windows (tests pin it)
 
 
 async def publish(deps: Deps, emits: Sequence[Emit]) -> None:

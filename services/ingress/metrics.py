@@ -25,3 +25,6 @@ class IngressMetrics:
             "wapipe_webhook_updates_skipped_total", "updates that could not become an event", registry=registry)
         self.api_chat_requests = Counter(
             "wapipe_api_chat_requests_total", "POST /api/chat requests by outcome", ["outcome"], registry=registry)
+        self.api_chat_rate_limited = Counter(
+            "wapipe_api_chat_rate_limited_total", "POST /api/chat requests refused by a rate limit, by the limit "
+            "that refused (key, tenant, conversation)", ["scope"], registry=registry)

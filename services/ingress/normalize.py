@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas import events as ev
-from schemas.envelope import Trace, conversation_key, derive_id
+from schemas.envelope import Trace, conversation_key, derive_id, is_whatsapp_user
 from schemas.meta import webhook as wh
 from schemas.topics import INBOUND, STATUS
 from wapipe.logging import mask_phone
@@ -66,6 +66,12 @@ def _contact_for(value: wh.Value, msg: wh.Message) -> wh.Contact | None:
     return value.contacts[0] if len(value.contacts) == 1 else None
 
 
+def _whatsapp_ids(who: ev.Recipient) -> bool:
+    """Meta's ids never hold ':', the separator of the direct channel's `api:<id>` users: one that does could
+    otherwise name a direct-channel conversation."""
+    return all(is_whatsapp_user(i) for i in (who.wa_id, who.user_id) if i)
+
+
 def message_event(value: wh.Value, msg: wh.Message, received_at: datetime) -> ev.MessageReceived | None:
     assert value.metadata is not None
     contact = _contact_for(value, msg)
@@ -73,6 +79,9 @@ def message_event(value: wh.Value, msg: wh.Message, received_at: datetime) -> ev
                           user_id=msg.from_user_id or (contact.user_id if contact else None))
     if not sender.user:
         log.warning("message without sender skipped (type=%s)", msg.type)
+        return None
+    if not _whatsapp_ids(sender):
+        log.warning("message from an id outside WhatsApp's form skipped (type=%s)", msg.type)
         return None
     tenant = value.metadata.phone_number_id
     kind = msg.type if msg.type in wh.MODELLED_TYPES else "unsupported"
@@ -138,7 +147,7 @@ def _context(ctx: wh.Context | None) -> ev.MessageContext | None:
 
 def status_event(md: wh.Metadata, st: wh.Status, received_at: datetime) -> ev.StatusReceived | None:
     recipient = ev.Recipient(wa_id=st.recipient_id, user_id=st.recipient_user_id)
-    if st.status not in STATUSES or not recipient.user:
+    if st.status not in STATUSES or not recipient.user or not _whatsapp_ids(recipient):
         log.warning("status skipped: %s for %s", st.status, mask_phone(recipient.user))
         return None
     tenant = md.phone_number_id

@@ -41,7 +41,8 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
     metrics = NotifierMetrics(registry)
     state = RedisNotifierState(redis)
     notifier = Notifier(state=state, store=store, tenants=tenants, metrics=metrics,
-                        context_messages=s.notifier_context_messages, alert_interval_s=s.notifier_alert_interval_s)
+                        context_messages=s.notifier_context_messages, alert_interval_s=s.notifier_alert_interval_s,
+                        relay_limit=s.notifier_relay_limit, relay_window_s=s.notifier_relay_window_s)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.notifier_consumer_group,
                        topics=read_by("notifier"), topic_prefix=s.topic_prefix, service="notifier",
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)

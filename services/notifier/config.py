@@ -14,6 +14,8 @@ class NotifierSettings(AdminSettings):
     notifier_consumer_group: str = "wapipe-notifier"
     notifier_context_messages: int = Field(default=6, ge=0, le=20, description="last turns in a notification")
     notifier_alert_interval_s: int = Field(default=600, ge=1, description="at most one alert per tenant+code")
+    notifier_relay_limit: int = Field(default=20, ge=1, description="relays per conversation per relay window")
+    notifier_relay_window_s: int = Field(default=600, ge=1, description="the relay limit's sliding window")
     notifier_dlq_check_interval_s: float = Field(default=30.0, gt=0)
     notifier_max_in_flight: int = Field(default=128, ge=1)
     notifier_max_attempts: int = Field(default=5, ge=1)

@@ -1,5 +1,6 @@
-"""The notifier's decisions: handoffs -> notifications, HUMAN_ACTIVE customer messages -> relays, permanent
-delivery failures -> rate-limited alerts. Ports in (state, store, tenants), events out; no Kafka here.
+"""The notifier's decisions: handoffs -> notifications, HUMAN_ACTIVE customer messages -> relays (a limited number
+per conversation and window), permanent delivery failures -> rate-limited alerts. Ports in (state, store,
+tenants), events out; no Kafka here.
 
 Every ReplyRequested gets a deterministic reply id (`derive_id(correlation_id, "notifier", ...)`), so a handler
 that runs twice asks for the same sends and the sender sends each once.
@@ -64,6 +65,8 @@ class Notifier:
     metrics: NotifierMetrics
     context_messages: int = 6
     alert_interval_s: int = 600
+    relay_limit: int = 20  # relays per conversation per window: a customer cannot flood the shop's phones
+    relay_window_s: int = 600
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
         if isinstance(event, HandoffRequested):
@@ -129,6 +132,14 @@ class Notifier:
         if tenant is None or not tenant.relay_to_internal or not tenant.internal_numbers:
             return []
         p = event.payload
+        if not await self.state.allow_relay(event.conversation, p.message_id, arrived, self.relay_limit,
+                                            self.relay_window_s):
+            self.metrics.relays_suppressed.labels(event.tenant).inc()
+            # Once per window the people are told that more messages are waiting (they are in the store).
+            if not await self.state.allow_alert(f"relay:{event.conversation}", event.event_id, self.relay_window_s):
+                return []
+            text = texts.relay_paused(event.conversation, self.relay_limit, self.relay_window_s)
+            return to_internal(event, tenant, text, "relay-paused")
         await self.store.append_handoff(HandoffEntry(event.tenant, p.sender.user, event.occurred_at, "relayed",
                                                      "customer", None, p.message_id))
         self.metrics.relayed.labels(event.tenant).inc()

@@ -17,5 +17,7 @@ class NotifierMetrics:
                               "(sent, rate_limited)", ["kind", "outcome"], registry=registry)
         self.relayed = Counter("wapipe_relayed_messages_total", "Customer messages relayed while HUMAN_ACTIVE",
                                ["tenant"], registry=registry)
+        self.relays_suppressed = Counter("wapipe_relays_suppressed_total", "Customer messages not relayed because "
+                                         "their conversation reached the relay limit", ["tenant"], registry=registry)
         self.operator_actions = Counter("wapipe_operator_actions_total", "Operator API actions",
                                         ["tenant", "action"], registry=registry)

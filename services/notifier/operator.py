@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from schemas.envelope import derive_id, parse_conversation_key
+from schemas.envelope import derive_id, is_api_user, parse_conversation_key
 from schemas.events import Recipient, ReplyRequested, ReplyRequestedPayload
 from schemas.topics import OUTBOUND
 from services.notifier import texts
@@ -121,7 +121,8 @@ class Operators:
             event_id=derive_id(correlation, "notifier", "ReplyRequested"), tenant=tenant.phone_number_id,
             conversation=conv, correlation_id=correlation,
             payload=ReplyRequestedPayload(reply_id=reply_id, to=recipient_of(user), kind="text",
-                                          text=text, origin=f"operator:{operator}", route="operator"))
+                                          text=text, origin=f"operator:{operator}", route="operator",
+                                          channel="api" if is_api_user(user) else "whatsapp"))
         event.trace.step("notifier:operator_reply")
         await self.publisher.publish(Emit(OUTBOUND, event))
         return reply_id

@@ -62,6 +62,13 @@ def relay(conversation: str, p: MessageReceivedPayload) -> str:
     return f"💬 {_customer(conversation)} (ref {ref_of(conversation)}): {describe_message(p)}"
 
 
+def relay_paused(conversation: str, limit: int, window_s: int) -> str:
+    minutes = max(1, window_s // 60)
+    return (f"💬 {_customer(conversation)} (ref {ref_of(conversation)}) sigue escribiendo: ya se "
+            f"reenviaron {limit} mensajes en {minutes} min y los siguientes no se reenvían por ahora. "
+            f"Léelos en la conversación (ref {ref_of(conversation)}).")
+
+
 def delivery_alert(*, business: str, recipient: str, code: int | None, title: str | None, window_s: int) -> str:
     what = f"código {code}" if code is not None else "mensaje inválido"
     detail = f" ({_clip(title, 120)})" if title else ""

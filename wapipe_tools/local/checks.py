@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from schemas.envelope import conversation_key
+from schemas.envelope import api_user, conversation_key
 from schemas.meta.signature import webhook_headers
 
 DEMO = "100000000000001"
@@ -195,7 +195,7 @@ class Checklist:
             try:
                 found = 0
                 for conv in self.conversations:
-                    found += bool(await store.traces_by_conversation(DEMO, conversation_key(DEMO, conv)))
+                    found += bool(await store.traces_by_conversation(DEMO, conversation_key(DEMO, api_user(conv))))
                 return found
             finally:
                 await store.close()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from schemas.envelope import derive_id
 from schemas.events import HandoffRequested, ReplyRequested
 from tests.integration.ai.conftest import Wired, request, tenant_with
+from tests.support import unique
 from tests.unit.ai.fixtures import TENANT
 from wapipe.runtime.types import RecordMeta
+from wapipe.store.port import Turn
 
 META = RecordMeta(topic="wa.ai.requests.v1", partition=0, offset=0, key=None, timestamp_ms=None)
 
@@ -47,6 +50,30 @@ async def test_repeated_question_is_answered_from_the_cache(wire: Callable[..., 
     assert again.payload.text == first.payload.text
     assert again.trace.cache_hit and not again.trace.llm_called and again.trace.route == "ai_cache"
     assert w.metric("wapipe_llm_calls_total", provider="openai", outcome="ok") == 1
+
+
+async def test_an_answer_built_on_a_conversation_is_not_cached_for_others(
+        wire: Callable[..., Wired], set_llm: Callable[..., None]) -> None:
+    w = wire()
+    ana = unique("u")
+    w.context.turns.append(Turn(TENANT.tenant, ana, datetime.now(UTC), "customer",
+                                "Soy Ana Pérez, vivo en la Calle 45 # 12-30", ("wamid.before",)))
+    first = _reply(await w.handler(request("¿Cuáles son los medios de pago?", user=ana), META))
+    other = _reply(await w.handler(request("¿Cuáles son los medios de pago?"), META))  # no history: stored
+    third = _reply(await w.handler(request("¿Cuáles son los medios de pago?"), META))
+    assert first.trace.llm_called and other.trace.llm_called and not other.trace.cache_hit
+    assert third.trace.cache_hit and not third.trace.llm_called
+    assert w.metric("wapipe_ai_answer_cache_total", tenant=TENANT.tenant, outcome="refused_history") == 1
+    assert w.metric("wapipe_ai_answer_cache_total", tenant=TENANT.tenant, outcome="stored") == 1
+
+
+async def test_an_answer_with_numbers_the_tenant_never_gave_is_not_cached(
+        wire: Callable[..., Wired], set_llm: Callable[..., None]) -> None:
+    w = wire()  # the simulator says "tallas de la 34 a la 44"; the tenant's knowledge has no such numbers
+    first = _reply(await w.handler(request("¿Qué tallas de calzado tienen?"), META))
+    again = _reply(await w.handler(request("¿Qué tallas de calzado tienen?"), META))
+    assert "34" in (first.payload.text or "") and again.trace.llm_called and not again.trace.cache_hit
+    assert w.metric("wapipe_ai_answer_cache_total", tenant=TENANT.tenant, outcome="refused_number") == 2
 
 
 async def test_model_timeout_falls_back_within_the_bound(wire: Callable[..., Wired],

@@ -21,6 +21,17 @@ SECRET = "integration-app-secret-0f9a"
 VERIFY = "integration-verify-token-77"
 API_KEY = "integration-api-chat-key-31"
 DATA = Path(__file__).parents[2] / "data" / "meta" / "v25.0"
+TENANTS_DIR = Path(__file__).parents[3] / "config" / "tenants"
+SECOND_TENANT = "100000000000002"
+
+
+def two_tenants(directory: Path) -> Path:
+    """A tenants directory with the demo shop and a second one (phone_number_id SECOND_TENANT)."""
+    demo = (TENANTS_DIR / "demo.yaml").read_text(encoding="utf-8")
+    (directory / "demo.yaml").write_text(demo, encoding="utf-8")
+    (directory / "second.yaml").write_text(demo.replace('phone_number_id: "100000000000001"',
+                                                        f'phone_number_id: "{SECOND_TENANT}"'), encoding="utf-8")
+    return directory
 
 
 def settings_for(bootstrap: str, prefix: str, redis_url: str = "redis://127.0.0.1:1/0",
@@ -64,12 +75,13 @@ async def make_ingress(kafka_bootstrap: str, topic_prefix: str, redis_url: str,
     producers: list[Producer] = []
     clients: list[httpx.AsyncClient] = []
 
-    async def make(**overrides: Any) -> Ingress:
+    async def make(app_options: dict[str, Any] | None = None, **overrides: Any) -> Ingress:
+        app_options = app_options or {}
         s = settings_for(kafka_bootstrap, topic_prefix, redis_url, **overrides)
         producer = Producer(kafka_bootstrap, topic_prefix=topic_prefix, delivery_timeout_s=5)
         producers.append(producer)
         registry = CollectorRegistry()
-        app = create_app(s, producer=producer, redis=redis_client, registry=registry)
+        app = create_app(s, producer=producer, redis=redis_client, registry=registry, **app_options)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingress")
         clients.append(client)
         return Ingress(client, s, registry, kafka_bootstrap, topic_prefix)

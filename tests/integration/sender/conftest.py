@@ -72,7 +72,8 @@ def reply(user: str, text: str | None = "Hola, con gusto te ayudo.", *, n: int =
     return ReplyRequested(
         event_id=derive_id(cid, "test"), tenant=PNID, conversation=conversation_key(PNID, user), correlation_id=cid,
         payload=ReplyRequestedPayload(reply_id=derive_id(cid, "reply"), channel=channel,  # type: ignore[arg-type]
-                                      to=Recipient(wa_id=user), kind=kind, text=text,  # type: ignore[arg-type]
+                                      to=Recipient(user_id=user) if channel == "api" else Recipient(wa_id=user),
+                                      kind=kind, text=text,  # type: ignore[arg-type]
                                       in_reply_to=cid, origin=origin, **extra))
 
 

@@ -114,12 +114,12 @@ async def test_same_reply_twice_is_sent_once(sim: BackgroundSimulator, make_send
 
 async def test_api_channel_reply_goes_to_the_waiting_request(
         sim: BackgroundSimulator, make_sender: Callable[..., Sender], redis_client: aioredis.Redis) -> None:
-    ev = reply("api-user-1", "Abrimos de 9 a 19.", channel="api", route="faq")
+    ev = reply("api:573001110009", "Abrimos de 9 a 19.", channel="api", route="faq")
     waiter = asyncio.create_task(wait_reply(redis_client, ev.correlation_id, 5))
     await make_sender().handle(ev, META)
     got = await waiter
     assert got is not None and got.reply == "Abrimos de 9 a 19." and got.route == "faq"
-    assert httpx.get(f"{sim.url}/_sim/messages").json()["messages"] == []
+    assert httpx.get(f"{sim.url}/_sim/messages").json()["messages"] == []  # never the Graph API
 
 
 async def test_throughput_storm_is_paced_and_fully_delivered(

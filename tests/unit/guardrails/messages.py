@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas.envelope import Trace, conversation_key, derive_id
+from schemas.envelope import Trace, api_user, conversation_key, derive_id
 from schemas.events import MessageReceived, MessageReceivedPayload, Recipient
 from wapipe.runtime.types import RecordMeta
 from wapipe.store import TraceRecord, Turn
@@ -19,7 +19,7 @@ OPEN_AT = datetime(2026, 11, 18, 20, 0, tzinfo=UTC)
 def inbound(text: str | None = "hola", *, wamid: str = "wamid.A1", wa_id: str = "573001112233",
             tenant: str = TENANT, message_type: str = "text", channel: str = "whatsapp",
             at: datetime = OPEN_AT, **extra: Any) -> MessageReceived:
-    sender = Recipient(wa_id=wa_id)
+    sender = Recipient(user_id=api_user(wa_id)) if channel == "api" else Recipient(wa_id=wa_id)
     return MessageReceived(
         event_id=derive_id("in", wamid), occurred_at=at, tenant=tenant,
         conversation=conversation_key(tenant, sender.user), correlation_id=wamid, trace=Trace(received_at=at),

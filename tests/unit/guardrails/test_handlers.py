@@ -156,6 +156,8 @@ async def test_non_text_follows_tenant_rules(handler: GuardrailsHandler, store: 
 async def test_api_channel_reply_stays_on_the_api_channel(handler: GuardrailsHandler) -> None:
     out = await handler(inbound("hola", channel="api"), meta())
     assert out[0].event.payload.channel == "api"
+    assert out[0].event.payload.to.user == "api:573001112233"
+    assert out[0].event.conversation == "100000000000001:api:573001112233"
 
 
 async def test_other_event_types_are_permanent_errors(handler: GuardrailsHandler) -> None:

@@ -157,3 +157,23 @@ def test_non_message_fields_are_ignored() -> None:
     doc = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
         {"field": "message_template_status_update", "value": {"event": "APPROVED", "message_template_id": 9}}]}]}
     assert normalize(WebhookPayload.model_validate(doc), NOW).emits == []
+
+
+@pytest.mark.parametrize("field", ["from", "from_user_id"])
+def test_a_whatsapp_id_with_a_colon_is_refused(field: str) -> None:
+    """`api:<id>` is the direct channel's namespace: no webhook may name a user there (or anything with ':')."""
+    doc = json.loads((DATA / "message_text.json").read_bytes())
+    value = doc["entry"][0]["changes"][0]["value"]
+    value["messages"][0][field] = "api:573001234567"
+    value["contacts"][0]["wa_id" if field == "from" else "user_id"] = "api:573001234567"
+    out = normalize(WebhookPayload.model_validate(doc), NOW)
+    assert out.emits == [] and out.skipped == 1
+
+
+def test_a_status_for_an_id_with_a_colon_is_refused() -> None:
+    doc = json.loads((DATA / "status_failed.json").read_bytes())
+    for st in doc["entry"][0]["changes"][0]["value"]["statuses"]:
+        st["recipient_id"] = "api:573001234567"
+        st.pop("recipient_user_id", None)
+    out = normalize(WebhookPayload.model_validate(doc), NOW)
+    assert out.emits == [] and out.skipped >= 1

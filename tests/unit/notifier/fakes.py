@@ -32,6 +32,7 @@ class FakeState:
         self.claims: dict[str, str] = {}
         self.alerts: dict[str, str] = {}
         self.refs: dict[str, str] = {}
+        self.relays: dict[str, list[tuple[float, str]]] = {}
 
     async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int) -> None:
         self.shadow.setdefault(conversation, (datetime.now().timestamp(), actor))
@@ -48,6 +49,15 @@ class FakeState:
 
     async def remember_ref(self, ref: str, conversation: str, ttl_s: int) -> None:
         self.refs[ref] = conversation
+
+    async def allow_relay(self, conversation: str, message_id: str, at: float, limit: int, window_s: int) -> bool:
+        window = [(t, m) for t, m in self.relays.get(conversation, []) if t > at - window_s]
+        if any(m == message_id for _, m in window):
+            return True
+        if len(window) >= limit:
+            return False
+        self.relays[conversation] = [*window, (at, message_id)]
+        return True
 
 
 class FakeStore:

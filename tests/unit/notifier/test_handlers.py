@@ -94,6 +94,32 @@ async def test_messages_after_the_handoff_are_relayed_only_while_human_active() 
     assert "[imagen]" in (photo[0].payload.text or "")
 
 
+async def test_relays_are_limited_per_conversation() -> None:
+    """A customer flooding "asesor" while a person has the conversation reaches the shop's phones a bounded number
+    of times per window, plus one notice that more messages are waiting."""
+    registry = CollectorRegistry()
+    n = Notifier(state=FakeState(), store=FakeStore(), tenants=FakeTenants(demo_tenant(internal_numbers=[INTERNAL,
+                 SECOND])), metrics=NotifierMetrics(registry), relay_limit=3, relay_window_s=600)
+    await n.handle(handoff(), META)
+    await n.handle(handoff("wamid.H9", customer="573001230000"), META)
+    t0 = datetime.now(UTC) + timedelta(seconds=1)
+    flood = [message(f"wamid.F{i}", "asesor", at=t0 + timedelta(seconds=i)) for i in range(8)]
+    outs = [_replies(await n.handle(m, META)) for m in flood]
+    texts = [[r.payload.text or "" for r in out] for out in outs]
+    assert all(len(t) == 2 and "asesor" in t[0] for t in texts[:3])  # relayed to both internal numbers
+    assert len(texts[3]) == 2 and "no se reenvían" in texts[3][0] and CUSTOMER not in texts[3][0]
+    assert texts[4:] == [[]] * 4  # nothing more in this window
+    assert registry.get_sample_value("wapipe_relays_suppressed_total", {"tenant": "100000000000001"}) == 5
+    # a redelivery of a relayed message asks for the same sends again (the sender sends each once)
+    assert [r.payload.reply_id for r in _replies(await n.handle(flood[0], META))] == \
+        [r.payload.reply_id for r in outs[0]]
+    # another conversation has its own window, and after the window the customer is relayed again
+    other = message("wamid.O1", "hola", customer="573001230000", at=t0 + timedelta(seconds=9))
+    assert len(_replies(await n.handle(other, META))) == 2
+    later = message("wamid.F99", "sigo aquí", at=t0 + timedelta(seconds=601))
+    assert "sigo aquí" in (_replies(await n.handle(later, META))[0].payload.text or "")
+
+
 async def test_no_relay_when_the_tenant_does_not_want_it() -> None:
     n = _notifier(demo_tenant(relay_to_internal=False))
     await n.handle(handoff(), META)
