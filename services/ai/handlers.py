@@ -1,7 +1,7 @@
 """The AI stage's decision logic: AnswerRequested in, ReplyRequested (and maybe HandoffRequested) out.
 
-Everything outside (Redis, the store, the models) comes in through small ports, so this reads top to bottom:
-coalesce -> cache -> spend cap -> context -> model chain -> cost -> output guard -> events.
+Everything outside (Redis, the store, the models) comes in through the Protocols of `ports.py`, so this reads top
+to bottom: coalesce -> cache -> spend cap -> context -> model chain -> cost -> output guard -> events.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from schemas.envelope import Envelope, Trace, derive_id, utcnow
 from schemas.events import (
@@ -25,29 +24,18 @@ from schemas.events import (
 )
 from schemas.topics import HANDOFF, OUTBOUND
 from services.ai import guard
-from services.ai.cache import AnswerCache, cache_key, cache_refusal
-from services.ai.chain import LLMChain
-from services.ai.coalesce import PendingBuffer
-from services.ai.cost import PriceTable, SpendLedger
+from services.ai.cache import cache_key, cache_refusal
+from services.ai.cost import PriceTable
 from services.ai.metrics import AIMetrics
+from services.ai.ports import AnswerCachePort, CoalescePort, ContextSource, ModelPort, SpendPort, TraceWriter
 from services.ai.prompt import Answer, build_messages, customer_text, parse_answer
 from services.ai.providers import LLMRequest
 from services.ai.tenant import TenantAI, TenantSource, fallback_answer
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
-from wapipe.store.port import TraceRecord, Turn
+from wapipe.store.port import TraceRecord
 
 log = logging.getLogger(__name__)
 STAGE = "ai"
-
-
-class ContextSource(Protocol):
-    """The conversation's last turns, oldest first (the store behind a short-lived Redis cache)."""
-
-    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]: ...
-
-
-class TraceWriter(Protocol):
-    async def write_trace(self, trace: TraceRecord) -> None: ...
 
 
 @dataclass
@@ -58,14 +46,16 @@ class Decision:
 
 @dataclass
 class AIDeps:
+    """The handler's ports (`ports.py`) and its pure helpers (prices, metrics on an injected registry)."""
+
     tenants: TenantSource
     context: ContextSource
     traces: TraceWriter
-    chain: LLMChain
-    cache: AnswerCache
-    ledger: SpendLedger
+    chain: ModelPort
+    cache: AnswerCachePort
+    ledger: SpendPort
     prices: PriceTable
-    buffer: PendingBuffer
+    buffer: CoalescePort
     metrics: AIMetrics
     default_spend_cap_usd: float = 20.0
     input_max_chars: int = 1200

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
@@ -48,6 +49,7 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
                 deps.redis = await owned.enter_async_context(open_redis(settings.redis_url))
             yield
 
+    deps.metrics.webhook_body_bytes_in_flight.set_function(lambda: deps.body_budget.held)
     app = FastAPI(title="wapipe ingress", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.deps = deps
     app.include_router(webhook.router)
@@ -63,3 +65,14 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
         return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
 
     return app
+
+
+def server_options(settings: IngressSettings) -> dict[str, Any]:
+    """uvicorn's options for this app (`main` and the tests that serve it on a real socket use the same ones).
+
+    `limit_concurrency` answers 503 to a request that arrives while that many connections are open or requests
+    running, so a flood of idle connections cannot exhaust the process; webhook bodies have their own, smaller
+    bound inside the app, in bytes (`WAPIPE_INGRESS_MAX_BODY_BYTES_IN_FLIGHT`, `admission.py`).
+    """
+    return {"host": settings.ingress_host, "port": settings.ingress_port, "log_config": None,
+            "limit_concurrency": settings.ingress_max_connections, "timeout_graceful_shutdown": 10}

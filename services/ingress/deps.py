@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import redis.asyncio as aioredis
 from confluent_kafka import KafkaException
 
+from services.ingress.admission import BodyBudget
 from services.ingress.config import IngressSettings
 from services.ingress.metrics import IngressMetrics
 from wapipe.runtime.producer import DeliveryFailed
@@ -49,6 +50,10 @@ class Deps:
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
     clock: Callable[[], float] = time.time  # epoch seconds, for the rate windows (tests pin it)
+    body_budget: BodyBudget = field(init=False)  # bytes of webhook bodies in memory at once
+
+    def __post_init__(self) -> None:
+        self.body_budget = BodyBudget(self.settings.ingress_max_body_bytes_in_flight)
 
 
 async def publish(deps: Deps, emits: Sequence[Emit]) -> None:

@@ -7,7 +7,7 @@ import signal
 import uvicorn
 from prometheus_client import CollectorRegistry, start_http_server
 
-from services.ingress.app import create_app
+from services.ingress.app import create_app, server_options
 from services.ingress.config import IngressSettings
 from wapipe.logging import configure_logging
 
@@ -25,8 +25,7 @@ def main() -> None:
     # (as the other services do on SIGTERM) instead of a death by signal.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: None)
-    uvicorn.run(app, host=settings.ingress_host, port=settings.ingress_port, log_config=None,
-                timeout_graceful_shutdown=10)
+    uvicorn.run(app, **server_options(settings))
 
 
 if __name__ == "__main__":

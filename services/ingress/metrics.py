@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -14,6 +14,9 @@ class IngressMetrics:
         self.webhook_duration = Histogram(
             "wapipe_webhook_duration_seconds", "POST /webhook handling time, publish confirmation included",
             buckets=_BUCKETS, registry=registry)
+        self.webhook_body_bytes_in_flight = Gauge(
+            "wapipe_webhook_body_bytes_in_flight", "webhook body bytes reserved by requests being read or handled",
+            registry=registry)
         self.signature_failures = Counter(
             "wapipe_webhook_signature_failures_total", "webhooks refused for their signature", ["reason"],
             registry=registry)

@@ -30,6 +30,11 @@ class Normalized:
     skipped: int = 0  # updates we could not turn into an event (no sender, unknown status)
 
 
+def count_updates(payload: wh.WebhookPayload) -> int:
+    """Messages plus statuses in the whole delivery (the unit a size cap counts)."""
+    return sum(len(c.value.messages) + len(c.value.statuses) for entry in payload.entry for c in entry.changes)
+
+
 def normalize(payload: wh.WebhookPayload, received_at: datetime) -> Normalized:
     out = Normalized()
     for entry in payload.entry:
@@ -38,9 +43,10 @@ def normalize(payload: wh.WebhookPayload, received_at: datetime) -> Normalized:
             out.errors.extend(value.errors)
             if value.metadata is None:  # other webhook fields (template updates, ...) carry no messages
                 continue
+            contacts = ContactIndex(value.contacts)
             for msg in value.messages:
                 out.errors.extend(msg.errors)
-                event = message_event(value, msg, received_at)
+                event = message_event(value, msg, received_at, contacts)
                 if event is None:
                     out.skipped += 1
                 else:
@@ -59,11 +65,28 @@ def meta_time(ts: str) -> datetime:
     return datetime.fromtimestamp(int(ts), UTC)
 
 
-def _contact_for(value: wh.Value, msg: wh.Message) -> wh.Contact | None:
-    for c in value.contacts:
-        if (msg.from_ and c.wa_id == msg.from_) or (msg.from_user_id and c.user_id == msg.from_user_id):
-            return c
-    return value.contacts[0] if len(value.contacts) == 1 else None
+class ContactIndex:
+    """The `contacts` of one change by wa_id and by user_id, built in one pass: a lookup per message is O(1).
+
+    Same answer as scanning the list: the first contact matching either id, else the only contact, else None.
+    """
+
+    def __init__(self, contacts: list[wh.Contact]) -> None:
+        self._contacts = contacts
+        self._by_wa_id: dict[str, int] = {}
+        self._by_user_id: dict[str, int] = {}
+        for i, c in enumerate(contacts):
+            if c.wa_id:
+                self._by_wa_id.setdefault(c.wa_id, i)
+            if c.user_id:
+                self._by_user_id.setdefault(c.user_id, i)
+
+    def find(self, msg: wh.Message) -> wh.Contact | None:
+        hits = [i for i in (self._by_wa_id.get(msg.from_ or ""), self._by_user_id.get(msg.from_user_id or ""))
+                if i is not None]
+        if hits:
+            return self._contacts[min(hits)]
+        return self._contacts[0] if len(self._contacts) == 1 else None
 
 
 def _whatsapp_ids(who: ev.Recipient) -> bool:
@@ -72,9 +95,10 @@ def _whatsapp_ids(who: ev.Recipient) -> bool:
     return all(is_whatsapp_user(i) for i in (who.wa_id, who.user_id) if i)
 
 
-def message_event(value: wh.Value, msg: wh.Message, received_at: datetime) -> ev.MessageReceived | None:
+def message_event(value: wh.Value, msg: wh.Message, received_at: datetime,
+                  contacts: ContactIndex | None = None) -> ev.MessageReceived | None:
     assert value.metadata is not None
-    contact = _contact_for(value, msg)
+    contact = (contacts or ContactIndex(value.contacts)).find(msg)
     sender = ev.Recipient(wa_id=msg.from_ or (contact.wa_id if contact else None),
                           user_id=msg.from_user_id or (contact.user_id if contact else None))
     if not sender.user:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from schemas.envelope import utcnow
 from schemas.meta import signature
 from schemas.meta.webhook import WebhookPayload
 from services.ingress.deps import Deps, PublishFailed, publish
-from services.ingress.normalize import normalize
+from services.ingress.normalize import count_updates, normalize
 from services.ingress.signature import token_matches
 
 log = logging.getLogger(__name__)
@@ -53,9 +56,6 @@ async def verify(request: Request) -> Response:
 
 async def read_limited(request: Request, limit: int) -> bytes | None:
     """The raw body, or None as soon as it exceeds `limit` (never buffers more than limit + one chunk)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
     buf = bytearray()
     async for chunk in request.stream():
         buf += chunk
@@ -64,12 +64,22 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
     return bytes(buf)
 
 
-def _refuse(status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"error": reason}, status_code=status)
+def declared_length(request: Request) -> int | None:
+    """Content-Length as sent; None for a chunked body (counted while it is read)."""
+    declared = request.headers.get("content-length", "")
+    return int(declared) if declared.isdigit() else None
+
+
+# Refusals made before the body is read in full close the connection: its remaining bytes are never read.
+_CLOSE = {"Connection": "close"}
+
+
+def _refuse(status: int, reason: str, *, close: bool = False) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status, headers=_CLOSE if close else None)
 
 
 @router.post("/webhook", response_model=Accepted, openapi_extra=_RAW_BODY,
-             responses=_refusals(400, 401, 403, 413, 503))
+             responses=_refusals(400, 401, 403, 408, 413, 503))
 async def receive(request: Request) -> Response:
     deps: Deps = request.app.state.deps
     started = time.perf_counter()
@@ -80,21 +90,54 @@ async def receive(request: Request) -> Response:
 
 
 async def _receive(request: Request, deps: Deps) -> tuple[str, Response]:
+    """Decided on the headers alone, before a byte of the body is read: unsigned, too large, no room."""
     received_at = utcnow()
     s, m = deps.settings, deps.metrics
-    body = await read_limited(request, s.ingress_max_body_bytes)
-    if body is None:
-        return "too_large", _refuse(413, f"body over {s.ingress_max_body_bytes} bytes")
     header = request.headers.get(signature.SIGNATURE_HEADER)
     if not header:
         m.signature_failures.labels(reason="missing").inc()
-        return "unsigned", _refuse(401, f"missing {signature.SIGNATURE_HEADER}")
+        return "unsigned", _refuse(401, f"missing {signature.SIGNATURE_HEADER}", close=True)
+    declared = declared_length(request)
+    if declared is not None and declared > s.ingress_max_body_bytes:
+        return "too_large", _refuse(413, f"body over {s.ingress_max_body_bytes} bytes", close=True)
+    size = s.ingress_max_body_bytes if declared is None else declared
+    if not deps.body_budget.try_reserve(size):
+        return "overloaded", _refuse(503, "too many webhooks in flight, retry later", close=True)
+    try:
+        return await _read_and_handle(request, deps, header, received_at)
+    finally:
+        deps.body_budget.release(size)
+
+
+async def _read_and_handle(request: Request, deps: Deps, header: str, received_at: datetime) -> tuple[str, Response]:
+    s, m = deps.settings, deps.metrics
+    try:
+        async with asyncio.timeout(s.ingress_body_read_timeout_s):  # the whole body, not each chunk: no slow drip
+            body = await read_limited(request, s.ingress_max_body_bytes)
+    except TimeoutError:
+        log.warning("webhook body not received within %gs", s.ingress_body_read_timeout_s)
+        return "body_timeout", _refuse(408, f"body not received within {s.ingress_body_read_timeout_s:g}s",
+                                       close=True)
+    except ClientDisconnect:
+        return "client_gone", Response(status_code=400)  # nobody is left to read it
+    if body is None:
+        return "too_large", _refuse(413, f"body over {s.ingress_max_body_bytes} bytes", close=True)
     if not signature.verify(body, header, s.meta_app_secret.get_secret_value()):
         m.signature_failures.labels(reason="mismatch").inc()
         log.warning("webhook signature mismatch (%d bytes)", len(body))
         return "bad_signature", _refuse(403, "signature mismatch")
+    return await _handle(body, deps, received_at)
+
+
+async def _handle(body: bytes, deps: Deps, received_at: datetime) -> tuple[str, Response]:
+    """A signed body: parse, normalise, publish."""
+    s, m = deps.settings, deps.metrics
     try:
         payload = WebhookPayload.model_validate_json(body)
+        updates = count_updates(payload)
+        if updates > s.ingress_max_updates:  # Meta never batches that many; refused before normalising any
+            return "too_many_updates", _refuse(413, f"{updates} updates in one webhook, at most "
+                                                    f"{s.ingress_max_updates}")
         result = normalize(payload, received_at)
     except ValidationError as e:
         not_json = any(err["type"] == "json_invalid" for err in e.errors())

@@ -10,13 +10,10 @@ holder waits a grace period for that confirmation before sending again.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import redis.asyncio as aioredis
 
+from services.sender.ports import Claim
 from wapipe.redis import KEY_PREFIX
-
-Claim = Literal["claimed", "doubt", "sent", "busy"]
 
 # KEYS: the claim key, the doubt key. ARGV: token, lease ms.
 # Returns "sent:<wamid>", "busy", or "claimed" / "doubt" (claimed, but an earlier holder died mid-call).
@@ -35,6 +32,8 @@ return 'claimed'
 
 
 class SendClaims:
+    """ClaimsPort over Redis."""
+
     def __init__(self, redis: aioredis.Redis, *, lease_s: int = 60, sent_ttl_s: int = 7 * 24 * 3600) -> None:
         self.redis = redis
         self.lease_ms = lease_s * 1000

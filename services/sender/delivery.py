@@ -1,4 +1,8 @@
-"""Send one message part exactly once: claim -> pace -> Graph API with retries by Meta code -> mark sent."""
+"""Send one message part exactly once: claim -> pace -> Graph API with retries by Meta code -> mark sent.
+
+Everything it talks to is a port (`GraphPort`, `ClaimsPort`, `PacingPort`); the clock and the sleep are injectable
+so the waits (busy leases, pacing, backoff, the in-doubt grace) can be driven without real time.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ import logging
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.sender.claims import SendClaims
 from services.sender.graph import GraphError, GraphPort
 from services.sender.metrics import SenderMetrics
-from services.sender.pacing import Pacer
+from services.sender.ports import ClaimsPort, PacingPort, PartResult
 
 log = logging.getLogger(__name__)
 
@@ -41,22 +45,21 @@ class SendsExhausted(Exception):
     """Transient failures outlasted the attempts; the runtime retries the record (sent parts are skipped)."""
 
 
-@dataclass(frozen=True)
-class PartResult:
-    wamid: str
-    attempts: int
-    duplicate: bool = False
-
-
 class Delivery:
-    def __init__(self, graph: GraphPort, claims: SendClaims, pacer: Pacer, metrics: SenderMetrics,
-                 retry: RetryPolicy, doubt_grace_s: float = 15.0) -> None:
+    """DeliveryPort over the Graph API, the send claims and the pacing buckets."""
+
+    def __init__(self, graph: GraphPort, claims: ClaimsPort, pacer: PacingPort, metrics: SenderMetrics,
+                 retry: RetryPolicy, doubt_grace_s: float = 15.0, *,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.doubt_grace_s = doubt_grace_s
         self.graph = graph
         self.claims = claims
         self.pacer = pacer
         self.metrics = metrics
         self.retry = retry
+        self._sleep = sleep
+        self._clock = clock
 
     async def send_once(self, send_id: str, tenant: str, user: str, kind: str, body: dict[str, Any]) -> PartResult:
         """The wamid of this part, sending it only if no replica has sent it before. Raises GraphError (not
@@ -70,7 +73,7 @@ class Delivery:
             if state in ("claimed", "doubt"):
                 break
             # Another holder is sending it right now, or crashed holding it: wait for its lease.
-            await asyncio.sleep(0.5)
+            await self._sleep(0.5)
         if state == "doubt":
             wamid = await self._await_confirmation(send_id)
             if wamid is not None:
@@ -87,14 +90,17 @@ class Delivery:
         await self.claims.mark_sent(send_id, wamid)
         return PartResult(wamid, attempts)
 
+    async def confirm(self, send_id: str, wamid: str) -> None:
+        await self.claims.confirm(send_id, wamid)
+
     async def _await_confirmation(self, send_id: str) -> str | None:
         """A previous holder died mid-call: give Meta's status webhook time to say whether it went out."""
-        deadline = time.monotonic() + self.doubt_grace_s
+        deadline = self._clock() + self.doubt_grace_s
         while True:
             wamid = await self.claims.sent_wamid(send_id)
-            if wamid is not None or time.monotonic() >= deadline:
+            if wamid is not None or self._clock() >= deadline:
                 return wamid
-            await asyncio.sleep(0.2)
+            await self._sleep(0.2)
 
     async def _send(self, tenant: str, user: str, kind: str, body: dict[str, Any],
                     lease: tuple[str, str]) -> tuple[str, int]:
@@ -110,7 +116,7 @@ class Delivery:
             wait = await self.pacer.reserve(tenant, user)
             self.metrics.pacing_wait.observe(wait)
             if wait > 0:
-                await asyncio.sleep(wait)  # only this conversation waits; the runtime serves the others
+                await self._sleep(wait)  # only this conversation waits; the runtime serves the others
             started = time.perf_counter()
             await self.claims.begin(lease[0])
             try:
@@ -127,7 +133,7 @@ class Delivery:
                         await self.pacer.pause(tenant, None, delay)
                     self.metrics.retries.labels(tenant, str(e.code or e.http_status or "timeout")).inc()
                     log.info("graph %s, retry %d in %.2fs", e.code or e.http_status or "timeout", attempt, delay)
-                    await asyncio.sleep(delay)
+                    await self._sleep(delay)
                     continue
                 if e.action == "pair_limit":
                     pair_hits += 1

@@ -1,16 +1,16 @@
-"""The sender's decisions: what to send for a ReplyRequested, and what to record afterwards.
-
-Ports in (Graph API, claims, pacing, window, tenant policies, store, Redis for /api/chat), events out.
+"""The sender's handler: a ReplyRequested is planned (`plan.py`, pure), then the plan is carried out over ports
+(`ports.py`: delivery of each part, window, tenant policies, turns, traces, /api/chat replies); events out.
+Meta's statuses confirm in-doubt sends.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NoReturn, Protocol
+from typing import NoReturn
 
 from schemas.envelope import Envelope
 from schemas.events import (
@@ -23,30 +23,24 @@ from schemas.events import (
     caused_by,
 )
 from schemas.topics import DELIVERY
-from services.sender.bodies import FREE_FORM, message_bodies, read_body, template_body
-from services.sender.delivery import Delivery
 from services.sender.graph import WINDOW_CLOSED, GraphError
 from services.sender.metrics import SenderMetrics
-from services.sender.ports import TenantPolicies
+from services.sender.plan import Part, Plan, Receipt, Refuse, ToApi, needs_window, plan_reply, template_part
+from services.sender.ports import (
+    ApiReplies,
+    DeliveryPort,
+    PartResult,
+    TenantPolicies,
+    TraceSink,
+    TurnSink,
+    WindowPort,
+)
 from wapipe.apichat import ApiChatReply
 from wapipe.logging import mask_phone
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
-from wapipe.store.port import ConversationStore, Role, TraceRecord, Turn
+from wapipe.store.port import Role, TraceRecord, Turn
 
 log = logging.getLogger(__name__)
-
-
-class TurnSink(Protocol):
-    """Where conversation turns go (the context cache over the store, so the AI sees the new turn)."""
-
-    async def append_turn(self, turn: Turn) -> None: ...
-
-
-class WindowPort(Protocol):
-    async def is_open(self, conversation: str, now: datetime | None = None) -> bool: ...
-
-
-ApiReplies = Callable[[str, ApiChatReply], Awaitable[None]]
 
 
 class ReplyFailedError(PermanentError):
@@ -55,10 +49,10 @@ class ReplyFailedError(PermanentError):
 
 @dataclass
 class Sender:
-    delivery: Delivery
+    delivery: DeliveryPort
     window: WindowPort
     policies: TenantPolicies
-    store: ConversationStore
+    store: TraceSink
     turns: TurnSink
     api_replies: ApiReplies
     metrics: SenderMetrics
@@ -69,63 +63,61 @@ class Sender:
             code = str(p.errors[0].code) if p.errors else ""
             self.metrics.statuses.labels(event.tenant, p.status, code).inc()
             if p.biz_opaque_callback_data and p.status in ("sent", "delivered", "read", "played"):
-                await self.delivery.claims.confirm(p.biz_opaque_callback_data, p.message_id)
+                await self.delivery.confirm(p.biz_opaque_callback_data, p.message_id)
             return []
         if isinstance(event, ReplyRequested):
             return await self.reply(event)
         return []
 
     async def reply(self, event: ReplyRequested) -> Sequence[Emit]:
+        """Decide (`plan_reply`, pure), then carry the plan out."""
         p = event.payload
         started = datetime.now(UTC)
-        if p.channel == "api":
-            return await self._api_reply(event, started)
-        policy = self.policies.policy(event.tenant)
-        if p.kind in ("read", "typing"):
-            if p.in_reply_to:
-                await self.delivery.mark_read(event.tenant, read_body(p.in_reply_to, typing=p.kind == "typing"))
-            return []
-        try:
-            bodies = message_bodies(p)
-        except ValueError as e:
-            await self._failed(event, None, f"unsendable reply: {str(e)[:200]}", 0)
-        fallback = False
-        if p.kind in FREE_FORM and p.audience == "customer" and not await self.window.is_open(event.conversation):
-            if policy.window_template is None:
-                await self._failed(event, WINDOW_CLOSED, "24 h window closed and no template configured", 0)
-            event.trace.step("sender:window_closed_template")
-            bodies, fallback = [template_body(p, policy.window_template)], True
-        elif p.audience == "customer" and p.in_reply_to and p.kind != "reaction" and policy.mark_as_read:
-            await self.delivery.mark_read(event.tenant, read_body(p.in_reply_to, typing=policy.typing))
+        window_open = await self.window.is_open(event.conversation) if needs_window(p) else None
+        return await self.execute(event, plan_reply(p, self.policies.policy(event.tenant), window_open), started)
 
+    async def execute(self, event: ReplyRequested, plan: Plan, started: datetime) -> Sequence[Emit]:
+        """Send what the plan says, each part at most once; ReplySent, or ReplyFailed raised with the record."""
+        if isinstance(plan, ToApi):
+            return await self._api_reply(event, started)
+        if isinstance(plan, Receipt):
+            if plan.body is not None:
+                await self.delivery.mark_read(event.tenant, plan.body)
+            return []
+        if isinstance(plan, Refuse):
+            await self._failed(event, plan.code, plan.title, 0)
+        for step in plan.steps:
+            event.trace.step(step)
+        if plan.read is not None:
+            await self.delivery.mark_read(event.tenant, plan.read)
+        p = event.payload
         wamids: list[str] = []
         attempts = 0
-        for i, body in enumerate(bodies):
-            send_id = f"{p.reply_id}:{'tpl' if fallback else i}"
-            body["biz_opaque_callback_data"] = send_id  # statuses map back to this part
+        fallback = plan.template_fallback
+        for part in plan.parts:
             try:
-                part = await self.delivery.send_once(send_id, event.tenant, p.to.user, body["type"], body)
+                sent = await self._send(event, part)
             except GraphError as e:
-                if e.code == WINDOW_CLOSED and not fallback and policy.window_template is not None:
-                    # Meta knows better than our clock: fall back to the template, once.
-                    event.trace.step("sender:131047_template")
-                    fallback = True
-                    body = template_body(p, policy.window_template)
-                    body["biz_opaque_callback_data"] = f"{p.reply_id}:tpl"
-                    try:
-                        part = await self.delivery.send_once(f"{p.reply_id}:tpl", event.tenant, p.to.user,
-                                                             "template", body)
-                    except GraphError as e2:
-                        await self._failed(event, e2.code, e2.title, attempts + 1)
-                    wamids.append(part.wamid)
-                    attempts += part.attempts
-                    break
-                await self._failed(event, e.code, e.title, attempts + 1)
-            wamids.append(part.wamid)
-            attempts += part.attempts
+                if e.code != WINDOW_CLOSED or plan.window_template is None:
+                    await self._failed(event, e.code, e.title, attempts + 1)
+                # Meta knows better than our clock: fall back to the template, once, and stop there.
+                event.trace.step("sender:131047_template")
+                fallback = True
+                try:
+                    sent = await self._send(event, template_part(p, plan.window_template))
+                except GraphError as e2:
+                    await self._failed(event, e2.code, e2.title, attempts + 1)
+                wamids.append(sent.wamid)
+                attempts += sent.attempts
+                break
+            wamids.append(sent.wamid)
+            attempts += sent.attempts
         if fallback:
             self.metrics.template_fallbacks.labels(event.tenant).inc()
         return await self._sent(event, wamids, attempts, fallback, started)
+
+    async def _send(self, event: ReplyRequested, part: Part) -> PartResult:
+        return await self.delivery.send_once(part.send_id, event.tenant, event.payload.to.user, part.kind, part.body)
 
     async def _sent(self, event: ReplyRequested, wamids: list[str], attempts: int, fallback: bool,
                     started: datetime) -> Sequence[Emit]:

@@ -1,15 +1,22 @@
-"""What the sender needs to know about a tenant, behind a small port.
+"""What the sender needs from outside, behind small ports.
 
-`RegistryPolicies` reads the shared tenant files (`wapipe.tenants`); `StaticPolicies` gives the same policy (from
-settings) to every tenant, and is what tests use.
+Tenant policies: `RegistryPolicies` reads the shared tenant files (`wapipe.tenants`); `StaticPolicies` gives the
+same policy (from settings) to every tenant, and is what tests use. The Protocols are what the executor talks to;
+`app.py` wires the Redis adapters (`claims.SendClaims`, `pacing.Pacer`, `wapipe.state.window.ServiceWindow`), the
+store, the context cache and `delivery.Delivery` into them, and mypy checks each against its port there. The Graph
+API's port, `GraphPort`, sits beside its errors in `graph.py`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 from schemas.events import TemplateRef
+from wapipe.apichat import ApiChatReply
+from wapipe.store.port import TraceRecord, Turn
 from wapipe.tenants import TenantRegistry
 
 
@@ -22,6 +29,86 @@ class SendPolicy:
 
 class TenantPolicies(Protocol):
     def policy(self, tenant: str) -> SendPolicy: ...
+
+
+Claim = Literal["claimed", "doubt", "sent", "busy"]
+
+
+class ClaimsPort(Protocol):
+    """Exactly-once bookkeeping of one send id, shared by every replica: a lease, then "sent" for days."""
+
+    async def claim(self, send_id: str, token: str) -> tuple[Claim, str | None]:
+        """Take or renew the lease: ("claimed" | "doubt", None), ("sent", wamid) or ("busy", None)."""
+        ...
+
+    async def begin(self, send_id: str) -> None:
+        """About to call the Graph API: until mark_sent/release, the outcome is in doubt."""
+        ...
+
+    async def sent_wamid(self, send_id: str) -> str | None: ...
+
+    async def mark_sent(self, send_id: str, wamid: str) -> None: ...
+
+    async def confirm(self, send_id: str, wamid: str) -> None:
+        """Meta reported a status for this id: it was sent, whoever held the claim."""
+        ...
+
+    async def release(self, send_id: str, token: str) -> None: ...
+
+
+class PacingPort(Protocol):
+    """Throughput per number and per customer, shared by every replica."""
+
+    async def reserve(self, phone_number_id: str, user: str) -> float:
+        """Book the next slot; returns the seconds to wait for it."""
+        ...
+
+    async def pause(self, phone_number_id: str, user: str | None, seconds: float) -> None:
+        """Hold one conversation, or with user None the whole number."""
+        ...
+
+
+class WindowPort(Protocol):
+    """The 24 h customer-service window (guardrails records each inbound message)."""
+
+    async def is_open(self, conversation: str, now: datetime | None = None) -> bool: ...
+
+
+class TurnSink(Protocol):
+    """Where conversation turns go (the context cache over the store, so the AI sees the new turn)."""
+
+    async def append_turn(self, turn: Turn) -> None: ...
+
+
+class TraceSink(Protocol):
+    """Where the finished journey is recorded (the conversation store)."""
+
+    async def write_trace(self, trace: TraceRecord) -> None: ...
+
+
+ApiReplies = Callable[[str, ApiChatReply], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PartResult:
+    wamid: str
+    attempts: int
+    duplicate: bool = False
+
+
+class DeliveryPort(Protocol):
+    """One message part sent at most once (`delivery.Delivery`: claims, pacing, Graph API, retries)."""
+
+    async def send_once(self, send_id: str, tenant: str, user: str, kind: str,
+                        body: dict[str, Any]) -> PartResult: ...
+
+    async def mark_read(self, tenant: str, body: dict[str, Any]) -> bool:
+        """Best effort read receipt / typing indicator; False when it failed."""
+        ...
+
+    async def confirm(self, send_id: str, wamid: str) -> None:
+        """Meta's status for a send id we sent (or may have sent): it went out."""
+        ...
 
 
 class StaticPolicies:

@@ -13,8 +13,8 @@ import yaml
 from schemas.events import HandoffRequested, ReplyRequested
 from services.ai import guard
 from services.ai.knowledge import to_ai
-from tests.integration.ai.conftest import Wired, request, sim, tenant_with, wire  # noqa: F401  (fixtures)
-from tests.unit.ai.fixtures import ScriptedProvider
+from tests.integration.ai.conftest import Wired, sim, tenant_with, wire  # noqa: F401  (fixtures)
+from tests.unit.ai.fixtures import ScriptedProvider, request
 from wapipe.runtime.types import RecordMeta
 from wapipe.tenants import TenantConfigError, load_tenant
 

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from schemas.events import ReplyRequested
 from services.ai import guard
 from services.ai.prompt import RULES, build_messages, system_prompt
-from tests.integration.ai.conftest import Wired, request, set_llm, sim, wire  # noqa: F401  (fixtures)
-from tests.unit.ai.fixtures import TENANT, ScriptedProvider
+from tests.integration.ai.conftest import Wired, set_llm, sim, wire  # noqa: F401  (fixtures)
+from tests.unit.ai.fixtures import TENANT, ScriptedProvider, request
 from wapipe.runtime.types import RecordMeta
 from wapipe.store.port import Turn
 

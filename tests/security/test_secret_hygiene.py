@@ -22,8 +22,9 @@ from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
 from services.notifier.app import build_app
 from services.notifier.config import NotifierSettings
-from tests.integration.ai.conftest import Wired, request, set_llm, wire  # noqa: F401  (fixtures)
+from tests.integration.ai.conftest import Wired, set_llm, wire  # noqa: F401  (fixtures)
 from tests.security.conftest import meta_bytes, sample_doc
+from tests.unit.ai.fixtures import request
 from wapipe.logging import JsonFormatter, TextFormatter, mask_phone
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import RecordMeta

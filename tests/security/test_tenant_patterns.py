@@ -24,8 +24,9 @@ from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.route import decide
 from services.ingress.normalize import normalize as normalize_webhook
+from tests.fakes.store import MemoryStore
 from tests.unit.guardrails.consent_fakes import MemoryConsent
-from tests.unit.guardrails.messages import OPEN_AT, MemoryStore, inbound, meta
+from tests.unit.guardrails.messages import OPEN_AT, inbound, meta
 from tests.unit.guardrails.test_handlers import Fakes
 from wapipe.tenants import Tenant, TenantConfigError, load_tenant
 

@@ -20,7 +20,7 @@ from services.notifier import main as notifier
 from services.notifier.config import NotifierSettings
 from services.sender import main as sender
 from services.sender.config import SenderSettings
-from tests.unit.notifier.fakes import FakeStore
+from tests.fakes.store import MemoryStore
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import Resources, Service
 
@@ -37,7 +37,7 @@ SERVICES: dict[str, Callable[[Resources], Service]] = {
 @pytest.fixture
 async def resources() -> AsyncIterator[Resources]:
     redis = aioredis.Redis()  # connects on its first command, and none is sent
-    yield Resources(CollectorRegistry(), cast(Producer, object()), redis, cast(Any, FakeStore()))
+    yield Resources(CollectorRegistry(), cast(Producer, object()), redis, cast(Any, MemoryStore()))
     await redis.aclose()
 
 

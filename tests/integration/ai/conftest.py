@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from schemas.envelope import conversation_key, derive_id
-from schemas.events import AnswerRequested, AnswerRequestedPayload, Recipient
 from services.ai.cache import AnswerCache
 from services.ai.chain import LLMChain
 from services.ai.coalesce import PendingBuffer
@@ -22,9 +19,8 @@ from services.ai.metrics import AIMetrics
 from services.ai.providers import Provider
 from services.ai.providers.openai_compat import OpenAIProvider
 from services.ai.tenant import TenantAI
-from tests.support import unique
-from tests.unit.ai.fixtures import TENANT
-from wapipe.store.port import TraceRecord, Turn
+from tests.fakes.store import MemoryStore
+from tests.unit.ai.fixtures import TENANT, Tenants
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState
 
@@ -45,36 +41,11 @@ def set_llm(sim: BackgroundSimulator) -> Iterator[Callable[..., None]]:
     _set()
 
 
-class Tenants:
-    def __init__(self, t: TenantAI) -> None:
-        self.t = t
-
-    def ai_settings(self, tenant: str) -> TenantAI | None:
-        return self.t if tenant == self.t.tenant else None
-
-
-@dataclass
-class MemoryContext:
-    turns: list[Turn] = field(default_factory=list)
-
-    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
-        return [t for t in self.turns if t.tenant == tenant and t.user == user][-n:]
-
-
-@dataclass
-class MemoryTraces:
-    rows: list[TraceRecord] = field(default_factory=list)
-
-    async def write_trace(self, trace: TraceRecord) -> None:
-        self.rows.append(trace)
-
-
 @dataclass
 class Wired:
     handler: AIHandler
     registry: CollectorRegistry
-    traces: MemoryTraces
-    context: MemoryContext
+    store: MemoryStore  # the context's turns and the traces
     chain: LLMChain
 
     def metric(self, name: str, **labels: str) -> float:
@@ -94,30 +65,16 @@ async def wire(sim: BackgroundSimulator, redis_client: Any) -> AsyncIterator[Cal
         opts = {"retries_on_5xx": 1, "total_budget_s": 6.0, "backoff_s": 0.05} | chain_opts
         chain = LLMChain(providers, metrics, **opts)
         chains.append(chain)
-        ctx, traces = MemoryContext(), MemoryTraces()
-        deps = AIDeps(tenants=Tenants(tenant), context=ctx, traces=traces, chain=chain,
+        store = MemoryStore()
+        deps = AIDeps(tenants=Tenants(tenant), context=store, traces=store, chain=chain,
                       cache=AnswerCache(redis_client, 3600), ledger=SpendLedger(redis_client),
                       prices=PriceTable({"gpt-4o-mini": (0.15, 0.60)}, (1.0, 3.0)),
                       buffer=PendingBuffer(redis_client, window_s=0.3, max_wait_s=2.0), metrics=metrics)
-        return Wired(AIHandler(deps), reg, traces, ctx, chain)
+        return Wired(AIHandler(deps), reg, store, chain)
 
     yield _wire
     for c in chains:
         await c.close()
-
-
-def request(text: str, *, user: str | None = None, message_id: str | None = None,
-            not_before: datetime | None = None, tenant: TenantAI = TENANT) -> AnswerRequested:
-    user = user or unique("u")
-    mid = message_id or f"wamid.{unique('m')}"
-    return AnswerRequested(
-        event_id=derive_id("ai-test", mid), tenant=tenant.tenant, conversation=conversation_key(tenant.tenant, user),
-        correlation_id=mid, payload=AnswerRequestedPayload(message_id=mid, to=Recipient(wa_id=user), text=text,
-                                                           not_before=not_before))
-
-
-def soon(seconds: float) -> datetime:
-    return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
 def tenant_with(**changes: Any) -> TenantAI:

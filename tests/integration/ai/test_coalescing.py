@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from schemas.events import ReplyRequested
-from tests.integration.ai.conftest import Wired, request, soon
+from tests.integration.ai.conftest import Wired
 from tests.integration.ai.test_openai_sim import META
 from tests.support import unique
-from tests.unit.ai.fixtures import TENANT, ScriptedProvider
+from tests.unit.ai.fixtures import TENANT, ScriptedProvider, request, soon
 from wapipe.state.pending import PendingMessages, pending_key
 
 
@@ -35,7 +35,7 @@ async def test_three_messages_in_a_burst_get_one_answer(wire: Callable[..., Wire
     assert reply.trace.attrs["ai_messages"] == 3
     assert len(model.calls) == 1 and model.calls[0].messages[-1].content == \
         "hola\ntienen los tenis runner\nen talla 40 negro?"
-    assert [(r.correlation_id, r.outcome, r.attrs["covered_by"]) for r in w.traces.rows] == \
+    assert [(r.correlation_id, r.outcome, r.attrs["covered_by"]) for r in w.store.traces] == \
         [(ev.correlation_id, "coalesced", burst[0].payload.message_id) for ev in burst[1:]]
     assert await redis_client.llen(pending_key(burst[0].conversation)) == 0
     assert w.metric("wapipe_ai_coalesced_total", tenant=TENANT.tenant) == 2

@@ -10,9 +10,9 @@ from typing import Any
 
 from schemas.envelope import derive_id
 from schemas.events import HandoffRequested, ReplyRequested
-from tests.integration.ai.conftest import Wired, request, tenant_with
+from tests.integration.ai.conftest import Wired, tenant_with
 from tests.support import unique
-from tests.unit.ai.fixtures import TENANT
+from tests.unit.ai.fixtures import TENANT, request
 from wapipe.runtime.types import RecordMeta
 from wapipe.store.port import Turn
 
@@ -56,8 +56,8 @@ async def test_an_answer_built_on_a_conversation_is_not_cached_for_others(
         wire: Callable[..., Wired], set_llm: Callable[..., None]) -> None:
     w = wire()
     ana = unique("u")
-    w.context.turns.append(Turn(TENANT.tenant, ana, datetime.now(UTC), "customer",
-                                "Soy Ana Pérez, vivo en la Calle 45 # 12-30", ("wamid.before",)))
+    await w.store.append_turn(Turn(TENANT.tenant, ana, datetime.now(UTC), "customer",
+                                   "Soy Ana Pérez, vivo en la Calle 45 # 12-30", ("wamid.before",)))
     first = _reply(await w.handler(request("¿Cuáles son los medios de pago?", user=ana), META))
     other = _reply(await w.handler(request("¿Cuáles son los medios de pago?"), META))  # no history: stored
     third = _reply(await w.handler(request("¿Cuáles son los medios de pago?"), META))

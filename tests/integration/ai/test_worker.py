@@ -14,9 +14,9 @@ from schemas.events import ReplyRequested
 from schemas.topics import AI_REQUESTS, OUTBOUND
 from services.ai.app import build_app
 from services.ai.config import AISettings
-from tests.integration.ai.conftest import MemoryContext, MemoryTraces, Tenants, request, soon
+from tests.fakes.store import MemoryStore
 from tests.support import read_topic, unique
-from tests.unit.ai.fixtures import TENANT
+from tests.unit.ai.fixtures import TENANT, Tenants, request, soon
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
 from wapipe.state.pending import PendingMessages
@@ -24,11 +24,11 @@ from wapipe_tools.simulator.serve import BackgroundSimulator
 
 
 async def _run_service(kafka_bootstrap: str, topic_prefix: str, redis_client: Any, sim: BackgroundSimulator,
-                       traces: MemoryTraces, body: Callable[[Producer], Any]) -> None:
+                       store: MemoryStore, body: Callable[[Producer], Any]) -> None:
     s = AISettings(kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix, openai_base_url=f"{sim.url}/v1",
                    openai_api_key="dev-openai-key", coalesce_window_s=1.0, coalesce_max_wait_s=3.0)
     producer = Producer(kafka_bootstrap, topic_prefix=topic_prefix)
-    app = build_app(s, redis=redis_client, tenants=Tenants(TENANT), context=MemoryContext(), traces=traces,
+    app = build_app(s, redis=redis_client, tenants=Tenants(TENANT), context=store, traces=store,
                     producer=producer, registry=CollectorRegistry(), group_id=unique("g"))
     task = asyncio.create_task(app.worker.run())
     try:
@@ -51,7 +51,7 @@ async def test_concurrent_conversations_keep_their_own_order(
         for ev in sent:
             await producer.publish(Emit(AI_REQUESTS, ev))
 
-    await _run_service(kafka_bootstrap, topic_prefix, redis_client, sim, MemoryTraces(), lambda p: _then_wait(
+    await _run_service(kafka_bootstrap, topic_prefix, redis_client, sim, MemoryStore(), lambda p: _then_wait(
         body(p), kafka_bootstrap, topic_prefix + OUTBOUND, len(sent)))
     records = read_topic(kafka_bootstrap, topic_prefix + OUTBOUND, expect=len(sent))
     assert len(records) == len(sent)
@@ -76,7 +76,7 @@ async def test_three_messages_within_one_second_get_one_answer(
     user = unique("u")
     texts = ["hola buenas", "¿hacen envíos a Medellín?", "y cuánto se demora"]
     burst = [request(t, user=user) for t in texts]
-    traces = MemoryTraces()
+    store = MemoryStore()
 
     async def body(producer: Producer) -> None:
         for ev in burst:  # what guardrails does: buffer the message, then request with a not-before time
@@ -87,15 +87,15 @@ async def test_three_messages_within_one_second_get_one_answer(
             await asyncio.sleep(0.4)
         await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + OUTBOUND, expect=1, timeout=20, idle=3)
         for _ in range(50):  # the covered requests finish right after the answer
-            if len(traces.rows) == 2:
+            if len(store.traces) == 2:
                 break
             await asyncio.sleep(0.1)
 
-    await _run_service(kafka_bootstrap, topic_prefix, redis_client, sim, traces, body)
+    await _run_service(kafka_bootstrap, topic_prefix, redis_client, sim, store, body)
     replies = read_topic(kafka_bootstrap, topic_prefix + OUTBOUND, expect=1, idle=2)
     assert len(replies) == 1
     reply = replies[0].event()
     assert isinstance(reply, ReplyRequested) and reply.payload.in_reply_to == burst[0].payload.message_id
     assert reply.trace.attrs["ai_messages"] == 3 and "envíos" in (reply.payload.text or "")
-    assert sorted((r.correlation_id, r.outcome) for r in traces.rows) == \
+    assert sorted((r.correlation_id, r.outcome) for r in store.traces) == \
         sorted((ev.correlation_id, "coalesced") for ev in burst[1:])

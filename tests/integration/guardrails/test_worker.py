@@ -14,8 +14,9 @@ from schemas import topics
 from schemas.events import MessageReceived
 from services.guardrails.app import build_app
 from services.guardrails.config import GuardrailsSettings
+from tests.fakes.store import MemoryStore
 from tests.support import read_topic
-from tests.unit.guardrails.messages import MemoryStore, inbound
+from tests.unit.guardrails.messages import inbound
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
 from wapipe.state.shadow import ShadowMode

@@ -1,4 +1,5 @@
-"""Backends for the store contract suite: SQLite always; Cassandra when one is reachable.
+"""Backends for the store contract suite: SQLite always; Cassandra when one is reachable; and the in-memory
+fake the unit tests use (`tests/fakes/store.py`), so it is held to the same contract.
 
 Cassandra comes from `WAPIPE_CASSANDRA_CONTACT_POINTS` (host or host:port, comma separated; optional
 `WAPIPE_CASSANDRA_DC`), else from testcontainers when a Docker engine answers, else its tests are skipped.
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.store import MemoryStore
 from tests.support import unique
 from wapipe.store import ConversationStore, open_store
 from wapipe.store.port import RETENTION
@@ -88,10 +90,12 @@ async def _drop(store: Any, keyspace: str) -> None:
         await store.close()
 
 
-@pytest.fixture(params=["sqlite", "cassandra"])
+@pytest.fixture(params=["sqlite", "cassandra", "memory"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/store.db"
+    if request.param == "memory":
+        return "memory://"
     return str(request.getfixturevalue("cassandra_url"))
 
 
@@ -102,6 +106,10 @@ async def make_store(store_url: str) -> AsyncIterator[StoreFactory]:
     backend, url = store_url.partition(":")[0], store_url
 
     async def make(retention: timedelta = RETENTION, **opts: Any) -> ConversationStore:
+        if backend == "memory":
+            fake = MemoryStore(retention=retention)
+            opened.append(fake)
+            return fake
         if backend == "sqlite":
             opts.setdefault("purge_interval", 0)
         store = open_store(url, retention=retention, **opts)

@@ -42,6 +42,13 @@ def test_stack_has_every_piece() -> None:
         assert published == ports, name
 
 
+def test_published_ports_bind_loopback_only() -> None:
+    # The webhook included: the host publishes it through a reverse proxy with its own limits, never directly.
+    for name, svc in _compose()["services"].items():
+        for port in svc.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name} publishes {port} on every interface"
+
+
 def test_every_service_has_a_healthcheck_and_waits_on_conditions() -> None:
     services = _compose()["services"]
     for name, svc in services.items():

@@ -25,9 +25,21 @@ def test_multi_stage_runtime_runs_as_a_numeric_non_root_user() -> None:
     uid = re.search(r"ARG UID=(\d+)", DOCKERFILE)
     assert users == ["${UID}:${UID}"] and uid and int(uid.group(1)) >= 10000  # numeric: runAsNonRoot can verify it
     assert "10001" in (ROOT / "deploy/k8s/base/ingress.yaml").read_text(encoding="utf-8")
-    # Compilers stay in the builder: the runtime installs wheels only.
+    # Compilers stay in the builder, and the runtime downloads nothing: it copies the builder's virtualenv.
     assert not any("build-essential" in arg for op, arg in runtime if op == "RUN")
-    assert any("--no-index" in arg for op, arg in runtime if op == "RUN")
+    assert not any("pip install" in arg for op, arg in runtime if op == "RUN")
+    assert ("COPY", "--from=builder /opt/wapipe /opt/wapipe") in runtime
+
+
+def test_dependencies_come_from_the_hashed_lock_only() -> None:
+    ins = _instructions()
+    builder = ins[: max(i for i, (op, _) in enumerate(ins) if op == "FROM")]
+    installs = [arg for op, arg in builder if op == "RUN" and "pip install" in arg]
+    assert any("--require-hashes -r requirements.lock" in arg for arg in installs)
+    assert any("--require-hashes -r requirements-build.lock" in arg for arg in installs)
+    # wapipe itself adds no dependency the lock does not hold, and is built without fetching a backend.
+    assert any("--no-deps --no-index /dist/" in arg and "pip check" in arg for arg in installs)
+    assert any("pip wheel --no-deps --no-build-isolation" in arg for op, arg in builder if op == "RUN")
 
 
 def test_the_command_picks_the_service() -> None:

@@ -1,15 +1,13 @@
-"""Builders of inbound events and in-memory fakes of the guardrails ports (our own ports only)."""
+"""Builders of inbound events for the guardrails tests."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from schemas.envelope import Trace, api_user, conversation_key, derive_id
 from schemas.events import MessageReceived, MessageReceivedPayload, Recipient
 from wapipe.runtime.types import RecordMeta
-from wapipe.store import TraceRecord, Turn
 
 TENANT = "100000000000001"
 # A Wednesday at 15:00 in Bogotá: the demo shop is open.
@@ -29,17 +27,3 @@ def inbound(text: str | None = "hola", *, wamid: str = "wamid.A1", wa_id: str = 
 
 def meta(offset: int = 0, partition: int = 0, attempt: int = 1) -> RecordMeta:
     return RecordMeta("wa.inbound.v1", partition, offset, None, None, attempt=attempt)
-
-
-@dataclass
-class MemoryStore:
-    """The trace/turn part of our ConversationStore port, in memory."""
-
-    traces: list[TraceRecord] = field(default_factory=list)
-    turns: list[Turn] = field(default_factory=list)
-
-    async def write_trace(self, trace: TraceRecord) -> None:
-        self.traces.append(trace)
-
-    async def append_turn(self, turn: Turn) -> None:
-        self.turns.append(turn)

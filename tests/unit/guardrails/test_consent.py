@@ -14,8 +14,9 @@ from schemas.events import ConsentChanged, ConsentChangedPayload, Recipient, Rep
 from services.guardrails.consent import match_consent
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
+from tests.fakes.store import MemoryStore
 from tests.unit.guardrails.consent_fakes import MemoryConsent
-from tests.unit.guardrails.messages import OPEN_AT, TENANT, MemoryStore, inbound, meta
+from tests.unit.guardrails.messages import OPEN_AT, TENANT, inbound, meta
 from tests.unit.guardrails.test_handlers import Fakes
 from wapipe.tenants import TenantRegistry
 from wapipe.tenants.models import ConsentSettings

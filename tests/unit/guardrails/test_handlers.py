@@ -14,8 +14,9 @@ from schemas.envelope import derive_id
 from schemas.events import AnswerRequested, HandoffRequested, ReplyRequested
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
+from tests.fakes.store import MemoryStore
 from tests.unit.guardrails.consent_fakes import MemoryConsent
-from tests.unit.guardrails.messages import OPEN_AT, MemoryStore, inbound, meta
+from tests.unit.guardrails.messages import OPEN_AT, inbound, meta
 from wapipe.runtime.types import PermanentError
 from wapipe.tenants import TenantRegistry
 

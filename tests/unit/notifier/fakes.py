@@ -1,11 +1,11 @@
-"""In-memory fakes of the notifier's own ports (state, store) for fast unit tests."""
+"""In-memory fakes of the notifier's own ports (tenants, state) for fast unit tests; the store is the shared
+`tests.fakes.store.MemoryStore`."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
-from wapipe.store.port import HandoffEntry, TraceRecord, Turn
 from wapipe.tenants import Tenant, load_tenant
 
 DEMO = Path(__file__).resolve().parents[3] / "config" / "tenants" / "demo.yaml"
@@ -58,38 +58,3 @@ class FakeState:
             return False
         self.relays[conversation] = [*window, (at, message_id)]
         return True
-
-
-class FakeStore:
-    def __init__(self, turns: list[Turn] | None = None) -> None:
-        self.turns = list(turns or [])
-        self.audit: list[HandoffEntry] = []
-
-    async def migrate(self) -> None: ...
-
-    async def append_turn(self, turn: Turn) -> None:
-        self.turns.append(turn)
-
-    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
-        return [t for t in self.turns if t.tenant == tenant and t.user == user][-n:]
-
-    async def write_trace(self, trace: TraceRecord) -> None: ...
-
-    async def traces_by_conversation(self, tenant: str, conversation: str, limit: int = 50) -> list[TraceRecord]:
-        return []
-
-    async def traces_by_correlation(self, correlation_id: str) -> list[TraceRecord]:
-        return []
-
-    async def traces_between(self, tenant: str, start: datetime, end: datetime,
-                             limit: int = 1000) -> list[TraceRecord]:
-        return []
-
-    async def append_handoff(self, entry: HandoffEntry) -> None:
-        if entry not in self.audit:
-            self.audit.append(entry)
-
-    async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]:
-        return [e for e in self.audit if e.tenant == tenant and e.user == user][-limit:]
-
-    async def close(self) -> None: ...

@@ -11,8 +11,9 @@ from schemas.events import ReplyRequested
 from services.notifier.handlers import Notifier
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.texts import ref_of
+from tests.fakes.store import MemoryStore
 from tests.unit.notifier.events import CUSTOMER, INTERNAL, conv, handoff, message, reply_failed, status_failed
-from tests.unit.notifier.fakes import FakeState, FakeStore, FakeTenants, demo_tenant
+from tests.unit.notifier.fakes import FakeState, FakeTenants, demo_tenant
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store.port import Turn
 
@@ -22,7 +23,7 @@ SECOND = "573000000088"
 
 def _notifier(tenant=None, turns=None):  # type: ignore[no-untyped-def]
     tenant = tenant or demo_tenant(internal_numbers=[INTERNAL, SECOND])
-    return Notifier(state=FakeState(), store=FakeStore(turns), tenants=FakeTenants(tenant),
+    return Notifier(state=FakeState(), store=MemoryStore(turns or ()), tenants=FakeTenants(tenant),
                     metrics=NotifierMetrics(CollectorRegistry()))
 
 
@@ -49,7 +50,7 @@ async def test_handoff_notifies_each_internal_number_once_and_tells_the_customer
     assert len(customer) == 1 and customer[0].payload.to.user == CUSTOMER
     assert customer[0].payload.text == demo_tenant().wording.handoff
     assert customer[0].payload.in_reply_to == "wamid.H1"
-    assert {e.action for e in n.store.audit} == {"requested", "notified"}  # type: ignore[attr-defined]
+    assert {e.action for e in n.store.handoff_log} == {"requested", "notified"}  # type: ignore[attr-defined]
     assert await n.state.active_since(conv()) is not None
 
     # A redelivery of the same handoff asks for exactly the same sends (the sender sends each reply id once).
@@ -98,7 +99,7 @@ async def test_relays_are_limited_per_conversation() -> None:
     """A customer flooding "asesor" while a person has the conversation reaches the shop's phones a bounded number
     of times per window, plus one notice that more messages are waiting."""
     registry = CollectorRegistry()
-    n = Notifier(state=FakeState(), store=FakeStore(), tenants=FakeTenants(demo_tenant(internal_numbers=[INTERNAL,
+    n = Notifier(state=FakeState(), store=MemoryStore(), tenants=FakeTenants(demo_tenant(internal_numbers=[INTERNAL,
                  SECOND])), metrics=NotifierMetrics(registry), relay_limit=3, relay_window_s=600)
     await n.handle(handoff(), META)
     await n.handle(handoff("wamid.H9", customer="573001230000"), META)

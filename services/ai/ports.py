@@ -1,0 +1,88 @@
+"""The AI stage's ports: everything `handlers.py` reaches outside itself, as Protocols.
+
+`app.py` wires the real adapters into `AIDeps`, and mypy checks each against its port there: the context cache over
+the store (`wapipe.store.ContextCache`), the store itself for traces, the Redis answer cache (`cache.AnswerCache`),
+the Redis spend ledger (`cost.SpendLedger`), the Redis coalescing buffer (`coalesce.PendingBuffer`) and the model
+chain over the providers (`chain.LLMChain`). Unit tests pass in-memory fakes of these ports instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from services.ai.chain import ChainResult
+from services.ai.prompt import Answer
+from services.ai.providers import LLMRequest
+from wapipe.store.port import TraceRecord, Turn
+
+
+class ContextSource(Protocol):
+    """The conversation's last turns, oldest first (the store behind a short-lived Redis cache)."""
+
+    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]: ...
+
+
+class TraceWriter(Protocol):
+    """Where a journey that ends here (a coalesced request) leaves its trace: the conversation store."""
+
+    async def write_trace(self, trace: TraceRecord) -> None: ...
+
+
+class AnswerCachePort(Protocol):
+    """Answers by cache key (`cache.cache_key`): the same question to the same knowledge, one model call."""
+
+    async def get(self, key: str) -> Answer | None: ...
+
+    async def put(self, key: str, answer: Answer) -> None: ...
+
+
+class SpendPort(Protocol):
+    """The tenant's model spend today (USD), shared by every replica; the daily cap is checked against it."""
+
+    async def spent_today(self, tenant: str) -> float: ...
+
+    async def add(self, tenant: str, conversation: str, usd: float) -> tuple[float, float]:
+        """Record one call's cost; returns (conversation total, tenant-day total)."""
+        ...
+
+
+class PendingMessage(Protocol):
+    """One message guardrails buffered for the model (`pending:{conversation}`)."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+class CoalescePort(Protocol):
+    """Burst coalescing: the pending messages of a conversation, who answered which, and answers by request."""
+
+    async def memo(self, correlation_id: str) -> dict[str, Any] | None:
+        """The emits already produced for this request (`{"emits": [{"topic", "event"}]}`), if it was answered."""
+        ...
+
+    async def covered_by(self, conversation: str, message_id: str) -> str | None:
+        """The message id whose answer covered this message, if one did."""
+        ...
+
+    async def wait_quiet(self, conversation: str,
+                         not_before: datetime | None) -> tuple[Sequence[PendingMessage], int]:
+        """Wait for the burst to end; returns its messages (oldest first) and how many entries were read."""
+        ...
+
+    async def finish(self, conversation: str, read_count: int, covered: list[str], coverer: str,
+                     correlation_id: str, memo: dict[str, Any]) -> None:
+        """Record the answer: `covered` ids -> `coverer`, the read entries consumed, the memo kept."""
+        ...
+
+
+class ModelPort(Protocol):
+    """The model: providers in order behind their breakers; `result` None when none could answer."""
+
+    async def complete(self, req: LLMRequest) -> ChainResult: ...
+
+    async def close(self) -> None: ...

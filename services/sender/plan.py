@@ -1,0 +1,98 @@
+"""The sender's decision for one ReplyRequested, with no I/O: what goes to the Graph API, in which order.
+
+    plan = plan_reply(event.payload, policies.policy(tenant), window_open)
+
+Inputs are the request, the tenant's policy and the 24 h window (None when the reply does not depend on it, see
+`needs_window`). The result is one of:
+- `ToApi`: an `/api/chat` reply, handed back to the waiting request instead of the Graph API;
+- `Receipt`: a bare read receipt / typing indicator (kind read or typing): best effort, no delivery event;
+- `Refuse`: nothing can be sent (an unsendable body, or the window is closed and no template is configured);
+- `Deliver`: the message parts in order, each under the send id it is claimed by, with the mark-as-read (+ typing)
+  body to send first, and the template to fall back to if Meta answers 131047 (window closed) to a free-form part.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.events import ReplyRequestedPayload, TemplateRef
+from services.sender.bodies import FREE_FORM, message_bodies, read_body, template_body
+from services.sender.graph import WINDOW_CLOSED
+from services.sender.ports import SendPolicy
+
+STEP_WINDOW_CLOSED = "sender:window_closed_template"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Graph API message body, sent at most once under `send_id` (which statuses bring back)."""
+
+    send_id: str
+    body: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.body["type"])
+
+
+@dataclass(frozen=True)
+class ToApi:
+    pass
+
+
+@dataclass(frozen=True)
+class Receipt:
+    body: dict[str, Any] | None  # None: no message to mark read, nothing to send
+
+
+@dataclass(frozen=True)
+class Refuse:
+    code: int | None  # the Meta code the ReplyFailed carries (131047), None for an unsendable reply
+    title: str
+
+
+@dataclass(frozen=True)
+class Deliver:
+    parts: tuple[Part, ...]
+    read: dict[str, Any] | None = None  # mark-as-read (+ typing) before the first part, best effort
+    template_fallback: bool = False  # our clock says the window is closed: `parts` is the tenant's template
+    window_template: TemplateRef | None = None  # Meta says 131047 to a part: send this template instead, once
+    steps: tuple[str, ...] = ()  # decisions for the trace
+
+
+Plan = ToApi | Receipt | Refuse | Deliver
+
+
+def needs_window(p: ReplyRequestedPayload) -> bool:
+    """Free-form messages to a customer may only go out within 24 h of the customer's last message."""
+    return p.channel != "api" and p.kind in FREE_FORM and p.audience == "customer"
+
+
+def template_part(p: ReplyRequestedPayload, template: TemplateRef) -> Part:
+    send_id = f"{p.reply_id}:tpl"
+    return Part(send_id, {**template_body(p, template), "biz_opaque_callback_data": send_id})
+
+
+def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool | None) -> Plan:
+    """Raises ValueError only when the tenant's template itself is not a valid body."""
+    if p.channel == "api":
+        return ToApi()
+    if p.kind in ("read", "typing"):
+        return Receipt(read_body(p.in_reply_to, typing=p.kind == "typing") if p.in_reply_to else None)
+    try:
+        bodies = message_bodies(p)
+    except ValueError as e:
+        return Refuse(None, f"unsendable reply: {str(e)[:200]}")
+    if needs_window(p) and not window_open:
+        if policy.window_template is None:
+            return Refuse(WINDOW_CLOSED, "24 h window closed and no template configured")
+        return Deliver((template_part(p, policy.window_template),), template_fallback=True,
+                       steps=(STEP_WINDOW_CLOSED,))
+    read = None
+    if p.audience == "customer" and p.in_reply_to and p.kind != "reaction" and policy.mark_as_read:
+        read = read_body(p.in_reply_to, typing=policy.typing)
+    # Each part's own id travels in biz_opaque_callback_data, so Meta's statuses map back to that part.
+    parts = tuple(Part(f"{p.reply_id}:{i}", {**b, "biz_opaque_callback_data": f"{p.reply_id}:{i}"})
+                  for i, b in enumerate(bodies))
+    return Deliver(parts, read=read, window_template=policy.window_template)
