@@ -14,7 +14,7 @@ from services.guardrails.app import build_handler
 from services.guardrails.config import GuardrailsSettings
 from services.guardrails.handlers import GuardrailsHandler
 from tests.unit.guardrails.messages import OPEN_AT, TENANT, inbound, meta
-from wapipe.state.consent import Consent, consent_key
+from wapipe.state.consent import Consent, ConsentState, consent_key
 from wapipe.store import Store, open_store
 from wapipe.tenants import TenantRegistry
 
@@ -44,7 +44,7 @@ async def test_stop_then_start_keeps_the_history_and_the_senders_cache(
                          meta(0))
     assert [e.event.payload.route for e in stop] == ["consent"]
     conv = stop[0].event.conversation
-    assert await redis_client.get(consent_key(conv)) == b"opted_out"
+    assert ConsentState.decode(await redis_client.get(consent_key(conv))).status == "opted_out"  # type: ignore[union-attr]
     assert await Consent(redis_client, store).opted_out(TENANT, WA_ID)
 
     repeated = await handler(inbound("STOP", wamid="wamid.CS2", wa_id=WA_ID, at=OPEN_AT + timedelta(seconds=30)),
@@ -54,7 +54,7 @@ async def test_stop_then_start_keeps_the_history_and_the_senders_cache(
     start = await handler(inbound("START", wamid="wamid.CS3", wa_id=WA_ID, at=OPEN_AT + timedelta(hours=2)),
                           meta(2))
     assert [e.event.payload.route for e in start] == ["consent"]
-    assert await redis_client.get(consent_key(conv)) == b"opted_in"
+    assert ConsentState.decode(await redis_client.get(consent_key(conv))).status == "opted_in"  # type: ignore[union-attr]
     history = await store.consent_history(TENANT, WA_ID)
     assert [(c.status, c.source, c.detail, c.message_id) for c in history] == [
         ("opted_out", "keyword", "darme de baja", "wamid.CS1"),

@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from schemas.envelope import conversation_key
-from wapipe.state.consent import Consent, consent_key
+from wapipe.state.consent import Consent, ConsentState, consent_key
 from wapipe.store import ConsentChange, Store, open_store
 
 TENANT, USER = "100000000000001", "573001230000"
@@ -35,8 +35,8 @@ def change(status: str, at: datetime, mid: str) -> ConsentChange:
 async def test_a_customer_who_never_chose_is_opted_in_and_that_is_cached(redis_client: aioredis.Redis,
                                                                          store: Store) -> None:
     consent = Consent(redis_client, store)
-    assert await consent.status(TENANT, USER) == "opted_in"
-    assert await redis_client.get(consent_key(CONV)) == b"opted_in"
+    assert await consent.state(TENANT, USER) == ConsentState("opted_in", None)
+    assert ConsentState.decode(await redis_client.get(consent_key(CONV))) == ConsentState("opted_in", None)
     assert 0 < await redis_client.ttl(consent_key(CONV)) <= 24 * 3600
 
 
@@ -46,7 +46,7 @@ async def test_record_writes_the_store_then_the_cache(redis_client: aioredis.Red
     await consent.record(change("opted_out", AT, "wamid.1"))
 
     assert await consent.opted_out(TENANT, USER)
-    assert await redis_client.get(consent_key(CONV)) == b"opted_out"
+    assert ConsentState.decode(await redis_client.get(consent_key(CONV))) == ConsentState("opted_out", AT)
     assert (await store.consent(TENANT, USER)).status == "opted_out"  # type: ignore[union-attr]
 
     await redis_client.delete(consent_key(CONV))  # evicted: the store still knows
@@ -57,7 +57,7 @@ async def test_an_older_change_arriving_late_does_not_win(redis_client: aioredis
     consent = Consent(redis_client, store)
     await consent.record(change("opted_in", AT + timedelta(minutes=5), "wamid.2"))
     await consent.record(change("opted_out", AT, "wamid.1"))  # older, delivered later
-    assert await consent.status(TENANT, USER) == "opted_in"
+    assert await consent.state(TENANT, USER) == ConsentState("opted_in", AT + timedelta(minutes=5))
     assert [c.status for c in await store.consent_history(TENANT, USER)] == ["opted_out", "opted_in"]
 
 
@@ -67,3 +67,10 @@ async def test_forget_drops_only_the_cache(redis_client: aioredis.Redis, store: 
     await consent.forget(CONV)
     assert await redis_client.exists(consent_key(CONV)) == 0
     assert await consent.opted_out(TENANT, USER)
+
+
+async def test_an_unreadable_cached_value_is_read_again_from_the_store(redis_client: aioredis.Redis,
+                                                                       store: Store) -> None:
+    await store.record_consent(change("opted_out", AT, "wamid.1"))
+    await redis_client.set(consent_key(CONV), "opted_out-v0")  # written by something we do not understand
+    assert await Consent(redis_client, store).state(TENANT, USER) == ConsentState("opted_out", AT)
