@@ -16,6 +16,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notifier.operator import OperatorError, Operators
+from services.notifier.privacy import privacy_router
+from wapipe.privacy import Privacy
+from wapipe.privacy.subject import TenantLookup
 from wapipe.runtime.producer import DeliveryFailed
 
 log = logging.getLogger(__name__)
@@ -53,7 +56,8 @@ def authorized(header: str | None, token: bytes) -> bool:
     return hmac.compare_digest(header[7:].strip().encode(), token)
 
 
-def create_api(ops: Operators, token: str) -> FastAPI:
+def create_api(ops: Operators, token: str, privacy: tuple[Privacy, TenantLookup] | None = None) -> FastAPI:
+    """`privacy`: export and erasure of one customer (`privacy.py`), served when given."""
     if not token:
         raise ValueError("the operator API needs WAPIPE_ADMIN_TOKEN")
     secret = token.encode()
@@ -94,4 +98,6 @@ def create_api(ops: Operators, token: str) -> FastAPI:
         b = body or ReleaseIn()
         return await ops.release(conversation, b.operator, b.message)
 
+    if privacy is not None:
+        app.include_router(privacy_router(*privacy))
     return app

@@ -18,12 +18,13 @@ from services.notifier.metrics import NotifierMetrics
 from services.notifier.operator import Operators
 from services.notifier.state import RedisNotifierState
 from services.notifier.watchdog import Watchdog
+from wapipe.privacy import Privacy
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.http import HttpServer
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import Service
 from wapipe.runtime.worker import Worker
-from wapipe.store import ConversationStore
+from wapipe.store import Store
 
 
 @dataclass
@@ -36,7 +37,7 @@ class NotifierApp:
     dlq: DlqWatch
 
 
-def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: ConversationStore, producer: Producer,
+def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, producer: Producer,
               tenants: Tenants, registry: CollectorRegistry, group_id: str | None = None) -> NotifierApp:
     metrics = NotifierMetrics(registry)
     state = RedisNotifierState(redis)
@@ -48,7 +49,7 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics)
-    api = create_api(operators, s.admin_token.get_secret_value())
+    api = create_api(operators, s.admin_token.get_secret_value(), privacy=(Privacy(store, redis), tenants))
     dlq = DlqWatch(s.kafka(), [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)

@@ -24,6 +24,7 @@ from services.notifier.api import create_api
 from services.notifier.config import NotifierSettings
 from services.notifier.operator import Operators
 from tests.security.conftest import API_KEY, ingress_settings
+from wapipe.privacy import Privacy
 
 ADMIN = "security-suite-admin-token-0c4d9e"
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ def client(app: FastAPI) -> httpx.AsyncClient:
 @pytest.fixture
 def operator_api() -> FastAPI:
     # Refusals happen in a middleware before any route runs, so no operator backend is needed to test them.
-    return create_api(cast(Operators, object()), ADMIN)
+    return create_api(cast(Operators, object()), ADMIN, privacy=(cast(Privacy, object()), cast(Any, object())))
 
 
 @pytest.fixture
@@ -86,7 +87,8 @@ def compare_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 async def test_every_operator_route_refuses_every_wrong_credential(operator_api: FastAPI) -> None:
     routes = concrete_paths(operator_api)
-    assert {p for _, p in routes} >= {"/handoffs", "/handoffs/100000000000001:573001112233/release"}
+    assert {p for _, p in routes} >= {"/handoffs", "/handoffs/100000000000001:573001112233/release",
+                                      "/privacy/100000000000001:573001112233/100000000000001:573001112233"}
     async with client(operator_api) as c:
         for method, path in [*routes, ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/metrics"),
                              ("DELETE", "/handoffs"), ("GET", "/no-such-route")]:

@@ -30,10 +30,10 @@ def test_customer_ids(user: str) -> None:
 
 @pytest.mark.parametrize(("tenant", "user", "says"), [
     ("nope", "573001234567", "unknown tenant 'nope' (known: demo"),
-    ("demo", "", "--user must be"),
-    ("demo", "573 001 234", "--user must be"),
-    ("demo", "57300*", "--user must be"),
-    ("demo", "a" * 200, "--user must be"),
+    ("demo", "", "(--user) must be"),
+    ("demo", "573 001 234", "(--user) must be"),
+    ("demo", "57300*", "(--user) must be"),
+    ("demo", "a" * 200, "(--user) must be"),
 ])
 def test_bad_input_is_one_clear_line(tenant: str, user: str, says: str) -> None:
     with pytest.raises(BadSubject) as e:

@@ -18,10 +18,12 @@ class BadSubject(ValueError):
     """Input that names no tenant or no valid customer id; the message is one line for the operator."""
 
 
+class UnknownTenant(BadSubject):
+    pass
+
+
 class TenantLookup(Protocol):
     def get(self, phone_number_id: str) -> Tenant | None: ...
-
-    def by_name(self, name: str) -> Tenant | None: ...
 
     def all(self) -> list[Tenant]: ...
 
@@ -48,21 +50,22 @@ def check_user(user: str) -> str:
     if u.startswith("+") and u[1:].isdigit():
         u = u[1:]  # a phone number as people write it
     if not _USER.match(u):
-        raise BadSubject("--user must be a wa_id (digits, country code first), a business-scoped user id or "
-                         "api:<id>, without spaces")
+        raise BadSubject("the customer id (--user) must be a wa_id (digits, country code first), a business-scoped "
+                         "user id or api:<id>, without spaces")
     return u
 
 
 def resolve_tenant(tenants: TenantLookup, tenant: str) -> tuple[str, str | None]:
     """(phone_number_id, name) for a tenant file name or phone_number_id. A phone_number_id with no tenant file
     is accepted (its data may outlive the file); anything else unknown is refused."""
-    t = tenants.by_name(tenant) or tenants.get(tenant)
+    every = tenants.all()
+    t = next((x for x in every if x.name == tenant), None) or tenants.get(tenant)
     if t is not None:
         return t.phone_number_id, t.name
     if _PHONE_NUMBER_ID.match(tenant):
         return tenant, None
-    known = ", ".join(x.name for x in tenants.all()) or "none"
-    raise BadSubject(f"unknown tenant {tenant[:64]!r} (known: {known}; or give a phone_number_id)")
+    known = ", ".join(x.name for x in every) or "none"
+    raise UnknownTenant(f"unknown tenant {tenant[:64]!r} (known: {known}; or give a phone_number_id)")
 
 
 def resolve_subject(tenants: TenantLookup, tenant: str, user: str, other_ids: tuple[str, ...] = ()) -> Subject:
