@@ -24,6 +24,7 @@ from wapipe.runtime.http import HttpServer
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import Service
 from wapipe.runtime.worker import Worker
+from wapipe.state.window import ServiceWindow
 from wapipe.store import Store
 
 
@@ -48,8 +49,10 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, produ
                        topics=read_by("notifier"), topic_prefix=s.topic_prefix, service="notifier",
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
-    operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics)
-    api = create_api(operators, s.admin_token.get_secret_value(), privacy=(Privacy(store, redis), tenants))
+    operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics,
+                          window=ServiceWindow(redis))
+    api = create_api(operators, s.admin_token.get_secret_value(), store,
+                     privacy=(Privacy(store, redis), tenants))
     dlq = DlqWatch(s.kafka(), [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)

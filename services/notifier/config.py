@@ -9,7 +9,7 @@ from wapipe.settings import AdminSettings
 
 class NotifierSettings(AdminSettings):
     notifier_host: str = "0.0.0.0"
-    notifier_port: int = Field(default=8081, description="operator API (bearer WAPIPE_ADMIN_TOKEN)")
+    notifier_port: int = Field(default=8081, description="operator API (bearer operator token or admin token)")
     notifier_metrics_port: int = Field(default=9105, description="/healthz /readyz /metrics, not the API port")
     notifier_consumer_group: str = "wapipe-notifier"
     notifier_context_messages: int = Field(default=6, ge=0, le=20, description="last turns in a notification")

@@ -1,4 +1,5 @@
-"""The conversation store: one port, a Cassandra adapter for production and SQLite as the embedded default.
+"""The conversation store: one port (and the operator tokens' port beside it), a Cassandra adapter for production
+and SQLite as the embedded default.
 
     store = open_store(settings.store_url)      # sqlite:///.wapipe/wapipe.db or cassandra://h1,h2/wapipe
     await store.migrate()
@@ -6,7 +7,17 @@
 """
 
 from wapipe.store.context import ContextCache
-from wapipe.store.port import RETENTION, ConversationStore, HandoffEntry, Store, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import (
+    RETENTION,
+    ConversationStore,
+    HandoffEntry,
+    OperatorToken,
+    OperatorTokenStore,
+    Store,
+    StoreUnavailable,
+    TraceRecord,
+    Turn,
+)
 from wapipe.store.privacy import ConsentChange, ConsentStatus, ConsentStore, PrivacyAudit, PrivacyStore
 from wapipe.store.url import open_store
 
@@ -18,6 +29,8 @@ __all__ = [
     "ConsentStore",
     "ConversationStore",
     "HandoffEntry",
+    "OperatorToken",
+    "OperatorTokenStore",
     "PrivacyAudit",
     "PrivacyStore",
     "Store",

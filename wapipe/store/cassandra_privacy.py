@@ -13,6 +13,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from cassandra.query import UNSET_VALUE
+
 from wapipe.store import codec
 from wapipe.store.privacy import ConsentChange, PrivacyAudit
 
@@ -41,6 +43,10 @@ QUERIES = {
 }
 
 
+def _unset(value: str | None) -> Any:
+    return UNSET_VALUE if value is None else value
+
+
 class CassandraPrivacy:
     """Needs `_run(name, params)` and `config.trace_buckets` from the store."""
 
@@ -52,9 +58,11 @@ class CassandraPrivacy:
     # -- consent -------------------------------------------------------------------------------------------------
 
     async def record_consent(self, change: ConsentChange) -> None:
+        # A missing detail or message id is left unset: binding null would write a tombstone into a table
+        # that never expires.
         await self._run("insert_consent", (change.tenant, change.user, codec.consent_id(change),
                                            codec.to_us(change.ts), change.status, change.source, change.actor,
-                                           change.detail, change.message_id))
+                                           _unset(change.detail), _unset(change.message_id)))
 
     async def consent(self, tenant: str, user: str) -> ConsentChange | None:
         found = await self.consent_history(tenant, user, limit=1)

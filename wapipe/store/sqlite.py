@@ -3,8 +3,8 @@
 Every statement runs off the event loop. Writes go through one dedicated writer thread (one connection, so writers
 in this process never contend for SQLite's lock); reads run on a small pool, one connection per thread, which WAL
 lets proceed while a write is in progress. Other processes on the same file wait on `busy_timeout`.
-Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them. Consent and the privacy
-audit (`sqlite_privacy.py`) never expire.
+Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them (operator tokens, consent
+and the privacy audit (`sqlite_privacy.py`) never expire).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from wapipe.store import codec, sqlite_schema
-from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
 from wapipe.store.sqlite_privacy import SQLitePrivacy
 
 log = logging.getLogger(__name__)
@@ -228,3 +228,40 @@ class SQLiteStore(SQLitePrivacy):
             "AND expires_at > ? ORDER BY ts_us DESC, rowid DESC LIMIT ?", (tenant, user, self._now_us(), limit))
         return [HandoffEntry(tenant=tenant, user=user, ts=codec.from_us(ts), action=action, actor=actor,
                              reason=reason, detail=detail) for ts, action, actor, reason, detail in reversed(rows)]
+
+    # -- operator tokens -----------------------------------------------------------------------------------------
+
+    _TOKEN_COLS = "token_id, token_hash, name, tenants, created_us, revoked_us"
+
+    async def add_operator_token(self, token: OperatorToken) -> None:
+        row = (token.token_id, token.token_hash, token.name, json.dumps(sorted(token.tenants)),
+               codec.to_us(token.created_at), codec.to_us(token.revoked_at) if token.revoked_at else None)
+        await self._write(lambda c: c.execute(
+            f"INSERT INTO operator_tokens ({self._TOKEN_COLS}) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(token_hash) DO NOTHING", row))
+
+    async def operator_token(self, token_hash: str) -> OperatorToken | None:
+        rows = await self._read(f"SELECT {self._TOKEN_COLS} FROM operator_tokens WHERE token_hash = ?",
+                                (token_hash,))
+        return _token(rows[0]) if rows else None
+
+    async def operator_tokens(self) -> list[OperatorToken]:
+        rows = await self._read(f"SELECT {self._TOKEN_COLS} FROM operator_tokens ORDER BY created_us, rowid", ())
+        return [_token(r) for r in rows]
+
+    async def revoke_operator_token(self, token_id: str, at: datetime) -> OperatorToken | None:
+        def revoke(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            c.execute("UPDATE operator_tokens SET revoked_us = COALESCE(revoked_us, ?) WHERE token_id = ?",
+                      (codec.to_us(at), token_id))
+            return c.execute(f"SELECT {self._TOKEN_COLS} FROM operator_tokens WHERE token_id = ?",
+                             (token_id,)).fetchall()
+
+        rows = await self._write(revoke)
+        return _token(rows[0]) if rows else None
+
+
+def _token(row: tuple[Any, ...]) -> OperatorToken:
+    token_id, token_hash, name, tenants, created_us, revoked_us = row
+    return OperatorToken(token_id=token_id, token_hash=token_hash, name=name, tenants=frozenset(json.loads(tenants)),
+                         created_at=codec.from_us(created_us),
+                         revoked_at=codec.from_us(revoked_us) if revoked_us is not None else None)

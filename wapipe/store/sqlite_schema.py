@@ -32,6 +32,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS handoffs_by_expiry ON handoffs (expires_at)",
     ),
     (
+        # Operator API tokens: no expires_at (they are revoked, not expired) and not purged.
+        """CREATE TABLE IF NOT EXISTS operator_tokens (
+            token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, name TEXT NOT NULL, tenants TEXT NOT NULL,
+            created_us INTEGER NOT NULL, revoked_us INTEGER)""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_by_id ON operator_tokens (token_id)",
+    ),
+    (
         # Consent changes and the privacy audit never expire (no expires_at, never purged): an opt-out must
         # outlive the 30-day conversation data; erasure deletes a customer's consent rows.
         """CREATE TABLE IF NOT EXISTS consent_changes (

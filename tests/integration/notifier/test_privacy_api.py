@@ -9,6 +9,7 @@ import httpx
 from schemas.envelope import conversation_key
 from tests.integration.notifier.conftest import TOKEN, Running
 from tests.unit.notifier.events import TENANT
+from wapipe.access import new_token
 from wapipe.state.consent import Consent
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ConsentChange, Turn
@@ -50,3 +51,25 @@ async def test_export_then_erase_through_the_operator_api(notifier: Running, red
 
     audit = await store.privacy_audit(TENANT)  # type: ignore[attr-defined]
     assert [(a.action, a.actor) for a in audit][:2] == [("export", "operator:laura"), ("erase", "operator:laura")]
+
+
+async def test_only_a_token_for_every_tenant_may_export_or_erase(notifier: Running) -> None:
+    store = notifier.store
+    await store.append_turn(Turn(TENANT, USER, datetime.now(UTC), "customer", "hola", ("wamid.API2",)))
+    (laura_token, laura_record), (dpo_token, dpo_record) = new_token("laura", [TENANT]), new_token("dpo", ["*"])
+    for record in (laura_record, dpo_record):
+        await store.add_operator_token(record)  # type: ignore[attr-defined]
+    laura, dpo = {"Authorization": f"Bearer {laura_token}"}, {"Authorization": f"Bearer {dpo_token}"}
+
+    async with _client(notifier) as http:
+        for method in ("GET", "DELETE"):
+            r = await http.request(method, f"/privacy/demo/{USER}", headers=laura)
+            assert r.status_code == 403 and "every tenant" in r.json()["detail"]
+        assert len(await store.last_turns(TENANT, USER)) == 1  # nothing was erased
+        impostor = await http.delete(f"/privacy/demo/{USER}", headers=dpo, params={"operator": "someone"})
+        assert impostor.status_code == 403  # an operator token acts under its own name only
+        assert (await http.delete(f"/privacy/demo/{USER}", headers=dpo)).status_code == 200
+
+    assert await store.last_turns(TENANT, USER) == []
+    assert [(a.action, a.actor) for a in await store.privacy_audit(TENANT)] == [  # type: ignore[attr-defined]
+        ("erase", "operator:dpo")]

@@ -64,7 +64,10 @@ async def keep_everything(redis: aioredis.Redis, store: Store, user: str, n: int
     await PendingMessages(redis).push(conv, wamid, "hola", NOW.timestamp())
     buffer = PendingBuffer(redis)
     await buffer.finish(conv, 0, [wamid], wamid, wamid, {"events": ["…"]})
-    await SpendLedger(redis).add(PNID, conv, 0.001)
+    ledger = SpendLedger(redis)
+    hold = await ledger.reserve(PNID, 0.001, 5.0)
+    assert hold is not None
+    await ledger.settle(hold, conv, 0.001)
     claims, send_id = SendClaims(redis), f"{derive_id(wamid, 'ai', 0)}:0"  # names neither the customer nor wamid
     await claims.claim(send_id, "tok")
     await claims.begin(send_id)

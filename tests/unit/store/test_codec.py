@@ -36,8 +36,9 @@ def test_cassandra_ddl_is_idempotent_and_ttl_bounded() -> None:
     ddl = cassandra_schema.statements("wapipe", 3, "dc1")
     assert all(s.startswith(("CREATE KEYSPACE IF NOT EXISTS", "CREATE TABLE IF NOT EXISTS")) for s in ddl)
     assert "'dc1': 3" in ddl[0]
-    tables = {s.split(".")[1].split(" ")[0]: s for s in ddl[1:]}
-    expiring = ("turns", "traces_by_day", "traces_by_correlation", "traces_by_conversation", "handoffs")
-    assert all("default_time_to_live = 2592000" in tables[t] for t in expiring)
-    # An opt-out must outlive the conversation data; the audit is kept for good.
-    assert all("default_time_to_live" not in tables[t] for t in ("consent_changes", "privacy_audit"))
+    tables = {s.split("IF NOT EXISTS wapipe.", 1)[1].split()[0]: s for s in ddl[1:]}
+    kept = {"schema_migrations", "operator_tokens", "consent_changes", "privacy_audit"}
+    # bookkeeping, credentials (revoked, never expired), an opt-out (outlives the conversation data), the audit
+    assert kept < set(tables)
+    assert all("default_time_to_live = 2592000" in s for name, s in tables.items() if name not in kept)
+    assert not any("default_time_to_live" in tables[name] for name in kept)
