@@ -86,6 +86,11 @@ class SQLiteStore(SQLitePrivacy):
         await self._start()
         return await asyncio.get_running_loop().run_in_executor(self._writer, self._write_tx, fn)
 
+    async def _write_unlocked(self, sql: str) -> None:
+        """One statement on the writer's connection outside a transaction (checkpoints, pragmas)."""
+        await self._start()
+        await asyncio.get_running_loop().run_in_executor(self._writer, lambda: self._conn().execute(sql).fetchall())
+
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         await self._start()
 

@@ -27,6 +27,9 @@ class SQLitePrivacy:
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         raise NotImplementedError
 
+    async def _write_unlocked(self, sql: str) -> None:
+        raise NotImplementedError
+
     # -- consent -------------------------------------------------------------------------------------------------
 
     async def record_consent(self, change: ConsentChange) -> None:
@@ -51,6 +54,8 @@ class SQLitePrivacy:
 
     async def erase_customer(self, tenant: str, users: Sequence[str], conversations: Sequence[str]) -> dict[str, int]:
         def erase(c: sqlite3.Connection) -> dict[str, int]:
+            c.execute("PRAGMA secure_delete = ON")  # the erased rows' bytes are overwritten, not left in free pages
+
             def delete(table: str, column: str, values: Sequence[str]) -> int:
                 if not values:
                     return 0
@@ -58,10 +63,19 @@ class SQLitePrivacy:
                 return c.execute(f"DELETE FROM {table} WHERE tenant = ? AND {column} IN ({marks})",
                                  (tenant, *values)).rowcount
 
-            return {"turns": delete("turns", "user", users), "traces": delete("traces", "conversation", conversations),
-                    "handoffs": delete("handoffs", "user", users), "consent": delete("consent_changes", "user", users)}
+            try:
+                return {"turns": delete("turns", "user", users),
+                        "traces": delete("traces", "conversation", conversations),
+                        "handoffs": delete("handoffs", "user", users),
+                        "consent": delete("consent_changes", "user", users)}
+            finally:
+                c.execute("PRAGMA secure_delete = OFF")
 
-        return await self._write(erase)
+        counts = await self._write(erase)
+        # Copy the overwritten pages from the WAL into the database file and empty the WAL, so the old page images
+        # do not linger there either (best effort: a reader still on an old snapshot keeps it until it finishes).
+        await self._write_unlocked("PRAGMA wal_checkpoint(TRUNCATE)")
+        return counts
 
     async def append_privacy_audit(self, entry: PrivacyAudit) -> None:
         row = (codec.audit_id(entry), entry.tenant, codec.to_us(entry.ts), entry.action, entry.actor, entry.subject,
