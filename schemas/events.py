@@ -277,6 +277,11 @@ class ConsentChanged(Envelope):
     version: Literal[1] = 1
     payload: ConsentChangedPayload
 
+    @model_validator(mode="after")
+    def _one_namespace(self) -> ConsentChanged:
+        check_namespace(self.tenant, self.conversation, "whatsapp", self.payload.user)  # Meta's: WhatsApp only
+        return self
+
 
 Event = Annotated[
     MessageReceived

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+from pydantic import ValidationError
+
 from schemas.events import ConsentChanged, decode_event, encode_event
 from schemas.meta.webhook import WebhookPayload
 from schemas.topics import INBOUND
@@ -60,3 +63,9 @@ def test_unreadable_entries_are_skipped_not_fatal() -> None:
     found, skipped = events(d)
     assert len(found) == 1 and skipped == 5
 
+
+
+def test_the_event_refuses_a_direct_channel_conversation() -> None:
+    [event], _ = events(doc())
+    with pytest.raises(ValidationError):
+        ConsentChanged.model_validate({**event.model_dump(), "conversation": "100000000000001:api:web-1"})
