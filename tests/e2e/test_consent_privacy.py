@@ -206,7 +206,9 @@ async def test_stop_refuses_business_messages_until_start_then_export_and_erase(
     assert [c["status"] for c in doc["consent"]["history"]] == ["opted_out", "opted_in"]
     assert doc["consent"]["history"][0]["detail"] == "darme de baja"
     assert {t["outcome"] for t in doc["traces"]} >= {"replied", "opted_out"}
-    assert {t["role"] for t in doc["turns"]} == {"assistant"}
+    assert [t["text"] for t in doc["turns"] if t["role"] == "customer"] == [
+        "No me escriban más, quiero darme de baja", "¿a qué hora abren el sábado?", "START"]
+    assert len([t for t in doc["turns"] if t["role"] == "assistant"]) == 4
     keys = {r["key"] for r in doc["redis"]}
     assert {f"wapipe:window:{conv}", f"wapipe:consent:{conv}", f"wapipe:pace:pair:{conv}"} <= keys
     assert any(k.startswith(f"wapipe:dedupe:{TENANT}:") for k in keys)
@@ -214,7 +216,7 @@ async def test_stop_refuses_business_messages_until_start_then_export_and_erase(
     erased = stack.privacy("erase", "--tenant", TENANT, "--user", wa_id, "--actor", "dpo")
     assert erased.returncode == 0, erased.stderr
     counts = json.loads(erased.stdout)["counts"]
-    assert counts["consent"] == 2 and counts["turns"] == 4 and counts["redis_keys"] == len(doc["redis"])
+    assert counts["consent"] == 2 and counts["turns"] == 7 and counts["redis_keys"] == len(doc["redis"])
     assert await customer_keys(redis_client, wa_id, conv) == []
 
     after = json.loads(stack.privacy("export", "--tenant", "demo", "--user", wa_id).stdout)

@@ -29,6 +29,7 @@ NOT_SETTINGS = {
     "WAPIPE_COMPOSE_OPENAI_BASE_URL": "docker-compose.yml",
     "WAPIPE_GRAFANA_ADMIN_PASSWORD": "docker-compose.yml",
     "WAPIPE_CASSANDRA_DC": "tests/integration/store/conftest.py",  # the Cassandra contract tests' datacenter
+    "WAPIPE_S3_ENDPOINT_URL": "tests/integration/objectstore/conftest.py",  # the S3 contract tests' server
 }
 NAME = re.compile(r"\bWAPIPE_[A-Z0-9_]*[A-Z0-9]\b")
 QUOTED_NAME = re.compile(r"[\"'](WAPIPE_[A-Z0-9_]*[A-Z0-9])[\"']")

@@ -11,6 +11,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from wapipe_tools.simulator.media import MediaStore
+
 FaultKind = Literal["5xx", "timeout", "slow", "code"]
 
 
@@ -90,6 +92,7 @@ class SimState:
     pair_burst: float = 10.0  # ... after a small burst
     seed: int = 7
     llm: LLMConfig = field(default_factory=LLMConfig)
+    media: MediaStore = field(default_factory=MediaStore)
     faults: list[Fault] = field(default_factory=list)
     sent: list[SentMessage] = field(default_factory=list)
     reads: list[dict[str, Any]] = field(default_factory=list)
@@ -112,6 +115,7 @@ class SimState:
         self.pair_buckets.clear()
         self.webhook_log.clear()
         self.llm = LLMConfig()
+        self.media.clear()
         self.calls = 0
         self.rng.seed(self.seed)
 
