@@ -1,11 +1,12 @@
-# wapipe — `make up` runs the local stack, `make test` runs every check. Both install what they need.
+# wapipe — `make up` runs the local stack (`make down` stops one left running), `make test` runs every check.
+# Both install what they need.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck unit integration e2e bench chaos schemas clean sysdeps lock
+.PHONY: up down test lint typecheck unit integration e2e bench chaos schemas clean sysdeps lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +39,9 @@ sysdeps:
 
 up: $(STAMP)
 	$(BIN)/wapipe up
+
+down: $(STAMP)
+	$(BIN)/wapipe down
 
 test: $(DEVSTAMP) sysdeps
 	$(BIN)/ruff check schemas services wapipe wapipe_tools tests bench

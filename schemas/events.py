@@ -6,6 +6,7 @@ Events are JSON on the wire; `decode_event` picks the class from `type`.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -66,6 +67,39 @@ class MessageContext(_Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class FlowReply(_Model):
+    """A WhatsApp Flow's answer (`interactive.nfm_reply`) as structured input: the fields the customer filled in."""
+
+    name: str | None = Field(default=None, description="nfm_reply.name (`flow`, `address_message`, ...)")
+    flow_token: str | None = Field(default=None, description="the token the business sent the flow with")
+    body: str | None = None
+    fields: dict[str, Any] = Field(default_factory=dict, description="response_json without flow_token")
+
+    def as_text(self) -> str:
+        """The fields one per line (`talla: 40`), for people and prompts; nested values as compact JSON."""
+        def value(v: Any) -> str:
+            return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+
+        return "\n".join(f"{k}: {value(v)}" for k, v in self.fields.items())
+
+
+class SystemChange(_Model):
+    """A `system` message: WhatsApp reports that the customer's identity changed; never the customer's words."""
+
+    type: str = Field(description="user_changed_number, user_changed_user_id, customer_identity_changed, ...")
+    body: str | None = None
+    previous: Recipient = Field(default_factory=Recipient, description="the ids being replaced")
+    current: Recipient = Field(default_factory=Recipient, description="the ids replacing them")
+
+
+class IdentityMove(_Model):
+    """Set by ingress: this customer's conversation state lives under `from_conversation` and moves to this
+    event's conversation before the message is handled (an identity change, or two keys found to be one)."""
+
+    from_conversation: str = Field(min_length=3, max_length=200)
+    reason: str = Field(description="the system message type, or `merge`")
+
+
 class MetaError(_Model):
     code: int
     title: str | None = None
@@ -88,6 +122,10 @@ class MessageReceivedPayload(_Model):
     reaction: Reaction | None = None
     context: MessageContext | None = None
     referral: dict[str, Any] | None = None
+    original_message_id: str | None = Field(default=None, description="edit/revoke: the message it changes")
+    flow: FlowReply | None = None
+    system: SystemChange | None = None
+    identity_move: IdentityMove | None = None
     raw: dict[str, Any] = Field(default_factory=dict, description="Meta's message object as received")
     understanding: MediaUnderstanding | None = Field(default=None, description="set by the media stage")
 
@@ -112,6 +150,9 @@ class AnswerRequestedPayload(_Model):
     intent: str | None = None
     language: str = "es"
     not_before: datetime | None = Field(default=None, description="burst coalescing: answer no earlier")
+    flow: FlowReply | None = Field(default=None, description="a Flow's answer: structured fields, not prose")
+    replaces: str | None = Field(default=None, description="an edit: the message it replaces (whose turn, now "
+                                 "with this text, is not shown to the model again as context)")
 
 
 class TemplateRef(_Model):
@@ -133,6 +174,8 @@ class ReplyRequestedPayload(_Model):
     in_reply_to: str | None = Field(default=None, description="the customer's wamid (read receipt, reaction)")
     origin: str = Field(default="guardrails", description="stage or person that produced the reply")
     route: str | None = None
+    covers: list[str] = Field(default_factory=list, description="the customer messages this reply answers: "
+                              "cancelled when every one of them was revoked or edited before it went out")
 
 
 class HandoffRequestedPayload(_Model):
@@ -183,6 +226,16 @@ class ConsentChangedPayload(_Model):
     category: str | None = Field(default=None, description="Meta's category, e.g. marketing_messages")
     detail: str | None = Field(default=None, description="Meta's description of the change")
     timestamp: datetime = Field(description="when the customer made the choice (Meta's timestamp)")
+
+
+class ReplyCancelledPayload(_Model):
+    reply_id: str
+    channel: Channel = "whatsapp"
+    audience: Literal["customer", "internal"] = "customer"
+    to: Recipient
+    kind: str
+    reason: Literal["revoked", "edited"] = Field(description="the customer deleted or edited what it answered")
+    message_ids: list[str] = Field(default_factory=list, description="the customer messages it answered")
 
 
 def check_namespace(tenant: str, conversation: str, channel: Channel, who: Recipient,
@@ -274,6 +327,19 @@ class ReplyFailed(Envelope):
         return self
 
 
+class ReplyCancelled(Envelope):
+    """A reply not sent because the customer deleted or edited the message it answered before it went out."""
+
+    type: Literal["ReplyCancelled"] = "ReplyCancelled"
+    version: Literal[1] = 1
+    payload: ReplyCancelledPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> ReplyCancelled:
+        check_namespace(self.tenant, self.conversation, self.payload.channel, self.payload.to, self.payload.audience)
+        return self
+
+
 class ConsentChanged(Envelope):
     type: Literal["ConsentChanged"] = "ConsentChanged"
     version: Literal[1] = 1
@@ -293,6 +359,7 @@ Event = Annotated[
     | HandoffRequested
     | ReplySent
     | ReplyFailed
+    | ReplyCancelled
     | ConsentChanged,
     Field(discriminator="type"),
 ]
@@ -307,6 +374,7 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         HandoffRequested,
         ReplySent,
         ReplyFailed,
+        ReplyCancelled,
         ConsentChanged,
     )
 }

@@ -55,8 +55,10 @@ TOPICS: tuple[Topic, ...] = (
           ("ReplyRequested",), "Everything the business is about to send through the Graph API."),
     Topic(HANDOFF, 12, CONVERSATION_KEY, 30 * DAY_MS, ("guardrails", "ai"), ("notifier",), ("HandoffRequested",),
           "Conversations handed to a person."),
-    Topic(DELIVERY, 12, CONVERSATION_KEY, 7 * DAY_MS, ("sender",), ("notifier",), ("ReplySent", "ReplyFailed"),
-          "Outcome of each reply at the Graph API."),
+    Topic(DELIVERY, 12, CONVERSATION_KEY, 7 * DAY_MS, ("sender",), ("notifier",),
+          ("ReplySent", "ReplyFailed", "ReplyCancelled"),
+          "Outcome of each reply: sent, failed at the Graph API, or cancelled (the customer deleted or edited "
+          "what it answered)."),
 )
 
 DLQ_RETENTION_MS = 30 * DAY_MS

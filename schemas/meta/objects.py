@@ -152,9 +152,56 @@ class OrderObject(_Open):
 
 
 class SystemObject(_Open):
+    """A change of the customer's identity, reported by WhatsApp itself (never written by the customer).
+
+    `user_changed_number`: `wa_id` (`new_wa_id` before v12) is the new phone number; with business-scoped user
+    ids, `user_id`/`parent_user_id` are the new ones and `previous_user_id`/`previous_parent_user_id` the replaced
+    ones. `user_changed_user_id`: only the BSUID changed (`user_id`, `previous_user_id`; no phone number).
+    `customer_identity_changed`: the customer's security key changed (`identity` hash, `customer` = wa_id); their
+    ids stay the same.
+    """
+
     body: str | None = None
     type: str | None = None
     wa_id: str | None = None
     new_wa_id: str | None = None
     user_id: str | None = None
+    parent_user_id: str | None = None
+    previous_user_id: str | None = None
+    previous_parent_user_id: str | None = None
     customer: str | None = None
+    identity: str | None = None
+
+
+class EditObject(_Open):
+    """An edit of a message the customer sent earlier: `message` is the new content as a message object
+    (`{"type": "text", "text": {"body": ...}}`, or a media type with its new caption). Also read in the
+    `message_edit` spelling, whose new text may sit in `text` and whose original id may be called `mid`."""
+
+    original_message_id: str | None = None
+    mid: str | None = None
+    message: dict[str, Any] | None = None
+    text: str | dict[str, Any] | None = None
+
+    @property
+    def original(self) -> str | None:
+        return self.original_message_id or self.mid
+
+    def new_text(self) -> str | None:
+        if isinstance(self.text, str):
+            return self.text
+        if isinstance(self.text, dict) and isinstance(self.text.get("body"), str):
+            return str(self.text["body"])
+        msg = self.message or {}
+        kind = msg.get("type")
+        body = msg.get(kind) if isinstance(kind, str) else None
+        if isinstance(body, dict):
+            value = body.get("body") if kind == "text" else body.get("caption")
+            return value if isinstance(value, str) else None
+        return None
+
+
+class RevokeObject(_Open):
+    """The customer deleted ("deleted for everyone") a message they sent earlier."""
+
+    original_message_id: str | None = None

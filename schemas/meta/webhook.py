@@ -24,6 +24,9 @@ from schemas.meta.objects import (
     Context as Context,
 )
 from schemas.meta.objects import (
+    EditObject as EditObject,
+)
+from schemas.meta.objects import (
     ErrorData as ErrorData,
 )
 from schemas.meta.objects import (
@@ -58,6 +61,9 @@ from schemas.meta.objects import (
 )
 from schemas.meta.objects import (
     Referral as Referral,
+)
+from schemas.meta.objects import (
+    RevokeObject as RevokeObject,
 )
 from schemas.meta.objects import (
     SharedContact as SharedContact,
@@ -153,6 +159,23 @@ class SystemMessage(_MessageBase):
     system: SystemObject
 
 
+class EditMessage(_MessageBase):
+    """The customer edited an earlier message (Meta's `edit`; the `message_edit` spelling is read too)."""
+
+    type: Literal["edit", "message_edit"]
+    edit: EditObject | None = None
+    message_edit: EditObject | None = None
+
+    @property
+    def change(self) -> EditObject:
+        return self.edit or self.message_edit or EditObject()
+
+
+class RevokeMessage(_MessageBase):
+    type: Literal["revoke"]
+    revoke: RevokeObject
+
+
 class UnsupportedMessage(_MessageBase):
     """Meta's own `unsupported` type, or any type we do not model yet; every field is kept."""
 
@@ -162,8 +185,10 @@ class UnsupportedMessage(_MessageBase):
 # Message type -> the key its typed object lives under (the same name, for every type Meta documents).
 MODELLED_TYPES: frozenset[str] = frozenset({
     "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button",
-    "reaction", "order", "system",
+    "reaction", "order", "system", "edit", "revoke",
 })
+# Other spellings of a modelled type, and the type they are read as.
+TYPE_ALIASES: dict[str, str] = {"message_edit": "edit"}
 
 
 def _message_tag(value: Any) -> str:
@@ -175,6 +200,7 @@ def _message_tag(value: Any) -> str:
         has_body = isinstance(value.get(kind), dict | list)
     else:
         kind, has_body = getattr(value, "type", None), True
+    kind = TYPE_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
     return kind if kind in MODELLED_TYPES and has_body else "unsupported"
 
 
@@ -192,6 +218,8 @@ Message = Annotated[
     | Annotated[ReactionMessage, Tag("reaction")]
     | Annotated[OrderMessage, Tag("order")]
     | Annotated[SystemMessage, Tag("system")]
+    | Annotated[EditMessage, Tag("edit")]
+    | Annotated[RevokeMessage, Tag("revoke")]
     | Annotated[UnsupportedMessage, Tag("unsupported")],
     Discriminator(_message_tag),
 ]

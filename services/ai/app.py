@@ -20,6 +20,7 @@ from services.ai.tenant import TenantSource
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
+from wapipe.state.answers import Answers
 
 
 def make_provider(kind: str, s: AISettings) -> Provider:
@@ -57,7 +58,8 @@ def build_handler(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource
         cache=AnswerCache(redis, s.answer_cache_ttl_s), ledger=SpendLedger(redis),
         prices=PriceTable(s.llm_prices, s.llm_default_price, default_models=default_models(s)),
         buffer=PendingBuffer(redis, window_s=s.coalesce_window_s, max_wait_s=s.coalesce_max_wait_s),
-        metrics=metrics, default_spend_cap_usd=s.llm_daily_spend_cap_usd, input_max_chars=s.llm_input_max_chars))
+        metrics=metrics, answers=Answers(redis), default_spend_cap_usd=s.llm_daily_spend_cap_usd,
+        input_max_chars=s.llm_input_max_chars))
 
 
 @dataclass

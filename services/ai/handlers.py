@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from schemas.envelope import Envelope, Trace, derive_id, utcnow
+from schemas.envelope import Envelope, Trace, derive_id, parse_conversation_key, utcnow
 from schemas.events import (
     AnswerRequested,
     HandoffRequested,
@@ -27,8 +27,16 @@ from services.ai import guard
 from services.ai.cache import cache_key, cache_refusal
 from services.ai.cost import PriceTable
 from services.ai.metrics import AIMetrics
-from services.ai.ports import AnswerCachePort, CoalescePort, ContextSource, ModelPort, SpendPort, TraceWriter
-from services.ai.prompt import Answer, build_messages, customer_text, parse_answer
+from services.ai.ports import (
+    AnswerCachePort,
+    CancelPort,
+    CoalescePort,
+    ContextSource,
+    ModelPort,
+    SpendPort,
+    TraceWriter,
+)
+from services.ai.prompt import Answer, build_messages, customer_text, flow_text, parse_answer
 from services.ai.providers import LLMRequest
 from services.ai.tenant import TenantAI, TenantSource, fallback_answer
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
@@ -57,6 +65,7 @@ class AIDeps:
     prices: PriceTable
     buffer: CoalescePort
     metrics: AIMetrics
+    answers: CancelPort
     default_spend_cap_usd: float = 20.0
     input_max_chars: int = 1200
 
@@ -78,25 +87,40 @@ class AIHandler:
         coverer = await self.d.buffer.covered_by(event.conversation, p.message_id)
         if coverer and coverer != p.message_id:
             return await self._coalesced(event, coverer)
+        if reason := await self.d.answers.cancelled(event.tenant, p.message_id):
+            return await self._cancelled(event, reason)
 
         entries, read_count = await self.d.buffer.wait_quiet(event.conversation, p.not_before)
+        # Deleted or edited while the burst was waiting (guardrails marks it before taking it off the list).
+        if reason := await self.d.answers.cancelled(event.tenant, p.message_id):
+            return await self._cancelled(event, reason)
         started_at, t0 = utcnow(), time.monotonic()
-        texts = [e.text for e in entries]
+        own = flow_text(p.flow) if p.flow is not None else p.text  # a Flow's fields, framed as such
+        texts = [own if e.message_id == p.message_id else e.text for e in entries]
         covered = [e.message_id for e in entries]
         if p.message_id not in covered:  # guardrails did not buffer it (or it was trimmed): answer it anyway
-            texts.append(p.text)
+            texts.append(own)
             covered.append(p.message_id)
         trace = event.child_trace()
         trace.attrs["ai_messages"] = len(covered)
         decision = await self._decide(event, t, texts, covered, trace)
         trace.timed(STAGE, started_at)
-        emits = self._emits(event, decision, trace)
+        emits = self._emits(event, decision, trace, covered)
         await self.d.buffer.finish(event.conversation, read_count, covered, p.message_id, event.correlation_id,
                                    {"emits": [{"topic": e.topic, "event": encode_event(e.event).decode()}
                                               for e in emits]})
         self.d.metrics.answers.labels(tenant=event.tenant, outcome=decision.route, channel=p.channel).inc()
         self.d.metrics.answer_latency.observe(time.monotonic() - t0)
         return emits
+
+    async def _cancelled(self, event: AnswerRequested, reason: str) -> Sequence[Emit]:
+        """The customer deleted or edited the message before it was answered: no model call, no reply. Its
+        pending entry is a tombstone that the next answer of the conversation consumes."""
+        ended = event.model_copy(update={"trace": event.child_trace()})
+        ended.trace.step(f"ai:cancelled:{reason}")
+        await self.d.traces.write_trace(TraceRecord.from_event(ended, "cancelled", ts=utcnow()))
+        self.d.metrics.answers.labels(tenant=event.tenant, outcome="cancelled", channel=event.payload.channel).inc()
+        return []
 
     async def _coalesced(self, event: AnswerRequested, coverer: str) -> Sequence[Emit]:
         ended = event.model_copy(update={"trace": event.child_trace()})
@@ -121,8 +145,12 @@ class AIHandler:
                 trace.step("ai:cache_hit")
                 return Decision(hit, "ai_cache")
 
-        history = await self.d.context.last_turns(event.tenant, event.payload.to.user, 6)
-        history = [h for h in history if not set(h.message_ids) & set(covered)]  # the burst goes last, once
+        user = parse_conversation_key(event.conversation).user  # the customer's key: their history, whatever ids
+        history = await self.d.context.last_turns(event.tenant, user, 6)
+        # the burst goes last, once (an edit's original too: its turn holds the edit's text now); what the customer
+        # deleted is not shown to the model
+        skip = set(covered) | ({event.payload.replaces} if event.payload.replaces else set())
+        history = [h for h in history if not set(h.message_ids) & skip and not h.deleted]
         req = LLMRequest(build_messages(t, history, texts, self.d.input_max_chars), t.model, t.max_output_tokens,
                          t.temperature, t.timeout_s)
         cap = t.daily_spend_cap_usd if t.daily_spend_cap_usd is not None else self.d.default_spend_cap_usd
@@ -176,7 +204,7 @@ class AIHandler:
         log.info("fallback answer tenant=%s reason=%s source=%s", event.tenant, reason, source)
         return Decision(Answer(text, False, reason), "ai_fallback")
 
-    def _emits(self, event: AnswerRequested, d: Decision, trace: Trace) -> list[Emit]:
+    def _emits(self, event: AnswerRequested, d: Decision, trace: Trace, covered: list[str]) -> list[Emit]:
         p = event.payload
         trace.route = d.route
         carrier = event.model_copy(update={"trace": trace})
@@ -187,5 +215,5 @@ class AIHandler:
                 text=d.answer.reason or p.text[:500], requested_by=STAGE)))]
         reply = caused_by(ReplyRequested, carrier, STAGE, ReplyRequestedPayload(
             reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to, kind="text",
-            text=d.answer.answer, in_reply_to=p.message_id, origin=STAGE, route=d.route))
+            text=d.answer.answer, in_reply_to=p.message_id, origin=STAGE, route=d.route, covers=covered))
         return [Emit(OUTBOUND, reply)]

@@ -2,8 +2,9 @@
 
 `app.py` wires the real adapters into `AIDeps`, and mypy checks each against its port there: the context cache over
 the store (`wapipe.store.ContextCache`), the store itself for traces, the Redis answer cache (`cache.AnswerCache`),
-the Redis spend ledger (`cost.SpendLedger`), the Redis coalescing buffer (`coalesce.PendingBuffer`) and the model
-chain over the providers (`chain.LLMChain`). Unit tests pass in-memory fakes of these ports instead.
+the Redis spend ledger (`cost.SpendLedger`), the Redis coalescing buffer (`coalesce.PendingBuffer`), the cancel
+marks of edited and deleted messages (`wapipe.state.answers.Answers`) and the model chain over the providers
+(`chain.LLMChain`). Unit tests pass in-memory fakes of these ports instead.
 """
 
 from __future__ import annotations
@@ -87,6 +88,14 @@ class CoalescePort(Protocol):
     async def finish(self, conversation: str, read_count: int, covered: list[str], coverer: str,
                      correlation_id: str, memo: dict[str, Any]) -> None:
         """Record the answer: `covered` ids -> `coverer`, the read entries consumed, the memo kept."""
+        ...
+
+
+class CancelPort(Protocol):
+    """Whether the customer deleted or edited a message before its answer went out (`wapipe.state.answers`)."""
+
+    async def cancelled(self, tenant: str, message_id: str) -> str | None:
+        """The reason (`revoked`, `edited`) when the message is not to be answered, else None."""
         ...
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from schemas.events import FlowReply
 from services.ai.tenant import TenantAI
 from wapipe.store.port import Turn
 
@@ -54,6 +55,11 @@ def system_prompt(t: TenantAI) -> str:
 def customer_text(texts: Sequence[str], limit: int = MAX_INPUT_CHARS) -> str:
     """Several messages of one burst as one user message, in order, cut to `limit` characters."""
     return cut("\n".join(t.strip() for t in texts if t and t.strip()), limit)
+
+
+def flow_text(flow: FlowReply) -> str:
+    """A WhatsApp Flow's answer as the user message: the fields the customer filled in, one per line."""
+    return f"(El cliente respondió el formulario «{flow.name or 'flow'}».)\n{flow.as_text() or flow.body or ''}"
 
 
 def build_messages(t: TenantAI, history: Sequence[Turn], texts: Sequence[str],

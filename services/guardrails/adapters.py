@@ -13,21 +13,10 @@ import redis.asyncio as aioredis
 
 from wapipe.redis import KEY_PREFIX
 from wapipe.state.claim import claim_once
+from wapipe.state.sliding import admit_in_window
 
 DEDUPE_TTL_S = 7 * 24 * 3600
 
-# Sliding window: forget entries older than the window; a message already admitted is admitted again (a retry);
-# otherwise admit while under the limit.
-_ADMIT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
-  return 1
-end
-return 0
-"""
 
 class RedisDedupe:
     """Meta redelivers a message for up to 7 days; the first delivery claims its id."""
@@ -54,8 +43,7 @@ class RedisFlood:
         return f"{KEY_PREFIX}flood:{conversation}"
 
     async def admit(self, conversation: str, message_id: str, now: float) -> bool:
-        return bool(await self.redis.eval(_ADMIT, 1, self.key(conversation), repr(now), repr(self.window_s),
-                                          message_id, self.limit))
+        return await admit_in_window(self.redis, self.key(conversation), message_id, now, self.window_s, self.limit)
 
     async def notice_once(self, conversation: str, message_id: str) -> bool:
         return await claim_once(self.redis, f"{self.key(conversation)}:notice", message_id, max(1, int(self.window_s)))

@@ -16,11 +16,17 @@ from services.guardrails.ports import GuardrailsStore
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
+from wapipe.state.answers import Answers
 from wapipe.state.consent import Consent
+from wapipe.state.moves import ConversationMover, StateMove
 from wapipe.state.pending import PendingMessages
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
 from wapipe.tenants import TenantRegistry
+
+# State that follows a customer to their new conversation key beyond the store, the window clock and shadow mode
+# (`wapipe.state.moves`); consent (`wapipe.state.consent.Consent`) is added to these in `build_handler`.
+EXTRA_MOVES: tuple[StateMove, ...] = ()
 
 
 @dataclass
@@ -30,12 +36,14 @@ class GuardrailsApp:
     tenants: TenantRegistry
 
 
-def build_handler(s: GuardrailsSettings, *, redis: aioredis.Redis, store: GuardrailsStore, tenants: TenantRegistry,
-                  registry: CollectorRegistry) -> GuardrailsHandler:
+def build_handler(s: GuardrailsSettings, *, redis: aioredis.Redis, store: GuardrailsStore,
+                  tenants: TenantRegistry, registry: CollectorRegistry) -> GuardrailsHandler:
+    consent = Consent(redis, store)
     ports = Ports(
         dedupe=RedisDedupe(redis, s.dedupe_ttl_s), window=ServiceWindow(redis), shadow=ShadowMode(redis),
         flood=RedisFlood(redis, s.flood_limit, s.flood_window_s), pending=PendingMessages(redis, s.pending_ttl_s),
-        tenants=tenants, store=store, consent=Consent(redis, store))
+        tenants=tenants, store=store, consent=consent, answers=Answers(redis),
+        moves=ConversationMover(redis, store, (*EXTRA_MOVES, consent)))
     return GuardrailsHandler(ports, GuardrailsMetrics(registry),
                              Limits(human_active_ttl_s=s.human_active_ttl_s, coalesce_window_s=s.coalesce_window_s))
 

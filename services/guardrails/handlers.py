@@ -1,9 +1,11 @@
-"""The guardrails decision for one inbound message: dedupe -> window clock -> tenant -> consent keywords ->
-shadow mode -> flood limit -> classify -> route. Ports in, events out; the runtime produces what this returns.
-A `ConsentChanged` (Meta's `user_preferences`, on the same topic) is recorded and ends there.
+"""The guardrails decision for one inbound message: dedupe -> identity move -> window clock -> tenant -> revoke
+or edit -> consent keywords -> shadow mode -> flood limit -> classify -> route. Ports in, events out; the runtime
+produces what this returns. A `ConsentChanged` (Meta's `user_preferences`, on the same topic) is recorded and
+ends there.
 
-A journey that ends here (duplicate, unknown tenant, shadow mode, flood, ignored) persists its trace; the others
-travel on in the events this returns.
+A journey that ends here (duplicate, system message, revoke, edit of an answered message, unknown tenant, shadow
+mode, flood, ignored) persists its trace; the others travel on in the events this returns. `system` messages
+(WhatsApp reporting an identity change) and revokes are never answered.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from schemas import topics
-from schemas.envelope import Envelope, derive_id, utcnow
+from schemas.envelope import Envelope, derive_id, parse_conversation_key, utcnow
 from schemas.events import (
     AnswerRequested,
     AnswerRequestedPayload,
@@ -26,10 +28,22 @@ from schemas.events import (
     ReplyRequestedPayload,
     caused_by,
 )
+from services.guardrails import changes
 from services.guardrails.budget import BUDGET_RULE
 from services.guardrails.consent import match_consent
 from services.guardrails.metrics import GuardrailsMetrics
-from services.guardrails.ports import ConsentBook, Dedupe, Flood, Pending, Shadow, Tenants, TraceSink, Window
+from services.guardrails.ports import (
+    Answers,
+    ConsentBook,
+    Dedupe,
+    Flood,
+    Moves,
+    Pending,
+    Shadow,
+    Tenants,
+    TraceSink,
+    Window,
+)
 from services.guardrails.route import Decision, decide
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store import ConsentChange, TraceRecord, Turn
@@ -49,6 +63,12 @@ class Ports:
     tenants: Tenants
     store: TraceSink
     consent: ConsentBook
+    answers: Answers
+    moves: Moves
+
+    @property
+    def changes(self) -> changes.ChangePorts:
+        return changes.ChangePorts(self.answers, self.moves, self.pending, self.store)
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,10 @@ class GuardrailsHandler:
             self.m.duplicates.labels(ev.tenant).inc()
             return await self._end(ev, started, "duplicate")
         tr.step("dedupe:new")
+        if msg.identity_move is not None:
+            await changes.move_identity(self.p.changes, self.m, ev)
+        if msg.message_type == "system":  # WhatsApp speaking, not the customer: recorded, never answered
+            return await self._unanswered(ev, started, "system", f"system:{msg.system.type if msg.system else '?'}")
         await self.p.window.touch(conv, msg.timestamp)
         tr.step("window:touched")
 
@@ -85,11 +109,19 @@ class GuardrailsHandler:
             self.m.unknown_tenant.inc()
             return await self._end(ev, started, "unknown_tenant")
         tr.attrs["tenant_name"] = tenant.name
-        # Every message is a customer turn (idempotent by its id): the model's context, the operator's view and a
-        # privacy export read the whole conversation, not only the business's side of it.
-        await self.p.store.append_turn(Turn(ev.tenant, msg.sender.user, msg.timestamp, "customer",
-                                            msg.text or f"[{msg.message_type}]", (msg.message_id,)))
-        tr.step("turn:stored")
+        # Every message is a customer turn (idempotent by its id), under the conversation key's user: the model's
+        # context, the operator's view and a privacy export read the whole conversation, not only the business's
+        # side of it. An edit revises the turn it edits and a revoke deletes it (`changes.py`) instead.
+        if msg.message_type not in ("edit", "revoke") or msg.original_message_id is None:
+            await self.p.store.append_turn(Turn(ev.tenant, parse_conversation_key(conv).user, msg.timestamp,
+                                                "customer", msg.text or f"[{msg.message_type}]", (msg.message_id,)))
+            tr.step("turn:stored")
+
+        if msg.message_type == "revoke":
+            await changes.revoke(self.p.changes, self.m, ev)
+            return await self._unanswered(ev, started, "revoke", "revoke:recorded", outcome="revoked")
+        if msg.message_type == "edit" and not await changes.edit(self.p.changes, self.m, ev):
+            return await self._unanswered(ev, started, "edit_recorded", "edit:recorded")
 
         if msg.channel == "whatsapp" and (consented := await self._consent(ev, tenant, started)) is not None:
             return consented
@@ -102,7 +134,9 @@ class GuardrailsHandler:
             return await self._flood(ev, tenant, started)
         tr.step("flood:ok")
 
-        d = decide(msg, tenant, started)
+        # An edit not answered yet is decided as the text it now has.
+        d = decide(msg.model_copy(update={"message_type": "text"}) if msg.message_type == "edit" else msg, tenant,
+                   started)
         if d.rule == BUDGET_RULE:
             self.m.classify_budget.labels(ev.tenant).inc()
         tr.step(f"classify:{d.message_type}:{d.intent}:{d.rule}")
@@ -129,7 +163,8 @@ class GuardrailsHandler:
             out.append(Emit(topics.AI_REQUESTS, caused_by(AnswerRequested, ev, STAGE, AnswerRequestedPayload(
                 channel=msg.channel, message_id=msg.message_id, to=msg.sender, text=msg.text or "",
                 message_type=msg.message_type, intent=d.intent, language="es",
-                not_before=now + timedelta(seconds=self.limits.coalesce_window_s)))))
+                not_before=now + timedelta(seconds=self.limits.coalesce_window_s), flow=msg.flow,
+                replaces=msg.original_message_id if msg.message_type == "edit" else None))))
             return out
         if d.route == "handoff":
             # The notifier tells the customer (tenant handoff wording) and notifies the people.
@@ -142,7 +177,7 @@ class GuardrailsHandler:
         msg = ev.payload
         payload = ReplyRequestedPayload(
             reply_id=derive_id(ev.correlation_id, STAGE, index), channel=msg.channel, to=msg.sender, kind="text",
-            text=text, in_reply_to=msg.message_id, origin=STAGE, route=route)
+            text=text, in_reply_to=msg.message_id, origin=STAGE, route=route, covers=[msg.message_id])
         return Emit(topics.OUTBOUND, caused_by(ReplyRequested, ev, STAGE, payload, index))
 
     def _handoff(self, ev: MessageReceived, reason: str) -> Emit:
@@ -156,10 +191,13 @@ class GuardrailsHandler:
         """An opt-out or opt-in keyword: recorded and confirmed once, before anyone else sees the message. None
         when the message asks for no change (or for the state the customer is in already, for an opt-in)."""
         msg, tr = ev.payload, ev.trace
-        m = match_consent(msg.text, tenant.consent) if msg.text else None
+        # What the customer wrote or chose (a button's title), never a Flow's fields or a caption's media.
+        worded = msg.message_type in ("text", "edit", "button", "interactive") and msg.flow is None
+        m = match_consent(msg.text, tenant.consent) if worded and msg.text else None
         if m is None:
             return None
-        current = await self.p.consent.latest(ev.tenant, msg.sender.user)
+        user = parse_conversation_key(ev.conversation).user  # the customer's one identity, as the sender reads it
+        current = await self.p.consent.latest(ev.tenant, user)
         state = current.status if current else "opted_in"
         retried = current is not None and current.message_id == msg.message_id  # recorded, not yet confirmed
         if state == m.status and not retried:
@@ -168,7 +206,7 @@ class GuardrailsHandler:
             tr.step("consent:already_opted_out")
             return await self._end(ev, started, "consent_unchanged")
         await self.p.consent.record(ConsentChange(
-            ev.tenant, msg.sender.user, tr.received_at or msg.timestamp, m.status, "keyword", "customer",
+            ev.tenant, user, tr.received_at or msg.timestamp, m.status, "keyword", "customer",
             detail=m.keyword, message_id=msg.message_id))
         self.m.consent.labels(ev.tenant, m.status, "keyword").inc()
         tr.step(f"consent:{m.status}:{m.keyword}")
@@ -182,7 +220,8 @@ class GuardrailsHandler:
         itself, and a message to confirm a stop would be a business-initiated message."""
         p = ev.payload
         await self.p.consent.record(ConsentChange(
-            ev.tenant, p.user.user, ev.trace.received_at or p.timestamp, p.status, p.source, "customer",
+            ev.tenant, parse_conversation_key(ev.conversation).user, ev.trace.received_at or p.timestamp, p.status,
+            p.source, "customer",
             detail=p.category, message_id=ev.correlation_id))
         self.m.consent.labels(ev.tenant, p.status, p.source).inc()
         log.info("consent of a customer of %s: %s (%s)", ev.tenant, p.status, p.source)
@@ -194,6 +233,14 @@ class GuardrailsHandler:
         ev.trace.step("shadow:human_active")
         self.m.shadow.labels(ev.tenant).inc()
         return await self._end(ev, started, "shadow")
+
+    async def _unanswered(self, ev: MessageReceived, started: datetime, route: str, step: str,
+                          outcome: str | None = None) -> list[Emit]:
+        """Recorded, never answered: a system message, a revoke, an edit of an answered message."""
+        ev.trace.step(step)
+        ev.trace.route = route
+        self.m.messages.labels(ev.tenant, ev.payload.message_type, "otro", route, ev.payload.channel).inc()
+        return await self._end(ev, started, outcome or route)
 
     async def _flood(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:
         """Over the limit: recorded, not answered; the first one in the window gets a polite notice."""

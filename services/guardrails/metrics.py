@@ -21,6 +21,11 @@ class GuardrailsMetrics:
                                      ["tenant"], registry=registry)
         self.unknown_tenant = Counter("wapipe_guardrails_unknown_tenant_total",
                                       "Messages for a phone_number_id with no tenant file", registry=registry)
+        self.identity_moves = Counter("wapipe_guardrails_identity_moves_total",
+                                      "Conversations moved to the customer's new key, by reason", ["tenant", "reason"],
+                                      registry=registry)
+        self.cancels = Counter("wapipe_guardrails_cancels_total", "Revokes and edits: answers cancelled, or found "
+                               "already on their way (answered)", ["tenant", "reason", "outcome"], registry=registry)
         self.duration = Histogram("wapipe_guardrails_decision_duration_seconds", "Time to decide one message",
                                   ["tenant"], registry=registry,
                                   buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))

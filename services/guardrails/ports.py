@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
-from wapipe.store import ConsentChange, ConsentStore, TraceRecord, Turn
+from wapipe.store import ConsentChange, ConsentStore, ConversationStore, TraceRecord, Turn
 from wapipe.tenants import Tenant
 
 
@@ -43,6 +43,29 @@ class Pending(Protocol):
         """Queue a message for the AI stage's burst coalescing (`wapipe:pending:{conversation}`)."""
         ...
 
+    async def cancel(self, conversation: str, message_id: str) -> int:
+        """The customer deleted or edited a queued message: it is not to be answered."""
+        ...
+
+
+class Answers(Protocol):
+    """Whether a customer message was answered (`wapipe.state.answers`)."""
+
+    async def cancel(self, tenant: str, message_id: str, reason: Literal["revoked", "edited"]
+                     ) -> Literal["cancelled", "answered"]:
+        """Cancel what answers the message, unless a reply to it already began to go out."""
+        ...
+
+    async def record_edit(self, tenant: str, original: str, edit: str) -> None: ...
+
+    async def edits_of(self, tenant: str, original: str) -> list[str]: ...
+
+
+class Moves(Protocol):
+    async def move(self, source: str, target: str) -> int:
+        """Move a conversation's state to the customer's new key (`wapipe.state.moves`)."""
+        ...
+
 
 class Tenants(Protocol):
     def get(self, phone_number_id: str) -> Tenant | None: ...
@@ -55,6 +78,9 @@ class TraceSink(Protocol):
 
     async def append_turn(self, turn: Turn) -> None: ...
 
+    async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
+        ...
+
 
 class ConsentBook(Protocol):
     """The customer's consent (`wapipe.state.consent.Consent`: the store, cached in Redis for the sender)."""
@@ -64,5 +90,6 @@ class ConsentBook(Protocol):
     async def record(self, change: ConsentChange) -> None: ...
 
 
-class GuardrailsStore(TraceSink, ConsentStore, Protocol):
-    """The whole store guardrails is wired with: traces and turns, and consent behind `ConsentBook`."""
+class GuardrailsStore(ConversationStore, ConsentStore, Protocol):
+    """The whole store guardrails is wired with: traces and turns (`TraceSink`), conversation moves, and consent
+    behind `ConsentBook`."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from schemas.events import MessageReceivedPayload
+from schemas.events import FlowReply, MessageReceivedPayload
 from services.guardrails.answers import answer_for
 from services.guardrails.budget import ClassifyLimits
 from services.guardrails.classify import classify
-from wapipe.tenants import NonTextRule, Tenant
+from wapipe.tenants import FlowRule, NonTextRule, Tenant
 
 TEXT_TYPES = {"text"}
 _TYPE_FOR_ROUTE = {"reply": "BUSINESS_FAQ", "ai": "BUSINESS_CONSULT", "handoff": "BUSINESS_CONSULT",
@@ -61,9 +61,31 @@ def _from_rule(rule: NonTextRule, name: str, t: Tenant, now: datetime) -> Decisi
     return Decision(_TYPE_FOR_ROUTE[rule.route], rule.intent, rule.route, name, text, reason)
 
 
+def flow_rule(flow: FlowReply, t: Tenant) -> tuple[str, FlowRule]:
+    """The tenant's rule for this Flow: by its flow_token, the token's part before the first ':', or its name;
+    a Flow the tenant does not list goes to the model."""
+    token = flow.flow_token or ""
+    for name in (token, token.partition(":")[0], flow.name or ""):
+        if name and name in t.flows:
+            return name, t.flows[name]
+    return "default", FlowRule()
+
+
+def decide_flow(flow: FlowReply, t: Tenant) -> Decision:
+    """A Flow's answer is structured input, never classified as text."""
+    name, rule = flow_rule(flow, t)
+    if rule.action == "acknowledge":
+        return Decision("BUSINESS_FAQ", "agradecimiento", "reply", f"flow:{name}", rule.wording or t.wording.thanks)
+    if rule.action == "handoff":
+        return Decision("BUSINESS_CONSULT", "otro", "handoff", f"flow:{name}", t.wording.handoff, f"flow:{name}")
+    return Decision("BUSINESS_CONSULT", "otro", "ai", f"flow:{name}", None)
+
+
 def decide(p: MessageReceivedPayload, t: Tenant, now: datetime, limits: ClassifyLimits | None = None) -> Decision:
-    """Interactive ids and non-text types follow the tenant's rules; text (and unmapped buttons, and Flow answers'
-    `response_json`) is classified, within `limits` (`budget.py`)."""
+    """Flow answers follow the tenant's flows (never the classifier); interactive ids and non-text types follow
+    the tenant's rules; text (and unmapped buttons) is classified, within `limits` (`budget.py`)."""
+    if p.flow is not None:
+        return decide_flow(p.flow, t)
     if p.reply_id and p.reply_id in t.interactive:
         return _from_rule(t.interactive[p.reply_id], f"interactive:{p.reply_id}", t, now)
     if p.message_type in TEXT_TYPES or (p.message_type in ("interactive", "button") and p.text):

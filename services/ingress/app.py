@@ -24,18 +24,27 @@ from services.ingress.config import IngressSettings
 from services.ingress.deps import Deps, Publisher, Readiness, TenantLookup
 from services.ingress.metrics import IngressMetrics
 from services.ingress.readiness import BrokerProbe
-from wapipe.runtime.resources import open_producer, open_redis
+from services.ingress.resolve import IdentityResolver
+from wapipe.runtime.resources import open_producer, open_redis, open_store
+from wapipe.state.identity import IdentityMap
+from wapipe.store import IdentityStore
 from wapipe.tenants import TenantRegistry
 
 
 def create_app(settings: IngressSettings, *, producer: Publisher | None = None, redis: aioredis.Redis | None = None,
-               registry: CollectorRegistry | None = None, probe: Readiness | None = None,
-               tenants: TenantLookup | None = None, clock: Callable[[], float] = time.time) -> FastAPI:
+               store: IdentityStore | None = None, registry: CollectorRegistry | None = None,
+               probe: Readiness | None = None, tenants: TenantLookup | None = None,
+               clock: Callable[[], float] = time.time) -> FastAPI:
+    """`store` holds the identity map's durable copy; without one (and without the lifespan, which opens
+    `WAPIPE_STORE_URL`) webhooks keep the keys normalisation gave them."""
     registry = registry if registry is not None else CollectorRegistry()
     tenants = tenants or TenantRegistry(settings.tenants_dir)
-    deps = Deps(settings=settings, metrics=IngressMetrics(registry), producer=producer, redis=redis, tenants=tenants,
+    metrics = IngressMetrics(registry)
+    deps = Deps(settings=settings, metrics=metrics, producer=producer, redis=redis, tenants=tenants,
                 clock=clock,
                 probe=probe or BrokerProbe(settings.kafka(), cache_s=settings.ingress_ready_cache_s))
+    if redis is not None and store is not None:
+        deps.identities = IdentityResolver(IdentityMap(redis, store), metrics)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -47,6 +56,9 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
                     extra={"linger.ms": settings.ingress_linger_ms}))
             if deps.redis is None:
                 deps.redis = await owned.enter_async_context(open_redis(settings.redis_url))
+            if deps.identities is None:
+                ids = store if store is not None else await owned.enter_async_context(open_store(settings.store_url))
+                deps.identities = IdentityResolver(IdentityMap(deps.redis, ids), metrics)
             yield
 
     deps.metrics.webhook_body_bytes_in_flight.set_function(lambda: deps.body_budget.held)

@@ -14,6 +14,7 @@ from confluent_kafka import KafkaException
 from services.ingress.admission import BodyBudget
 from services.ingress.config import IngressSettings
 from services.ingress.metrics import IngressMetrics
+from services.ingress.resolve import IdentityResolver
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.runtime.types import Emit
 from wapipe.tenants import Tenant
@@ -49,6 +50,7 @@ class Deps:
     tenants: TenantLookup
     producer: Publisher | None = None  # None until the lifespan built it
     redis: aioredis.Redis | None = None
+    identities: IdentityResolver | None = None  # None: conversation keys as normalised (no identity map)
     clock: Callable[[], float] = time.time  # epoch seconds, for the rate windows (tests pin it)
     body_budget: BodyBudget = field(init=False)  # bytes of webhook bodies in memory at once
 

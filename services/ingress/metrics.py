@@ -26,6 +26,10 @@ class IngressMetrics:
             "wapipe_meta_errors_total", "errors Meta reported inside webhooks", ["code"], registry=registry)
         self.updates_skipped = Counter(
             "wapipe_webhook_updates_skipped_total", "updates that could not become an event", registry=registry)
+        self.identity_links = Counter(
+            "wapipe_identity_resolutions_total", "webhook events given their customer's conversation key, by how: "
+            "known, new (an id seen for the first time), merged, moved (an identity change), conflict",
+            ["outcome"], registry=registry)
         self.api_chat_requests = Counter(
             "wapipe_api_chat_requests_total", "POST /api/chat requests by outcome", ["outcome"], registry=registry)
         self.api_chat_rate_limited = Counter(

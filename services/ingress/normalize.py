@@ -6,6 +6,7 @@ drops the duplicates). Nothing here does I/O.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -108,7 +109,8 @@ def message_event(value: wh.Value, msg: wh.Message, received_at: datetime,
         log.warning("message from an id outside WhatsApp's form skipped (type=%s)", msg.type)
         return None
     tenant = value.metadata.phone_number_id
-    kind = msg.type if msg.type in wh.MODELLED_TYPES else "unsupported"
+    kind = wh.TYPE_ALIASES.get(msg.type, msg.type)
+    kind = kind if kind in wh.MODELLED_TYPES else "unsupported"
     payload = ev.MessageReceivedPayload(
         message_id=msg.id, sender=sender, profile_name=contact.profile.name if contact and contact.profile else None,
         display_phone_number=value.metadata.display_phone_number, timestamp=meta_time(msg.timestamp),
@@ -149,7 +151,8 @@ def _content(msg: wh.Message) -> dict[str, Any]:
             if reply is not None:
                 return {"text": reply.title, "reply_id": reply.id}
             if i.nfm_reply is not None:
-                return {"text": i.nfm_reply.response_json or i.nfm_reply.body, "reply_id": i.nfm_reply.name}
+                flow = flow_reply(i.nfm_reply)
+                return {"text": flow.as_text() or flow.body, "reply_id": i.nfm_reply.name, "flow": flow}
             return {}
         case wh.ButtonMessage():
             return {"text": msg.button.text, "reply_id": msg.button.payload}
@@ -158,8 +161,41 @@ def _content(msg: wh.Message) -> dict[str, Any]:
         case wh.OrderMessage():
             return {"text": msg.order.text}
         case wh.SystemMessage():
-            return {"text": msg.system.body}
+            return {"text": msg.system.body, "system": system_change(msg)}
+        case wh.EditMessage():
+            return {"text": msg.change.new_text(), "original_message_id": msg.change.original}
+        case wh.RevokeMessage():
+            return {"original_message_id": msg.revoke.original_message_id}
     return {}
+
+
+def flow_reply(nfm: wh.NfmReply) -> ev.FlowReply:
+    """The Flow's fields from `response_json` (a JSON string); a body that is not a JSON object gives no fields
+    (the message's `raw` keeps it as sent)."""
+    try:
+        doc = json.loads(nfm.response_json) if nfm.response_json else {}
+    except ValueError:
+        doc = {}
+    fields = dict(doc) if isinstance(doc, dict) else {}
+    token = fields.pop("flow_token", None)
+    return ev.FlowReply(name=nfm.name, flow_token=str(token) if token is not None else None, body=nfm.body,
+                        fields=fields)
+
+
+def _changed(old: str | None, new: str | None) -> tuple[str | None, str | None]:
+    """(old, new) when `new` really replaces `old`, else (None, None)."""
+    return (old, new) if new and new != old else (None, None)
+
+
+def system_change(msg: wh.SystemMessage) -> ev.SystemChange:
+    """Which ids the change replaces: the phone number (`wa_id`, `new_wa_id` before v12) and the business-scoped
+    id (`user_id` with `previous_user_id`). `customer_identity_changed` replaces none (a new security key)."""
+    s = msg.system
+    old_wa, new_wa = _changed(msg.from_ or s.customer, s.wa_id or s.new_wa_id)
+    old_uid, new_uid = _changed(s.previous_user_id or msg.from_user_id, s.user_id)
+    return ev.SystemChange(type=s.type or "unknown", body=s.body,
+                           previous=ev.Recipient(wa_id=old_wa, user_id=old_uid),
+                           current=ev.Recipient(wa_id=new_wa, user_id=new_uid))
 
 
 def _context(ctx: wh.Context | None) -> ev.MessageContext | None:

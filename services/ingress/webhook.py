@@ -150,9 +150,21 @@ async def _handle(body: bytes, deps: Deps, received_at: datetime) -> tuple[str, 
         log.warning("meta reported error %s (%s): %s", err.code, err.title, details)
     if result.skipped:
         m.updates_skipped.inc(result.skipped)
+    resolver, emits = deps.identities, result.emits
     try:
-        await publish(deps, result.emits)
+        resolved = await resolver.resolve(emits) if resolver is not None else None
+    except Exception:  # Redis and the store both failing, in whatever driver's words: Meta retries, nothing lost
+        log.exception("webhook not accepted, Meta will retry: the identity map is unavailable")
+        return "identity_unavailable", _refuse(503, "identity store unavailable, retry later")
+    try:
+        await publish(deps, resolved.emits if resolved is not None else emits)
     except PublishFailed as e:
         log.error("webhook not accepted, Meta will retry: %s", e)
         return "broker_unavailable", _refuse(503, "event broker unavailable, retry later")
-    return "ok", JSONResponse({"events": len(result.emits)})
+    if resolver is not None and resolved is not None and resolved.replaced:
+        try:
+            await resolver.commit(resolved)  # after the publish: a retried webhook plans the same move again
+        except Exception:
+            log.exception("identity change published but not recorded; Meta will retry the webhook")
+            return "identity_unavailable", _refuse(503, "identity store unavailable, retry later")
+    return "ok", JSONResponse({"events": len(emits)})

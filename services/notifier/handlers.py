@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from schemas.envelope import Envelope, derive_id
+from schemas.envelope import Envelope, derive_id, parse_conversation_key
 from schemas.events import (
     HandoffRequested,
     MessageReceived,
@@ -88,7 +88,8 @@ class Notifier:
     async def handoff(self, event: HandoffRequested) -> Sequence[Emit]:
         p = event.payload
         tenant = self._tenant(event)
-        conv, user = event.conversation, p.to.user
+        conv = event.conversation
+        user = parse_conversation_key(conv).user  # the store keeps the customer's turns under their key
         await self.state.activate(conv, p.reason, p.requested_by, p.ttl_s)
         audit = HandoffEntry(event.tenant, user, event.occurred_at, "requested", p.requested_by, p.reason, p.text)
         await self.store.append_handoff(audit)
@@ -121,6 +122,8 @@ class Notifier:
         return emits
 
     async def relay(self, event: MessageReceived, meta: RecordMeta) -> Sequence[Emit]:
+        if event.payload.message_type == "system":  # WhatsApp reporting an identity change, not the customer
+            return []
         since = await self.state.active_since(event.conversation)
         # Only messages that arrived after HUMAN_ACTIVE began: the one that asked for a person is in the
         # handoff notification already. Arrival = when ingress wrote the record (ms, our clocks); Meta's own
@@ -140,8 +143,8 @@ class Notifier:
                 return []
             text = texts.relay_paused(event.conversation, self.relay_limit, self.relay_window_s)
             return to_internal(event, tenant, text, "relay-paused")
-        await self.store.append_handoff(HandoffEntry(event.tenant, p.sender.user, event.occurred_at, "relayed",
-                                                     "customer", None, p.message_id))
+        await self.store.append_handoff(HandoffEntry(event.tenant, parse_conversation_key(event.conversation).user,
+                                                     event.occurred_at, "relayed", "customer", None, p.message_id))
         self.metrics.relayed.labels(event.tenant).inc()
         self.metrics.notifications.labels(event.tenant, "relay").inc(len(tenant.internal_numbers))
         return to_internal(event, tenant, texts.relay(event.conversation, p), "relay")

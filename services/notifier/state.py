@@ -11,19 +11,7 @@ import redis.asyncio as aioredis
 from wapipe.redis import KEY_PREFIX
 from wapipe.state.claim import claim_once
 from wapipe.state.shadow import HUMAN_ACTIVE_TTL_S, ActiveHandoff, ShadowMode
-
-# Sliding window per conversation: forget relays older than the window; a message already relayed is admitted again
-# (a redelivery asks for the same sends, which the sender sends once); otherwise admit while under the limit.
-_RELAY = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
-if redis.call('ZSCORE', KEYS[1], ARGV[3]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
-  return 1
-end
-return 0
-"""
+from wapipe.state.sliding import admit_in_window
 
 
 def _text(raw: bytes | str | None) -> str | None:
@@ -90,8 +78,8 @@ class RedisNotifierState:
         await self.redis.set(self._ref_key(ref), conversation, ex=ttl_s)
 
     async def allow_relay(self, conversation: str, message_id: str, at: float, limit: int, window_s: int) -> bool:
-        return bool(await self.redis.eval(_RELAY, 1, f"{KEY_PREFIX}notifier:relays:{conversation}", repr(at),
-                                          repr(float(window_s)), message_id, limit))
+        return await admit_in_window(self.redis, f"{KEY_PREFIX}notifier:relays:{conversation}", message_id, at,
+                                     window_s, limit)
 
     async def resolve_ref(self, ref: str) -> str | None:
         return _text(await self.redis.get(self._ref_key(ref)))

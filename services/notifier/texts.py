@@ -16,7 +16,7 @@ from wapipe.store.port import Turn
 ROLE_LABEL = {"customer": "Cliente", "assistant": "Bot", "human": "Asesor"}
 NON_TEXT = {"image": "imagen", "video": "video", "audio": "audio", "document": "documento", "sticker": "sticker",
             "location": "ubicación", "contacts": "contacto", "reaction": "reacción", "order": "pedido",
-            "interactive": "respuesta de menú", "button": "botón"}
+            "interactive": "respuesta de menú", "button": "botón", "edit": "editado", "revoke": "borró un mensaje"}
 MAX_LINE = 300
 
 

@@ -23,6 +23,7 @@ from wapipe.apichat import ApiChatReply, push_reply
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
+from wapipe.state.answers import Answers
 from wapipe.state.consent import Consent
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ConsentStore, ContextCache, ConversationStore
@@ -54,7 +55,7 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: SenderStore
 
     return Sender(delivery=delivery, window=ServiceWindow(redis), policies=policies or settings_policies(s),
                   store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics,
-                  consent=Consent(redis, store))
+                  answers=Answers(redis), consent=Consent(redis, store))
 
 
 @dataclass

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
 
-from schemas.envelope import Envelope
+from schemas.envelope import Envelope, parse_conversation_key
 from schemas.events import (
+    ReplyCancelled,
+    ReplyCancelledPayload,
     ReplyFailed,
     ReplyFailedPayload,
     ReplyRequested,
@@ -30,6 +32,7 @@ from services.sender.graph import WINDOW_CLOSED, GraphError
 from services.sender.metrics import SenderMetrics
 from services.sender.plan import Part, Plan, Receipt, Refuse, ToApi, needs_window, plan_reply, template_part
 from services.sender.ports import (
+    AnswersPort,
     ApiReplies,
     ConsentPort,
     DeliveryPort,
@@ -60,6 +63,7 @@ class Sender:
     turns: TurnSink
     api_replies: ApiReplies
     metrics: SenderMetrics
+    answers: AnswersPort
     consent: ConsentPort
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
@@ -78,13 +82,16 @@ class Sender:
         """Decide (`plan_reply`, pure), then carry the plan out."""
         p = event.payload
         started = datetime.now(UTC)
+        if p.covers and p.channel == "whatsapp" and (reason := await self.answers.begin(event.tenant, p.covers)):
+            return await self._cancelled(event, reason, started)
         window_open = await self.window.is_open(event.conversation) if needs_window(p) else None
         opted_out = await self._opted_out(event) if consent.applies(p) else None
         plan = plan_reply(p, self.policies.policy(event.tenant), window_open, opted_out)
         return await self.execute(event, plan, started)
 
     async def _opted_out(self, event: ReplyRequested) -> OptedOut | None:
-        state = await self.consent.state(event.tenant, event.payload.to.user)
+        # Keyed by the conversation's user, as guardrails records it: one identity whatever id the reply addresses.
+        state = await self.consent.state(event.tenant, parse_conversation_key(event.conversation).user)
         if not state.opted_out:
             return None
         last = await self.window.last_inbound(event.conversation)
@@ -153,11 +160,28 @@ class Sender:
         if p.audience == "customer":
             role: Role = "human" if p.origin.startswith("operator") else "assistant"
             text = p.text or (f"[template {p.template.name}]" if p.template else "") or p.emoji or ""
-            # The event's own time, so a redelivered reply writes the same (idempotent) rows.
-            await self.turns.append_turn(Turn(event.tenant, p.to.user, event.occurred_at, role, text, tuple(wamids)))
+            # The event's own time, so a redelivered reply writes the same (idempotent) rows; under the
+            # conversation key's user, whatever ids the customer wrote with.
+            user = parse_conversation_key(event.conversation).user
+            await self.turns.append_turn(Turn(event.tenant, user, event.occurred_at, role, text, tuple(wamids)))
             await self.store.write_trace(TraceRecord.from_event(event, "replied"))
         log.info("reply %s sent to %s in %d part(s)", p.reply_id[:12], mask_phone(p.to.user), len(wamids))
         return [Emit(DELIVERY, sent)]
+
+    async def _cancelled(self, event: ReplyRequested, reason: str, started: datetime) -> Sequence[Emit]:
+        """Every message the reply answers was deleted (or edited, and the edit is answered on its own) before it
+        went out: nothing is sent."""
+        p = event.payload
+        event.trace.step(f"sender:cancelled:{reason}")
+        event.trace.timed("sender", started)
+        cancelled = caused_by(ReplyCancelled, event, "sender", ReplyCancelledPayload(
+            reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind,
+            reason="edited" if reason == "edited" else "revoked", message_ids=p.covers))
+        self.metrics.cancelled.labels(event.tenant, reason).inc()
+        await self.store.write_trace(TraceRecord.from_event(event, "cancelled"))
+        log.info("reply %s to %s cancelled: the customer %s what it answered", p.reply_id[:12],
+                 mask_phone(p.to.user), reason)
+        return [Emit(DELIVERY, cancelled)]
 
     def _failure(self, event: ReplyRequested, code: int | None, title: str, attempts: int,
                  reason: str | None = None) -> ReplyFailed:

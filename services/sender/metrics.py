@@ -13,6 +13,8 @@ class SenderMetrics:
                                        ["kind"], registry=registry)
         self.replies = Counter("wapipe_replies_total", "Replies by final outcome",
                                ["tenant", "channel", "outcome"], registry=registry)
+        self.cancelled = Counter("wapipe_replies_cancelled_total", "Replies not sent: the customer deleted or edited "
+                                 "what they answered before they went out", ["tenant", "reason"], registry=registry)
         self.retries = Counter("wapipe_graph_retries_total", "Graph API retries by Meta error code",
                                ["tenant", "code"], registry=registry)
         self.pacing_wait = Histogram("wapipe_pacing_wait_duration_seconds", "Time a message waited for pacing",

@@ -97,6 +97,16 @@ class TraceSink(Protocol):
     async def write_trace(self, trace: TraceRecord) -> None: ...
 
 
+class AnswersPort(Protocol):
+    """Whether the customer withdrew what a reply answers (`wapipe.state.answers`: guardrails marks edits and
+    revokes, the sender checks here before the first part goes out)."""
+
+    async def begin(self, tenant: str, message_ids: list[str]) -> str | None:
+        """The cancel reason when every message the reply answers was revoked or edited (do not send), else
+        None; from then on they count as answered and a later edit or revoke cannot cancel the reply."""
+        ...
+
+
 ApiReplies = Callable[[str, ApiChatReply], Awaitable[None]]
 
 

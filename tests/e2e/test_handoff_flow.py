@@ -68,7 +68,7 @@ class Stack:
             r = await http.get(f"{self.sim.url}/_sim/messages", params={"to": number})
             return list(r.json()["messages"])
 
-    async def wait_for(self, number: str, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+    async def wait_for(self, number: str, count: int, timeout: float = 90) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             got = await self.sent_to(number)
@@ -192,7 +192,7 @@ async def test_handoff_relay_operator_reply_and_release(stack: Stack) -> None:
     assert {"requested", "notified", "relayed", "reply", "released"} <= set(audit)
 
 
-async def _eventually(read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 15) -> Any:
+async def _eventually(read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 60) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await read()

@@ -14,6 +14,8 @@ class MemoryPrivacy:
     _turns: dict[str, Any]
     _traces: dict[str, Any]
     _handoffs: dict[str, Any]
+    _revisions: dict[tuple[str, str, str], Any]
+    _links: dict[tuple[str, str, str], Any]
 
     @property
     def _consent_rows(self) -> dict[str, tuple[int, int, ConsentChange]]:
@@ -51,7 +53,14 @@ class MemoryPrivacy:
             t = codec.trace_from_body(row.record)
             return bool(t.tenant == tenant and t.conversation in conversations)
 
+        revisions = [k for k in self._revisions if k[0] == tenant and k[1] in users]
+        for k in revisions:
+            del self._revisions[k]
+        links = [k for k, link in self._links.items() if k[0] == tenant and (link.user in users or k[2] in users)]
+        for k in links:
+            del self._links[k]
         return {
+            "revisions": len(revisions), "identities": len(links),
             "turns": drop(self._turns, lambda r: r.record["tenant"] == tenant and r.record["user"] in users),
             "traces": drop(self._traces, trace_of),
             "handoffs": drop(self._handoffs, lambda r: r.record.tenant == tenant and r.record.user in users),

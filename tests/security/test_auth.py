@@ -142,9 +142,17 @@ def test_operator_api_refuses_to_start_without_a_token() -> None:
         create_api(cast(Operators, object()), "", cast(Store, object()))
 
 
+class NoBroker:
+    """Readiness for an app with no broker behind it: these checks never reach a route that publishes."""
+
+    async def ready(self) -> bool:
+        return False
+
+
 @pytest.fixture
 def ingress_app() -> FastAPI:
-    return create_app(ingress_settings("127.0.0.1:1", "sec."), registry=CollectorRegistry())
+    # No Kafka client at all: a real probe would keep dialling the dead address and print its refusals on stderr.
+    return create_app(ingress_settings("127.0.0.1:1", "sec."), registry=CollectorRegistry(), probe=NoBroker())
 
 
 async def test_every_ingress_route_is_open_by_decision_or_needs_the_bearer_key(ingress_app: FastAPI) -> None:

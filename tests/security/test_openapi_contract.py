@@ -63,10 +63,12 @@ def exercise(doc: dict[str, Any], base_url: str, headers: dict[str, str], max_ex
 
 
 @pytest.fixture
-def ingress_server(kafka_bootstrap: str, topic_prefix: str, redis_url: str) -> Iterator[ThreadedServer]:
+def ingress_server(kafka_bootstrap: str, topic_prefix: str, redis_url: str,
+                   tmp_path: Path) -> Iterator[ThreadedServer]:
     @asynccontextmanager
     async def factory() -> AsyncIterator[FastAPI]:
-        yield create_app(ingress_settings(kafka_bootstrap, topic_prefix, redis_url, api_chat_wait_s=0.2),
+        yield create_app(ingress_settings(kafka_bootstrap, topic_prefix, redis_url, api_chat_wait_s=0.2,
+                                          store_url=f"sqlite:///{tmp_path}/ingress.db"),  # its identity map
                          registry=CollectorRegistry())
 
     server = ThreadedServer(factory).start()

@@ -27,7 +27,7 @@ from services.ingress.normalize import normalize as normalize_webhook
 from tests.fakes.store import MemoryStore
 from tests.unit.guardrails.consent_fakes import MemoryConsent
 from tests.unit.guardrails.messages import OPEN_AT, inbound, meta
-from tests.unit.guardrails.test_handlers import Fakes
+from tests.unit.guardrails.test_handlers import AnswerFakes, Fakes
 from wapipe.tenants import Tenant, TenantConfigError, load_tenant
 
 ROOT = Path(__file__).parents[2]
@@ -121,13 +121,16 @@ def _flow_answer(response_json: str) -> MessageReceived:
     return event
 
 
-def test_a_flow_response_json_is_capped_the_same_way() -> None:
+def test_a_flow_response_json_never_reaches_the_text_classifier() -> None:
+    """A Flow's answer is structured input for the model (or the tenant's flow rule), whatever its size; the AI
+    stage cuts what it sends the model (`llm_input_max_chars`)."""
     tenant = load_tenant(DEMO)
     short = _flow_answer('{"comentario": "somos distribuidor"}')
-    assert decide(short.payload, tenant, OPEN_AT).rule == "trigger:mayoristas"  # the control
     long = _flow_answer('{"relleno": "' + "talla 40 " * 12_000 + '", "comentario": "somos distribuidor"}')
     assert len(long.payload.text or "") > 100_000
-    assert decide(long.payload, tenant, OPEN_AT).rule != "trigger:mayoristas"
+    for flow in (short, long):
+        d = decide(flow.payload, tenant, OPEN_AT)
+        assert (d.route, d.rule) == ("ai", "flow:default")  # no tenant trigger ran on it
 
 
 def test_classification_stops_at_its_pattern_budget() -> None:
@@ -160,9 +163,11 @@ async def test_a_tenant_with_too_many_patterns_reaches_the_model_and_is_counted(
     doc = demo_doc()
     doc["faqs"][0]["patterns"] = [rf"\bnunca{i}\b" for i in range(6000)]  # over the 5,000-pattern budget
     fakes, registry = Fakes(), CollectorRegistry()
+    answers = AnswerFakes()
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
                   tenants=_OneTenant(Tenant.model_validate(doc | {"name": "demo"})), store=MemoryStore(),
-                  consent=MemoryConsent())
+                  answers=answers, moves=answers,
+                  consent=MemoryConsent())  # type: ignore[arg-type]
     handler = GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
     out = await handler(inbound("quisiera saber si tienen tenis blancos"), meta())
     assert [e.event.type for e in out] == ["AnswerRequested"]

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from bench.common.stack import Ports, bench_specs
+from wapipe_tools.local.ports import StackPorts
 from wapipe_tools.local.stack import local_specs, stack_env
 from wapipe_tools.replay.sandbox import sandbox_specs
 
@@ -121,7 +121,7 @@ def test_the_local_stack_sandboxes_and_bench_stack_set_only_defined_names(tmp_pa
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the stack reads .env.example from the working directory
     env = stack_env(tmp_path, base={})
-    specs = [*local_specs(), *sandbox_specs("s1", 0, tmp_path, 16379), *bench_specs(Ports(30000))]
+    specs = [*local_specs(), *sandbox_specs("s1", 0, tmp_path, 16379), *local_specs(StackPorts.from_base(30000))]
     names = {k for k in env if k.startswith("WAPIPE_")} | {k for s in specs for k, _ in s.env}
     assert {"WAPIPE_GUARDRAILS_CONSUMER_GROUP", "WAPIPE_SENDER_METRICS_PORT"} <= names
     assert _undefined(names) == []

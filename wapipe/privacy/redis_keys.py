@@ -8,8 +8,9 @@ whole `:`-separated segments, so `…:5730012` never matches `…:57300123`. Two
 at the customer through their value, and are looked up by value: `REFERENCES`. Sorted-set indexes list
 conversations as members: `INDEXES`.
 
-Tenant-wide keys (the answer cache, daily spend, pacing of the number, alert claims) hold nothing of one
-customer and are left alone.
+The identity map's cache names the tenant and the id apart (`identity:{tenant}:{kind}:{id}`,
+`wapipe/state/identity.py`): its keys are named exactly, for each id of the customer. Tenant-wide keys (the answer
+cache, daily spend, pacing of the number, alert claims) hold nothing of one customer and are left alone.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from wapipe.redis import KEY_PREFIX
+from wapipe.state.identity import cache_key as identity_key
 
 # key prefix -> how its value points at the customer ("value": the value is a conversation key; "sent": the value
 # is "sent:<wamid>" of a message sent to them, services/sender/claims.py)
@@ -52,16 +54,18 @@ def _text(raw: bytes | str | None) -> str | None:
     return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
 
 
-async def find(redis: aioredis.Redis, conversations: Iterable[str], message_ids: Iterable[str]) -> CustomerKeys:
+async def find(redis: aioredis.Redis, conversations: Iterable[str], message_ids: Iterable[str],
+               identity_keys: Iterable[str] = ()) -> CustomerKeys:
     convs, mids = tuple(conversations), frozenset(m for m in message_ids if m)
     idents = (*convs, *mids)
+    named = frozenset(identity_keys)
     found: list[str] = []
     candidates: list[tuple[str, str]] = []  # (key, kind) to look up by value
     async for raw in redis.scan_iter(match=f"{KEY_PREFIX}*", count=SCAN_COUNT):
         key = _text(raw) or ""
         if key in INDEXES:
             continue
-        if any(_names(key, i) for i in idents):
+        if key in named or any(_names(key, i) for i in idents):
             found.append(key)
             continue
         kind = next((k for prefix, k in REFERENCES.items() if key.startswith(prefix)), None)
@@ -135,3 +139,8 @@ async def delete(redis: aioredis.Redis, found: CustomerKeys) -> int:
     for index, member in found.index_entries:
         removed += int(await redis.zrem(index, member))
     return removed
+
+
+def identity_cache_keys(tenant: str, ids: Iterable[str]) -> list[str]:
+    """The identity map's cache keys of these ids, whichever kind each is."""
+    return [identity_key(tenant, kind, i) for i in ids for kind in ("wa_id", "user_id")]

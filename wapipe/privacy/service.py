@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from wapipe.privacy import redis_keys
 from wapipe.privacy.media import MediaIndex, NoMedia
 from wapipe.privacy.subject import Subject
 from wapipe.store import PrivacyAudit, Store
+from wapipe.store.port import IdentityLink
 
 EXPORT_LIMIT = 100_000  # rows per kind and identity: far beyond 30 days of one customer
 
@@ -42,6 +44,21 @@ class Privacy:
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.store, self.redis, self.media, self.clock = store, redis, media or NoMedia(), clock
 
+    async def _identities(self, s: Subject) -> tuple[Subject, list[IdentityLink]]:
+        """The subject with every id the identity map links to the same customer, and those links."""
+        users = list(s.users)
+        for u in s.users:  # the id asked for may be a wa_id or a user id, and not the key's own user
+            for kind in ("wa_id", "user_id"):
+                link = await self.store.identity(s.tenant, kind, u)
+                if link is not None:
+                    users.append(link.user)
+        links: dict[tuple[str, str], IdentityLink] = {}
+        for u in dict.fromkeys(users):
+            for link in await self.store.identities_of(s.tenant, u):
+                links[(link.kind, link.value)] = link
+                users += [link.user, link.value]
+        return replace(s, users=tuple(dict.fromkeys(users))), list(links.values())
+
     async def _records(self, s: Subject) -> dict[str, list[Any]]:
         turns, traces, handoffs, consent = [], [], [], []
         for user in s.users:
@@ -62,17 +79,21 @@ class Privacy:
 
     async def export(self, s: Subject, actor: str) -> dict[str, Any]:
         """Everything kept about the customer, JSON-ready; the export itself is audited (counts only)."""
+        s, links = await self._identities(s)
         records = await self._records(s)
-        found = await redis_keys.find(self.redis, s.conversations, self._message_ids(records))
+        found = await redis_keys.find(self.redis, s.conversations, self._message_ids(records),
+                                      redis_keys.identity_cache_keys(s.tenant, s.users))
         redis_state = await redis_keys.dump(self.redis, found)
         media = await self.media.keys(s.tenant, s.users)
         history = sorted(records["consent"], key=lambda c: c.ts)
         now = self.clock()
-        counts = {k: len(v) for k, v in records.items()} | {"media": len(media), "redis_keys": len(redis_state)}
+        counts = {k: len(v) for k, v in records.items()} | {"identities": len(links), "media": len(media),
+                                                            "redis_keys": len(redis_state)}
         await self.store.append_privacy_audit(PrivacyAudit(s.tenant, now, "export", actor, s.masked, counts))
         return {
             "tenant": {"phone_number_id": s.tenant, "name": s.tenant_name},
             "user": s.user, "identities": list(s.users), "conversations": list(s.conversations),
+            "identity_links": [_jsonable(link) for link in links],
             "exported_at": now.isoformat(), "kept": counts,
             "turns": [_jsonable(t) for t in sorted(records["turns"], key=lambda t: t.ts)],
             "traces": [_jsonable(t) for t in sorted(records["traces"], key=lambda t: t.ts)],
@@ -85,8 +106,10 @@ class Privacy:
 
     async def erase(self, s: Subject, actor: str) -> dict[str, Any]:
         """Delete the customer everywhere we keep them; idempotent (a second run erases nothing and says 0)."""
+        s, _ = await self._identities(s)
         records = await self._records(s)
-        found = await redis_keys.find(self.redis, s.conversations, self._message_ids(records))
+        found = await redis_keys.find(self.redis, s.conversations, self._message_ids(records),
+                                      redis_keys.identity_cache_keys(s.tenant, s.users))
         redis_removed = await redis_keys.delete(self.redis, found)
         media_removed = await self.media.delete(await self.media.keys(s.tenant, s.users))
         counts = await self.store.erase_customer(s.tenant, s.users, s.conversations)

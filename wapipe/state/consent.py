@@ -6,6 +6,10 @@ Key (under `wapipe:`): `consent:{conversation}` -> JSON `{"status": "opted_out" 
 null}` (`opted_in` with `since` null when the customer never changed anything), for `CACHE_TTL_S`. A writer
 records the change in the store first, then overwrites the cached value; a reader that missed fills the cache only
 if nobody wrote meanwhile (`SET NX`), so a read racing a change never pins the old state.
+
+When the customer's identity changes, consent follows them (`move`, a `wapipe.state.moves.StateMove`): the history
+is copied to the new key's user (newest change wins there) and the old id, which may become a new person (a
+recycled number), is reset to opted in with source `identity_moved`.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from schemas.envelope import conversation_key
+from schemas.envelope import Conversation, conversation_key, utcnow
 from wapipe.redis import KEY_PREFIX
 from wapipe.store.privacy import ConsentChange, ConsentStatus, ConsentStore
 
 CACHE_TTL_S = 24 * 3600
+MOVED = "identity_moved"  # the source of the reset an old id gets when its customer moves to a new key
 
 
 def consent_key(conversation: str) -> str:
@@ -86,6 +91,21 @@ class Consent:
         await self.store.record_consent(change)
         state = ConsentState.of(await self.store.consent(change.tenant, change.user))  # an older one arriving late
         await self.redis.set(consent_key(conversation_key(change.tenant, change.user)), state.encode(), ex=self.ttl_s)
+
+    async def move(self, source: Conversation, target: Conversation) -> None:
+        tenant = source.phone_number_id
+        history = await self.store.consent_history(tenant, source.user, limit=1000)
+        for c in (c for c in history if c.source != MOVED):  # the customer's own choices, not our resets
+            await self.store.record_consent(ConsentChange(tenant, target.user, c.ts, c.status, c.source, c.actor,
+                                                          c.detail, c.message_id))
+        if history:
+            state = ConsentState.of(await self.store.consent(tenant, target.user))
+            await self.redis.set(consent_key(conversation_key(tenant, target.user)), state.encode(), ex=self.ttl_s)
+        if history and history[-1].status == "opted_out":
+            await self.record(ConsentChange(tenant, source.user, max(utcnow(), history[-1].ts), "opted_in", MOVED,
+                                            "wapipe", detail=f"moved to {target.user[-4:]}"))
+        else:
+            await self.forget(conversation_key(tenant, source.user))
 
     async def forget(self, conversation: str) -> None:
         await self.redis.delete(consent_key(conversation))

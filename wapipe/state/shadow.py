@@ -71,6 +71,19 @@ class ShadowMode:
     async def ttl(self, conversation: str) -> int:
         return int(await self.redis.ttl(self.key(conversation)))
 
+    async def move(self, source: str, target: str) -> bool:
+        """The customer's identity changed: a person who has `source` now has `target` (for what is left of
+        the handoff; an active `target` keeps its own). True when something moved."""
+        moved = await self.redis.eval(
+            "local v = redis.call('GET', KEYS[1]) local ttl = redis.call('PTTL', KEYS[1]) "
+            "if not v or ttl <= 0 then return 0 end "
+            "redis.call('DEL', KEYS[1]) redis.call('ZREM', KEYS[3], ARGV[1]) "
+            "if redis.call('SET', KEYS[2], v, 'PX', ttl, 'NX') then "
+            "  redis.call('ZADD', KEYS[3], tonumber(ARGV[3]) + ttl / 1000, ARGV[2]) end "
+            "return 1",
+            3, self.key(source), self.key(target), _INDEX, source, target, repr(time.time()))
+        return bool(moved)
+
     async def release(self, conversation: str) -> bool:
         removed = await self.redis.delete(self.key(conversation))
         await self.redis.zrem(_INDEX, conversation)

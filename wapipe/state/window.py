@@ -33,6 +33,16 @@ class ServiceWindow:
             1, self.key(conversation), repr(ts), ttl,
         )
 
+    async def move(self, source: str, target: str) -> None:
+        """The customer's identity changed: `target` keeps the newer of both clocks, `source` has none."""
+        await self.redis.eval(
+            "local a = tonumber(redis.call('GET', KEYS[1]) or '0') "
+            "local b = tonumber(redis.call('GET', KEYS[2]) or '0') "
+            "local ttl = redis.call('TTL', KEYS[1]) "
+            "if a > b and ttl > 0 then redis.call('SET', KEYS[2], redis.call('GET', KEYS[1]), 'EX', ttl) end "
+            "redis.call('DEL', KEYS[1]) return 1",
+            2, self.key(source), self.key(target))
+
     async def last_inbound(self, conversation: str) -> datetime | None:
         raw = await self.redis.get(self.key(conversation))
         return datetime.fromtimestamp(float(raw), UTC) if raw else None

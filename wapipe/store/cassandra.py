@@ -21,7 +21,10 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, N
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, tuple_factory
 
-from wapipe.store import cassandra_privacy, cassandra_schema, codec
+from wapipe.store import cassandra_identity, cassandra_privacy, cassandra_schema, cassandra_turns, codec
+from wapipe.store.cassandra_identity import CassandraIdentities
+from wapipe.store.cassandra_privacy import CassandraPrivacy
+from wapipe.store.cassandra_turns import CassandraTurns
 from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
 
 log = logging.getLogger(__name__)
@@ -54,6 +57,8 @@ _QUERIES = {
     "token": "SELECT " + _TOKEN_COLS + " FROM {ks}.operator_tokens WHERE realm = ? AND token_hash = ?",
     "tokens": "SELECT " + _TOKEN_COLS + " FROM {ks}.operator_tokens WHERE realm = ?",
     "revoke_token": "UPDATE {ks}.operator_tokens SET revoked_us = ? WHERE realm = ? AND token_hash = ?",
+    **cassandra_identity.QUERIES,
+    **cassandra_turns.QUERIES,
     **cassandra_privacy.QUERIES,
 }
 
@@ -75,8 +80,9 @@ class CassandraConfig:
     max_in_flight: int = 1024  # requests per store; beyond it callers wait instead of overrunning the driver
 
 
-class CassandraStore(cassandra_privacy.CassandraPrivacy):
-    """ConversationStore on Cassandra. Call `migrate()` once per deployment (`wapipe store migrate`)."""
+class CassandraStore(CassandraIdentities, CassandraTurns, CassandraPrivacy):
+    """ConversationStore, IdentityStore, consent and privacy on Cassandra. Call `migrate()` once per deployment
+    (`wapipe store migrate`)."""
 
     def __init__(self, config: CassandraConfig, *, retention: timedelta = RETENTION) -> None:
         if config.consistency.upper() not in ConsistencyLevel.name_to_value:
@@ -210,8 +216,11 @@ class CassandraStore(cassandra_privacy.CassandraPrivacy):
 
     async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
         rows = await self._run("last_turns", (tenant, user, n))
-        return [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
-                     message_ids=tuple(ids or ())) for ts, role, text, ids in reversed(rows)]
+        turns = [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
+                      message_ids=tuple(ids or ())) for ts, role, text, ids in reversed(rows)]
+        if not any(t.role == "customer" for t in turns):
+            return turns
+        return codec.revised(turns, await self._revisions(tenant, user))
 
     # -- traces --------------------------------------------------------------------------------------------------
 

@@ -33,6 +33,14 @@ QUERIES = {
     "delete_handoffs": "DELETE FROM {ks}.handoffs WHERE tenant = ? AND uid = ?",
     "consent_rows": "SELECT ts_us FROM {ks}.consent_changes WHERE tenant = ? AND uid = ?",
     "delete_consent": "DELETE FROM {ks}.consent_changes WHERE tenant = ? AND uid = ?",
+    "revision_rows": "SELECT message_id FROM {ks}.turn_revisions WHERE tenant = ? AND uid = ?",
+    "delete_revisions": "DELETE FROM {ks}.turn_revisions WHERE tenant = ? AND uid = ?",
+    "user_links": "SELECT kind, id_value FROM {ks}.identities_by_user WHERE tenant = ? AND uid = ?",
+    "delete_user_links": "DELETE FROM {ks}.identities_by_user WHERE tenant = ? AND uid = ?",
+    "id_link": "SELECT uid FROM {ks}.identities WHERE tenant = ? AND kind = ? AND id_value = ?",
+    "delete_id_link": "DELETE FROM {ks}.identities WHERE tenant = ? AND kind = ? AND id_value = ?",
+    "delete_user_link": "DELETE FROM {ks}.identities_by_user WHERE tenant = ? AND uid = ? AND kind = ? "
+                        "AND id_value = ?",
     "conv_trace_rows": "SELECT ts_us, trace_id, body FROM {ks}.traces_by_conversation "
                        "WHERE tenant = ? AND conversation = ?",
     "delete_trace_corr": "DELETE FROM {ks}.traces_by_correlation WHERE correlation_id = ? AND ts_us = ? "
@@ -76,16 +84,32 @@ class CassandraPrivacy:
     # -- erasure and its audit -----------------------------------------------------------------------------------
 
     async def erase_customer(self, tenant: str, users: Sequence[str], conversations: Sequence[str]) -> dict[str, int]:
-        counts = {"turns": 0, "traces": 0, "handoffs": 0, "consent": 0}
+        counts = {"turns": 0, "revisions": 0, "traces": 0, "handoffs": 0, "consent": 0, "identities": 0}
         for user in users:
             for kind, rows, delete in (("turns", "turn_rows", "delete_turns"),
+                                       ("revisions", "revision_rows", "delete_revisions"),
                                        ("handoffs", "handoff_rows", "delete_handoffs"),
                                        ("consent", "consent_rows", "delete_consent")):
                 counts[kind] += len(await self._run(rows, (tenant, user)))
                 await self._run(delete, (tenant, user))
+            counts["identities"] += await self._erase_links(tenant, user)
         for conversation in conversations:
             counts["traces"] += await self._erase_traces(tenant, conversation)
         return counts
+
+    async def _erase_links(self, tenant: str, user: str) -> int:
+        """The identity links to `user` (both tables), and the links of `user` as an id to anyone."""
+        found = 0
+        for kind, value in await self._run("user_links", (tenant, user)):
+            found += len(await self._run("id_link", (tenant, kind, value)))
+            await self._run("delete_id_link", (tenant, kind, value))
+        await self._run("delete_user_links", (tenant, user))
+        for kind in ("wa_id", "user_id"):
+            for (owner,) in await self._run("id_link", (tenant, kind, user)):
+                found += 1
+                await self._run("delete_user_link", (tenant, owner, kind, user))
+                await self._run("delete_id_link", (tenant, kind, user))
+        return found
 
     async def _erase_traces(self, tenant: str, conversation: str) -> int:
         rows = await self._run("conv_trace_rows", (tenant, conversation))

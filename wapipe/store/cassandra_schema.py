@@ -1,13 +1,14 @@
 """Cassandra schema: keyspace and tables, created by idempotent migrations (`CREATE ... IF NOT EXISTS`).
 
-Partitions stay bounded: turns and the handoff audit by (tenant, user), which retention caps at 30 days of one
-customer; traces for time-range queries by (tenant, day, bucket), a few buckets per day so a busy tenant's day is
-spread over several replicas; plus two lookup tables (by correlation id, by conversation). Every row has a TTL
-(written with `USING TTL`, the table default is the safety net) and TimeWindowCompactionStrategy drops whole
-expired SSTables instead of compacting tombstones. Operator tokens are the exception: they never expire (they are
-revoked), and they live in one small partition (`realm`), read by hash on every operator API request and listed
-whole by `wapipe operators token list`. So are consent changes (by customer) and the privacy audit (by tenant):
-kept without a TTL, in small partitions, with the default compaction.
+Partitions stay bounded: turns, their revisions and the handoff audit by (tenant, user), which retention caps
+at 30 days of one customer; traces for time-range queries by (tenant, day, bucket), a few buckets per day so a
+busy tenant's day is spread over several replicas; plus two lookup tables (by correlation id, by conversation).
+Every conversation row has a TTL (written with `USING TTL`, the table default is the safety net) and
+TimeWindowCompactionStrategy drops whole expired SSTables instead of compacting tombstones. Two exceptions never
+expire: operator tokens (they are revoked), in one small partition (`realm`), read by hash on every operator API
+request and listed whole by `wapipe operators token list`; and the identity mapping (`identities` by id,
+`identities_by_user` by the conversation's user, a few rows per customer), kept until erased. So are consent
+changes (by customer) and the privacy audit (by tenant), in small partitions with the default compaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 
 from wapipe.store.port import RETENTION
 
-VERSION = 3
+VERSION = 4
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _TABLE_OPTS = (
     "default_time_to_live = {ttl} AND compaction = {{'class': 'TimeWindowCompactionStrategy', "
@@ -45,6 +46,20 @@ TABLES: tuple[str, ...] = (
         tenant text, uid text, ts_us bigint, entry_id text, action text, actor text, reason text, detail text,
         PRIMARY KEY ((tenant, uid), ts_us, entry_id)
     ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC) AND """ + _TABLE_OPTS,
+    # Version 3. The customer's edits and deletions by message id, applied to the turns carrying it when read.
+    """CREATE TABLE IF NOT EXISTS {ks}.turn_revisions (
+        tenant text, uid text, message_id text, rev_text text, deleted boolean, at_us bigint,
+        PRIMARY KEY ((tenant, uid), message_id)
+    ) WITH """ + _TABLE_OPTS,
+    # The wa_id <-> user_id mapping, kept until erased (no TTL): by id, and by the conversation's user.
+    """CREATE TABLE IF NOT EXISTS {ks}.identities (
+        tenant text, kind text, id_value text, uid text, since_us bigint, retired_us bigint,
+        PRIMARY KEY ((tenant, kind, id_value))
+    )""",
+    """CREATE TABLE IF NOT EXISTS {ks}.identities_by_user (
+        tenant text, uid text, kind text, id_value text, since_us bigint, retired_us bigint,
+        PRIMARY KEY ((tenant, uid), kind, id_value)
+    )""",
     """CREATE TABLE IF NOT EXISTS {ks}.schema_migrations (version int PRIMARY KEY, applied_at timestamp)""",
     # Version 2. No TTL: a token lasts until revoked. One partition per realm (a few hundred rows at most).
     """CREATE TABLE IF NOT EXISTS {ks}.operator_tokens (
@@ -52,7 +67,7 @@ TABLES: tuple[str, ...] = (
         revoked_us bigint,
         PRIMARY KEY ((realm), token_hash)
     )""",
-    # Version 3: no TTL. An opt-out outlives the 30-day conversation data; erasure deletes the partition.
+    # Version 4: no TTL. An opt-out outlives the 30-day conversation data; erasure deletes the partition.
     """CREATE TABLE IF NOT EXISTS {ks}.consent_changes (
         tenant text, uid text, ts_us bigint, change_id text, status text, source text, actor text, detail text,
         message_id text,
@@ -63,6 +78,8 @@ TABLES: tuple[str, ...] = (
         PRIMARY KEY ((tenant), ts_us, entry_id)
     ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC)""",
 )
+KEPT_TABLES = ("identities", "identities_by_user", "schema_migrations", "operator_tokens", "consent_changes",
+               "privacy_audit")  # no TTL
 
 
 def check_name(keyspace: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,13 +57,45 @@ def bucket_of(correlation_id: str, buckets: int) -> int:
 
 
 def turn_to_json(t: Turn) -> dict[str, Any]:
-    return {"tenant": t.tenant, "user": t.user, "ts": to_us(t.ts), "role": t.role, "text": t.text,
-            "message_ids": list(t.message_ids)}
+    doc: dict[str, Any] = {"tenant": t.tenant, "user": t.user, "ts": to_us(t.ts), "role": t.role, "text": t.text,
+                           "message_ids": list(t.message_ids)}
+    if t.edited:
+        doc["edited"] = True
+    if t.deleted:
+        doc["deleted"] = True
+    return doc
 
 
 def turn_from_json(d: dict[str, Any]) -> Turn:
     return Turn(tenant=d["tenant"], user=d["user"], ts=from_us(int(d["ts"])), role=d["role"], text=d["text"],
-                message_ids=tuple(d.get("message_ids") or ()))
+                message_ids=tuple(d.get("message_ids") or ()), edited=bool(d.get("edited")),
+                deleted=bool(d.get("deleted")))
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The customer's newest edit (`text`) or deletion of one message, as every backend keeps it."""
+
+    message_id: str
+    text: str
+    deleted: bool
+    at_us: int
+
+
+def revised(turns: list[Turn], revisions: Iterable[Revision]) -> list[Turn]:
+    """`turns` with the revisions of the messages they carry applied (customer turns only)."""
+    by_id = {r.message_id: r for r in revisions}
+    if not by_id:
+        return turns
+    out: list[Turn] = []
+    for t in turns:
+        hits = [by_id[m] for m in t.message_ids if m in by_id] if t.role == "customer" else []
+        if any(r.deleted for r in hits):
+            t = replace(t, text="", deleted=True, edited=False)
+        elif hits:
+            t = replace(t, text=max(hits, key=lambda r: r.at_us).text, edited=True)
+        out.append(t)
+    return out
 
 
 def trace_to_body(t: TraceRecord) -> str:

@@ -1,9 +1,12 @@
 """The ports every service uses to keep conversation turns, interaction traces and the handoff audit
-(`ConversationStore`) and the operators' API tokens (`OperatorTokenStore`); consent and the privacy operations
-have their own ports (`wapipe.store.privacy`). Every backend implements them all (`Store`).
+(`ConversationStore`), the durable copy of the wa_id <-> user_id mapping (`IdentityStore`) and the operators'
+API tokens (`OperatorTokenStore`); consent and the privacy operations have their own ports
+(`wapipe.store.privacy`). Every backend implements them all (`Store`).
 
-`user` is the business-scoped user id when Meta sent one, else the wa_id; `tenant` is the phone_number_id.
-Conversation data expires after `RETENTION` (30 days); operator tokens do not expire (they are revoked).
+`user` is the user of the conversation key (`{phone_number_id}:{user}`): the customer's first id ever seen
+(`wapipe.state.identity`); `tenant` is the phone_number_id. Conversation data expires after `RETENTION` (30 days);
+the identity mapping is kept until it is erased, so a customer's key never changes while their ids do not;
+operator tokens do not expire (they are revoked).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from wapipe.store.privacy import ConsentStore, PrivacyStore
 RETENTION = timedelta(days=30)
 
 Role = Literal["customer", "assistant", "human"]
+IdKind = Literal["wa_id", "user_id"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,28 @@ class Turn:
     role: Role
     text: str
     message_ids: tuple[str, ...] = ()
+    edited: bool = False  # the customer edited it: `text` is the edited text
+    deleted: bool = False  # the customer deleted it: `text` is empty
+
+
+@dataclass(frozen=True)
+class IdentityLink:
+    """One id of a customer (`kind` wa_id or user_id, `value`) and the user of their conversation key.
+
+    A retired link is an id the customer gave up (a number change): what it sent up to `retired_at` (the change
+    itself included) belongs to `user`, where the conversation moved; after it, the id is nobody's yet (a recycled
+    number is a new person).
+    """
+
+    tenant: str
+    kind: IdKind
+    value: str
+    user: str
+    since: datetime
+    retired_at: datetime | None = None
+
+    def holds_at(self, at: datetime) -> bool:
+        return self.retired_at is None or at <= self.retired_at
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,25 @@ class OperatorToken:
     revoked_at: datetime | None = None
 
 
+class IdentityStore(Protocol):
+    """The durable wa_id <-> user_id mapping per tenant (Redis caches it: `wapipe.state.identity`)."""
+
+    async def link_identity(self, link: IdentityLink) -> IdentityLink:
+        """Store `link` unless the id already has a link, or a retired one that still holds at `link.since` (the
+        first one wins, also between processes racing); returns the link that holds."""
+        ...
+
+    async def set_identity(self, link: IdentityLink) -> None:
+        """Store `link`, replacing the id's link (identity changes, two keys found to be one customer)."""
+        ...
+
+    async def identity(self, tenant: str, kind: IdKind, value: str) -> IdentityLink | None: ...
+
+    async def identities_of(self, tenant: str, user: str) -> list[IdentityLink]:
+        """Every id linked to `user`, retired ones included, oldest first."""
+        ...
+
+
 class StoreUnavailable(RuntimeError):
     """The backend cannot be reached or opened (Cassandra down, SQLite path not writable)."""
 
@@ -103,7 +148,20 @@ class ConversationStore(Protocol):
 
     async def append_turn(self, turn: Turn) -> None: ...
 
-    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]: ...
+    async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
+        """The newest `n` turns, oldest first, with the customer's edits and deletions applied."""
+        ...
+
+    async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
+        """The customer edited (`text`) or deleted (`None`) the message `message_id`: the customer turns that
+        carry it read back with the newest edit (`edited`), or with no text (`deleted`; a deletion is final).
+        Recorded even when no turn carries the id yet, so a turn written later reads back revised too."""
+        ...
+
+    async def move_conversation(self, tenant: str, from_user: str, to_user: str) -> int:
+        """Move the turns, revisions and handoff audit of `from_user` to `to_user` (the customer's identity
+        changed), keeping each record's expiry; returns how many records moved. Idempotent."""
+        ...
 
     async def write_trace(self, trace: TraceRecord) -> None: ...
 
@@ -139,5 +197,5 @@ class OperatorTokenStore(Protocol):
         ...
 
 
-class Store(ConversationStore, OperatorTokenStore, ConsentStore, PrivacyStore, Protocol):
+class Store(ConversationStore, IdentityStore, OperatorTokenStore, ConsentStore, PrivacyStore, Protocol):
     """What `open_store` returns: one backend behind every port."""

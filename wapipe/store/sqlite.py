@@ -24,6 +24,8 @@ from typing import Any, TypeVar
 
 from wapipe.store import codec, sqlite_schema
 from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.sqlite_identity import SQLiteIdentities
+from wapipe.store.sqlite_moves import move_user
 from wapipe.store.sqlite_privacy import SQLitePrivacy
 
 log = logging.getLogger(__name__)
@@ -31,8 +33,9 @@ T = TypeVar("T")
 PURGE_BATCH = 5000
 
 
-class SQLiteStore(SQLitePrivacy):
-    """ConversationStore on one SQLite file. `retention` and `purge_interval` are injectable (tests use seconds)."""
+class SQLiteStore(SQLiteIdentities, SQLitePrivacy):
+    """ConversationStore, IdentityStore, consent and privacy on one SQLite file. `retention` and `purge_interval`
+    are injectable (tests use seconds)."""
 
     def __init__(self, path: str | Path, *, retention: timedelta = RETENTION, purge_interval: float = 3600.0,
                  readers: int = 4, busy_timeout: float = 10.0, clock: Callable[[], float] = time.time) -> None:
@@ -62,7 +65,7 @@ class SQLiteStore(SQLitePrivacy):
                 # (check_same_thread=False only so close() can close it after the threads have stopped).
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                        check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(conn, self.busy_timeout)
                 conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process in WAL mode
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailable(f"cannot open SQLite store at {self.path}: {exc}") from exc
@@ -185,8 +188,30 @@ class SQLiteStore(SQLitePrivacy):
         rows = await self._read(
             "SELECT ts_us, role, text, message_ids FROM turns WHERE tenant = ? AND user = ? AND expires_at > ? "
             "ORDER BY ts_us DESC, rowid DESC LIMIT ?", (tenant, user, self._now_us(), n))
-        return [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
-                     message_ids=tuple(json.loads(ids))) for ts, role, text, ids in reversed(rows)]
+        turns = [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
+                      message_ids=tuple(json.loads(ids))) for ts, role, text, ids in reversed(rows)]
+        if not any(t.role == "customer" for t in turns):
+            return turns
+        revisions = await self._read(
+            "SELECT message_id, text, deleted, at_us FROM turn_revisions WHERE tenant = ? AND user = ? "
+            "AND expires_at > ?", (tenant, user, self._now_us()))
+        return codec.revised(turns, [codec.Revision(m, text, bool(d), at) for m, text, d, at in revisions])
+
+    async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
+        row = (tenant, user, message_id, text or "", int(text is None), codec.to_us(at), self._expires_at())
+        # A deletion is final; otherwise the newest edit wins, whatever order they are written in.
+        await self._write(lambda c: c.execute(
+            "INSERT INTO turn_revisions (tenant, user, message_id, text, deleted, at_us, expires_at) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(tenant, user, message_id) DO UPDATE SET "
+            "text = CASE WHEN turn_revisions.deleted = 1 OR excluded.deleted = 1 THEN '' "
+            "WHEN excluded.at_us >= turn_revisions.at_us THEN excluded.text ELSE turn_revisions.text END, "
+            "deleted = MAX(turn_revisions.deleted, excluded.deleted), "
+            "at_us = MAX(turn_revisions.at_us, excluded.at_us), expires_at = excluded.expires_at", row))
+
+    async def move_conversation(self, tenant: str, from_user: str, to_user: str) -> int:
+        if from_user == to_user:
+            return 0
+        return await self._write(partial(move_user, tenant, from_user, to_user))
 
     # -- traces --------------------------------------------------------------------------------------------------
 
@@ -270,3 +295,17 @@ def _token(row: tuple[Any, ...]) -> OperatorToken:
     return OperatorToken(token_id=token_id, token_hash=token_hash, name=name, tenants=frozenset(json.loads(tenants)),
                          created_at=codec.from_us(created_us),
                          revoked_at=codec.from_us(revoked_us) if revoked_us is not None else None)
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switching a new file to WAL needs a moment of exclusive access, and SQLite does not always wait for it
+    through the busy handler: several processes opening one new store at once retry here until `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)

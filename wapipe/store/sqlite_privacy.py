@@ -65,9 +65,12 @@ class SQLitePrivacy:
 
             try:
                 return {"turns": delete("turns", "user", users),
+                        "revisions": delete("turn_revisions", "user", users),
                         "traces": delete("traces", "conversation", conversations),
                         "handoffs": delete("handoffs", "user", users),
-                        "consent": delete("consent_changes", "user", users)}
+                        "consent": delete("consent_changes", "user", users),
+                        # links to these users, and links of these ids (wa_id or user_id) to anyone
+                        "identities": delete("identities", "user", users) + delete("identities", "value", users)}
             finally:
                 c.execute("PRAGMA secure_delete = OFF")
 

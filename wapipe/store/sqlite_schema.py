@@ -39,6 +39,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_by_id ON operator_tokens (token_id)",
     ),
     (
+        # The wa_id <-> user_id mapping: no expires_at, it is kept until erased.
+        """CREATE TABLE IF NOT EXISTS identities (
+            tenant TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, user TEXT NOT NULL,
+            since_us INTEGER NOT NULL, retired_us INTEGER, PRIMARY KEY (tenant, kind, value))""",
+        "CREATE INDEX IF NOT EXISTS identities_by_user ON identities (tenant, user, since_us)",
+        # The customer's edits and deletions, applied to the turns carrying the message id when they are read.
+        """CREATE TABLE IF NOT EXISTS turn_revisions (
+            tenant TEXT NOT NULL, user TEXT NOT NULL, message_id TEXT NOT NULL, text TEXT NOT NULL,
+            deleted INTEGER NOT NULL, at_us INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+            PRIMARY KEY (tenant, user, message_id))""",
+        "CREATE INDEX IF NOT EXISTS turn_revisions_by_expiry ON turn_revisions (expires_at)",
+    ),
+    (
         # Consent changes and the privacy audit never expire (no expires_at, never purged): an opt-out must
         # outlive the 30-day conversation data; erasure deletes a customer's consent rows.
         """CREATE TABLE IF NOT EXISTS consent_changes (
@@ -52,7 +65,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
-TABLES = ("turns", "traces", "handoffs")  # the tables whose rows expire (purged)
+TABLES = ("turns", "traces", "handoffs", "turn_revisions")  # the tables whose rows expire (purged)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -233,6 +233,16 @@ class NonTextRule(_Model):
     reason: str | None = None
 
 
+class FlowRule(_Model):
+    """What to do with a WhatsApp Flow's answer (`interactive.nfm_reply`): its fields go to the model (`ai`), to
+    a person (`handoff`: the notifier tells the customer with `wording.handoff` and shows the people the
+    fields), or the customer is thanked (`acknowledge`: `wording`, else `wording.thanks`). Never classified as
+    text."""
+
+    action: Literal["ai", "handoff", "acknowledge"] = "ai"
+    wording: str | None = None
+
+
 class Tenant(_Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     phone_number_id: str = Field(pattern=r"^\d{5,20}$")
@@ -257,6 +267,9 @@ class Tenant(_Model):
     sender: SenderFlags = Field(default_factory=SenderFlags)
     non_text: dict[str, NonTextRule] = Field(default_factory=dict, description="Meta type -> rule")
     interactive: dict[str, NonTextRule] = Field(default_factory=dict, description="button/list id -> rule")
+    flows: dict[str, FlowRule] = Field(default_factory=dict, description="flow name -> rule; the name is the "
+                                       "flow_token the Flow was sent with, or its part before the first ':', or "
+                                       "nfm_reply.name; unlisted flows go to the model")
 
     @field_validator("timezone")
     @classmethod

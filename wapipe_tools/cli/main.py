@@ -14,6 +14,7 @@ from wapipe_tools.cli import store as store_cli
 from wapipe_tools.cli import topics
 from wapipe_tools.cli.chat import chat
 from wapipe_tools.cli.classify import classify as classify_cmd
+from wapipe_tools.cli.down import down
 from wapipe_tools.cli.gonogo import go_no_go
 from wapipe_tools.cli.run import run as run_cmd
 from wapipe_tools.cli.simulator import simulator
@@ -33,6 +34,7 @@ app.add_typer(privacy_cli.app, name="privacy")
 app.command("simulator")(simulator)
 app.command("run")(run_cmd)
 app.command("up")(up)
+app.command("down")(down)
 app.command("classify")(classify_cmd)
 app.add_typer(replay_cli.app, name="replay")
 app.add_typer(dlq_cli.app, name="dlq")

@@ -15,10 +15,11 @@ import httpx
 
 from schemas.envelope import api_user, conversation_key
 from schemas.meta.signature import webhook_headers
+from wapipe_tools.local.ports import LOCAL_PORTS
 
 DEMO = "100000000000001"
 OUTSIDE_LOGS = frozenset({"simulator", "broker", "redis"})
-CONSUMERS = (("guardrails", 9102), ("ai", 9103), ("sender", 9104), ("notifier", 9105))
+CONSUMERS = tuple((n, LOCAL_PORTS.health(n)) for n in ("guardrails", "ai", "sender", "notifier"))
 
 
 class CheckFailed(AssertionError):
@@ -32,9 +33,9 @@ def expect(ok: bool, why: str) -> None:
 
 @dataclass
 class Target:
-    url: str = "http://127.0.0.1:8080"
-    sim_url: str = "http://127.0.0.1:8090"
-    admin_url: str = "http://127.0.0.1:8081"
+    url: str = LOCAL_PORTS.url("ingress")
+    sim_url: str = LOCAL_PORTS.url("simulator")
+    admin_url: str = LOCAL_PORTS.url("notifier")
     app_secret: str = "dev-app-secret-not-for-production"
     verify_token: str = "dev-verify-token"
     api_chat_key: str = "dev-api-chat-key"

@@ -87,7 +87,7 @@ async def send_message(version: str, phone_number_id: str, request: Request) -> 
                             "typing": msg.typing_indicator is not None, "timestamp": time.time()})
         return JSONResponse({"success": True})
 
-    now = time.monotonic()
+    now = state.clock()
     if not state.take_number(phone_number_id, now):
         return meta_error(130429, "Cloud API message throughput has been reached")
     if state.enforce_window and msg.type in FREE_FORM_TYPES and not state.window_open(phone_number_id, to or ""):

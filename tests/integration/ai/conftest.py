@@ -21,6 +21,7 @@ from services.ai.providers.openai_compat import OpenAIProvider
 from services.ai.tenant import TenantAI
 from tests.fakes.store import MemoryStore
 from tests.unit.ai.fixtures import TENANT, Tenants
+from wapipe.state.answers import Answers
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState
 
@@ -69,7 +70,8 @@ async def wire(sim: BackgroundSimulator, redis_client: Any) -> AsyncIterator[Cal
         deps = AIDeps(tenants=Tenants(tenant), context=store, traces=store, chain=chain,
                       cache=AnswerCache(redis_client, 3600), ledger=SpendLedger(redis_client),
                       prices=PriceTable({"gpt-4o-mini": (0.15, 0.60)}, (1.0, 3.0)),
-                      buffer=PendingBuffer(redis_client, window_s=0.3, max_wait_s=2.0), metrics=metrics)
+                      buffer=PendingBuffer(redis_client, window_s=0.3, max_wait_s=2.0), metrics=metrics,
+                      answers=Answers(redis_client))
         return Wired(AIHandler(deps), reg, store, chain)
 
     yield _wire

@@ -66,12 +66,12 @@ def test_export_erase_export(env: str) -> None:
 
     erased = runner.invoke(app, ["privacy", "erase", "--tenant", PNID, "--user", f"+{USER}", "--actor", "dpo"])
     assert erased.exit_code == 0, erased.output
-    assert json.loads(erased.stdout)["counts"] == {"turns": 1, "traces": 1, "handoffs": 0, "consent": 1,
-                                                   "media": 0, "redis_keys": 2}
+    assert json.loads(erased.stdout)["counts"] == {"turns": 1, "revisions": 0, "traces": 1, "handoffs": 0,
+                                                   "consent": 1, "identities": 0, "media": 0, "redis_keys": 2}
     assert asyncio.run(_keys(env)) == []
 
     after = json.loads(runner.invoke(app, ["privacy", "export", "--tenant", "demo", "--user", USER]).stdout)
-    assert after["kept"] == dict.fromkeys(("turns", "traces", "handoffs", "consent", "media", "redis_keys"), 0)
+    assert set(after["kept"].values()) == {0} and after["redis"] == [] and after["identity_links"] == []
     again = runner.invoke(app, ["privacy", "erase", "--tenant", "demo", "--user", USER])
     assert again.exit_code == 0 and set(json.loads(again.stdout)["counts"].values()) == {0}
 

@@ -16,6 +16,7 @@ from schemas.meta.signature import webhook_headers
 from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
 from wapipe.runtime.producer import Producer
+from wapipe.store import Store, open_store
 
 SECRET = "integration-app-secret-0f9a"
 VERIFY = "integration-verify-token-77"
@@ -58,6 +59,7 @@ class Ingress:
     registry: CollectorRegistry
     bootstrap: str
     prefix: str
+    store: Store
 
     async def post_webhook(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         return await self.client.post("/webhook", content=body, headers=signed(body) if headers is None else headers)
@@ -70,10 +72,13 @@ MakeIngress = Callable[..., Any]
 
 
 @pytest.fixture
-async def make_ingress(kafka_bootstrap: str, topic_prefix: str, redis_url: str,
-                       redis_client: Any) -> AsyncIterator[MakeIngress]:
+async def make_ingress(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redis_client: Any,
+                       tmp_path: Path) -> AsyncIterator[MakeIngress]:
+    """An ingress on the session's broker and Redis, with its identity map's store in a fresh SQLite file."""
     producers: list[Producer] = []
     clients: list[httpx.AsyncClient] = []
+    store = open_store(f"sqlite:///{tmp_path}/ingress.db")
+    await store.migrate()
 
     async def make(app_options: dict[str, Any] | None = None, **overrides: Any) -> Ingress:
         app_options = app_options or {}
@@ -81,16 +86,17 @@ async def make_ingress(kafka_bootstrap: str, topic_prefix: str, redis_url: str,
         producer = Producer(kafka_bootstrap, topic_prefix=topic_prefix, delivery_timeout_s=5)
         producers.append(producer)
         registry = CollectorRegistry()
-        app = create_app(s, producer=producer, redis=redis_client, registry=registry, **app_options)
+        app = create_app(s, producer=producer, redis=redis_client, store=store, registry=registry, **app_options)
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingress")
         clients.append(client)
-        return Ingress(client, s, registry, kafka_bootstrap, topic_prefix)
+        return Ingress(client, s, registry, kafka_bootstrap, topic_prefix, store)
 
     yield make
     for c in clients:
         await c.aclose()
     for p in producers:
         p.close(2)
+    await store.close()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,12 +109,15 @@ Serve = Callable[..., Awaitable[Served]]
 
 
 @pytest.fixture
-async def serve(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redis_client: Any) -> AsyncIterator[Serve]:
-    """The ingress app under uvicorn on a free port, configured as `main` configures it."""
+async def serve(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redis_client: Any,
+                tmp_path: Path) -> AsyncIterator[Serve]:
+    """The ingress app under uvicorn on a free port, configured as `main` configures it (its identity map's store
+    in a fresh SQLite file)."""
     running: list[tuple[uvicorn.Server, asyncio.Task[None], Producer]] = []
 
     async def start(**overrides: Any) -> Served:
-        s = settings_for(kafka_bootstrap, topic_prefix, redis_url, ingress_port=free_port(), **overrides)
+        s = settings_for(kafka_bootstrap, topic_prefix, redis_url, ingress_port=free_port(),
+                         store_url=f"sqlite:///{tmp_path}/ingress.db", **overrides)
         producer = Producer(kafka_bootstrap, topic_prefix=topic_prefix, delivery_timeout_s=5)
         registry = CollectorRegistry()
         app = create_app(s, producer=producer, redis=redis_client, registry=registry)

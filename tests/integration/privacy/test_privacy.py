@@ -140,7 +140,7 @@ async def test_export_then_erase_leaves_nothing_of_the_customer_and_everything_o
     assert len(await store.last_turns(PNID, other)) == 2 and await store.consent(PNID, longer) is not None
 
     empty = await privacy.export(subject, "operator:laura")
-    assert empty["kept"] == {"turns": 0, "traces": 0, "handoffs": 0, "consent": 0, "media": 0, "redis_keys": 0}
+    assert set(empty["kept"].values()) == {0} and set(empty["kept"]) >= {"turns", "traces", "consent", "identities"}
     assert empty["redis"] == [] and empty["consent"] == {"status": None, "history": []}
 
     again = await privacy.erase(subject, "operator:laura")  # idempotent

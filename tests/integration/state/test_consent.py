@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from schemas.envelope import conversation_key
+from schemas.envelope import conversation_key, parse_conversation_key
 from wapipe.state.consent import Consent, ConsentState, consent_key
 from wapipe.store import ConsentChange, Store, open_store
 
@@ -74,3 +74,20 @@ async def test_an_unreadable_cached_value_is_read_again_from_the_store(redis_cli
     await store.record_consent(change("opted_out", AT, "wamid.1"))
     await redis_client.set(consent_key(CONV), "opted_out-v0")  # written by something we do not understand
     assert await Consent(redis_client, store).state(TENANT, USER) == ConsentState("opted_out", AT)
+
+
+async def test_consent_follows_the_customer_to_their_new_key(redis_client: aioredis.Redis, store: Store) -> None:
+    new_user = "CO.1297408873021955"
+    consent = Consent(redis_client, store)
+    await consent.record(change("opted_out", AT, "wamid.1"))
+    source, target = parse_conversation_key(CONV), parse_conversation_key(conversation_key(TENANT, new_user))
+
+    await consent.move(source, target)
+    await consent.move(source, target)  # a retried record moves nothing twice
+
+    assert await consent.opted_out(TENANT, new_user)
+    assert [c.message_id for c in await store.consent_history(TENANT, new_user)] == ["wamid.1"]
+    # the old id may become someone else (a recycled number): it is no longer opted out, and says why
+    old = await store.consent_history(TENANT, USER)
+    assert [(c.status, c.source) for c in old] == [("opted_out", "keyword"), ("opted_in", "identity_moved")]
+    assert not await consent.opted_out(TENANT, USER)

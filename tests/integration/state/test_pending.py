@@ -29,3 +29,21 @@ async def test_an_entry_it_cannot_read_is_skipped_and_counted(redis_client: aior
     await redis_client.rpush(pending_key(conv), "not json", '{"text": "no id"}')
     await pending.push(conv, "wamid.9", "hola", 5.0)
     assert await pending.read(conv) == ([PendingMessage("wamid.9", "hola", 5.0)], 3)
+
+
+async def test_a_withdrawn_message_becomes_a_tombstone_that_keeps_the_count(redis_client: aioredis.Redis) -> None:
+    conv, pending = f"100000000000001:{unique('u')}", PendingMessages(redis_client)
+    await pending.push(conv, "wamid.1", "hola", 1000.0)
+    await pending.push(conv, "wamid.2", "mi cédula es 1020304050", 1001.0)
+    entries, count = await pending.read(conv)  # the AI stage read both, and is still answering
+    assert await pending.cancel(conv, "wamid.2") == 1  # the customer deleted the second meanwhile
+    assert await pending.cancel(conv, "wamid.2") == 0
+    await pending.push(conv, "wamid.3", "¿envían a Cali?", 1002.0)
+    raw = await redis_client.lrange(pending_key(conv), 0, -1)
+    assert b"1020304050" not in b"".join(raw)  # the deleted text is gone from Redis
+    assert await pending.read(conv) == ([PendingMessage("wamid.1", "hola", 1000.0),
+                                         PendingMessage("wamid.3", "¿envían a Cali?", 1002.0)], 3)
+    pipe = redis_client.pipeline(transaction=True)
+    pending.trim(pipe, conv, count)  # trims exactly the two entries it read, the tombstone among them
+    await pipe.execute()
+    assert await pending.read(conv) == ([PendingMessage("wamid.3", "¿envían a Cali?", 1002.0)], 1)

@@ -119,6 +119,18 @@ class MemorySpend:
         self.held.pop(hold.id, None)
 
 
+class MemoryCancels:
+    """CancelPort: the messages guardrails marked cancelled (deleted or edited) by id, with the reason."""
+
+    def __init__(self) -> None:
+        self.reasons: dict[str, str] = {}
+        self.asked: list[str] = []
+
+    async def cancelled(self, tenant: str, message_id: str) -> str | None:
+        self.asked.append(message_id)
+        return self.reasons.get(message_id)
+
+
 @dataclass(frozen=True)
 class Pending:
     message_id: str

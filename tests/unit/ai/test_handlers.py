@@ -14,7 +14,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from schemas.envelope import derive_id
-from schemas.events import HandoffRequested, ReplyRequested
+from schemas.events import FlowReply, HandoffRequested, Recipient, ReplyRequested
 from schemas.topics import HANDOFF, OUTBOUND
 from services.ai.chain import LLMChain
 from services.ai.cost import PriceTable
@@ -25,6 +25,7 @@ from tests.fakes.store import MemoryStore
 from tests.unit.ai.fixtures import (
     TENANT,
     MemoryAnswerCache,
+    MemoryCancels,
     MemoryCoalesce,
     MemorySpend,
     ScriptedProvider,
@@ -53,6 +54,7 @@ class Stage:
     buffer: MemoryCoalesce
     store: MemoryStore
     registry: CollectorRegistry
+    cancels: MemoryCancels
 
     @property
     def calls(self) -> int:
@@ -69,9 +71,10 @@ def stage(*models: ScriptedProvider, tenant: TenantAI = TENANT, spent: float = 0
     cache, spend, buffer, store = MemoryAnswerCache(), MemorySpend({tenant.tenant: spent}), MemoryCoalesce(), \
         MemoryStore(turns)
     chain = LLMChain(list(models), metrics, retries_on_5xx=1, total_budget_s=6.0, backoff_s=0.0)
+    cancels = MemoryCancels()
     deps = AIDeps(tenants=Tenants(tenant), context=store, traces=store, chain=chain, cache=cache, ledger=spend,
-                  prices=PRICES, buffer=buffer, metrics=metrics, default_spend_cap_usd=default_cap)
-    return Stage(AIHandler(deps), list(models), cache, spend, buffer, store, registry)
+                  prices=PRICES, buffer=buffer, metrics=metrics, answers=cancels, default_spend_cap_usd=default_cap)
+    return Stage(AIHandler(deps), list(models), cache, spend, buffer, store, registry, cancels)
 
 
 def model(*script: str, name: str = "openai") -> ScriptedProvider:
@@ -277,3 +280,57 @@ async def test_an_unknown_tenant_is_a_permanent_error() -> None:
     with pytest.raises(PermanentError):
         await s.handler(request("hola", tenant=replace(TENANT, tenant="199999999999999")), META)
     assert s.calls == 0
+
+
+async def test_a_message_deleted_or_edited_before_its_answer_is_not_answered() -> None:
+    s = stage(model(said("No debería salir.")))
+    ev = request("¿tienen botas talla 38?")
+    s.buffer.push(ev.conversation, ev.payload.message_id, ev.payload.text)
+    s.cancels.reasons[ev.payload.message_id] = "revoked"
+    assert await s.handler(ev, META) == []
+    assert s.calls == 0 and s.buffer.pending[ev.conversation] != []  # the next answer consumes its tombstone
+    [trace] = s.store.traces
+    assert trace.outcome == "cancelled" and "ai:cancelled:revoked" in trace.decision_path
+    assert s.metric("wapipe_ai_answers_total", tenant=TENANT.tenant, outcome="cancelled", channel="whatsapp") == 1
+
+
+async def test_the_reply_says_which_messages_it_answers() -> None:
+    s = stage(model(said("Sí, hay talla 40 en negro.")))
+    burst = [request(t, user="573001112233") for t in ("tienen los tenis runner", "en talla 40 negro?")]
+    for ev in burst:
+        s.buffer.push(ev.conversation, ev.payload.message_id, ev.payload.text)
+    reply = reply_of(await s.handler(burst[0], META))
+    assert reply.payload.covers == [ev.payload.message_id for ev in burst]  # cancelled only if all are withdrawn
+
+
+async def test_a_flow_answer_reaches_the_model_as_the_forms_fields() -> None:
+    s = stage(model(said("Tenemos la talla 40 en negro.")))
+    flow = FlowReply(name="flow", flow_token="talla:88", body="Sent", fields={"talla": "40", "color": "negro"})
+    ev = request(flow.as_text())
+    ev = ev.model_copy(update={"payload": ev.payload.model_copy(update={"flow": flow})})
+    reply_of(await s.handler(ev, META))
+    assert s.models[0].calls[0].messages[-1].content == "(El cliente respondió el formulario «flow».)\n" \
+                                                        "talla: 40\ncolor: negro"
+
+
+async def test_the_history_is_the_customers_key_and_hides_what_they_deleted() -> None:
+    """Turns live under the conversation key's user, whatever ids the request's recipient carries."""
+    t0 = datetime(2026, 11, 18, 20, 0, tzinfo=UTC)
+    turns = (Turn(TENANT.tenant, "CO.123", t0, "customer", "", ("wamid.gone",), deleted=True),
+             Turn(TENANT.tenant, "CO.123", t0 + timedelta(seconds=1), "assistant", "¡Hola! ¿En qué te ayudo?"))
+    s = stage(model(said("Claro.")), turns=turns)
+    ev = request("¿y en talla 39?", user="CO.123")
+    ev = ev.model_copy(update={"payload": ev.payload.model_copy(update={"to": Recipient(wa_id="573001112233")})})
+    await s.handler(ev, META)
+    assert [(m.role, m.content) for m in s.models[0].calls[0].messages[1:]] == [
+        ("assistant", "¡Hola! ¿En qué te ayudo?"), ("user", "¿y en talla 39?")]
+
+
+async def test_an_edit_is_asked_once_not_again_as_its_originals_revised_turn() -> None:
+    t0 = datetime(2026, 11, 18, 20, 0, tzinfo=UTC)
+    turns = (Turn(TENANT.tenant, "573001112233", t0, "customer", "¿botas talla 41?", ("wamid.orig",), edited=True),)
+    s = stage(model(said("Sí, hay.")), turns=turns)
+    ev = request("¿botas talla 41?", user="573001112233")
+    ev = ev.model_copy(update={"payload": ev.payload.model_copy(update={"replaces": "wamid.orig"})})
+    await s.handler(ev, META)
+    assert [(m.role, m.content) for m in s.models[0].calls[0].messages[1:]] == [("user", "¿botas talla 41?")]

@@ -17,7 +17,7 @@ from services.guardrails.metrics import GuardrailsMetrics
 from tests.fakes.store import MemoryStore
 from tests.unit.guardrails.consent_fakes import MemoryConsent
 from tests.unit.guardrails.messages import OPEN_AT, TENANT, inbound, meta
-from tests.unit.guardrails.test_handlers import Fakes
+from tests.unit.guardrails.test_handlers import AnswerFakes, Fakes
 from wapipe.tenants import TenantRegistry
 from wapipe.tenants.models import ConsentSettings
 
@@ -90,8 +90,10 @@ def registry() -> CollectorRegistry:
 
 @pytest.fixture
 def handler(fakes: Fakes, store: MemoryStore, consent: MemoryConsent, registry: CollectorRegistry) -> GuardrailsHandler:
+    answers = AnswerFakes()
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=TenantRegistry(TENANTS), store=store, consent=consent)
+                  tenants=TenantRegistry(TENANTS), store=store, consent=consent, answers=answers,
+                  moves=answers)  # type: ignore[arg-type]
     return GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
 
 

@@ -60,10 +60,45 @@ class Fakes:
     async def push(self, conversation: str, message_id: str, text: str, ts: float) -> None:
         self.pending.append((message_id, text))
 
+    async def cancel(self, conversation: str, message_id: str) -> int:
+        before = len(self.pending)
+        self.pending = [p for p in self.pending if p[0] != message_id]
+        return before - len(self.pending)
+
+
+@dataclass
+class AnswerFakes:
+    """`wapipe.state.answers` and `wapipe.state.moves` in memory."""
+
+    state: dict[str, str] = field(default_factory=dict)
+    edits: dict[str, list[str]] = field(default_factory=dict)
+    moved: list[tuple[str, str]] = field(default_factory=list)
+
+    async def cancel(self, tenant: str, message_id: str, reason: str) -> str:
+        if self.state.get(message_id) == "answered":
+            return "answered"
+        self.state.setdefault(message_id, f"cancelled:{reason}")
+        return "cancelled"
+
+    async def record_edit(self, tenant: str, original: str, edit: str) -> None:
+        self.edits.setdefault(original, []).append(edit)
+
+    async def edits_of(self, tenant: str, original: str) -> list[str]:
+        return self.edits.get(original, [])
+
+    async def move(self, source: str, target: str) -> int:
+        self.moved.append((source, target))
+        return 3
+
 
 @pytest.fixture
 def fakes() -> Fakes:
     return Fakes()
+
+
+@pytest.fixture
+def answers() -> AnswerFakes:
+    return AnswerFakes()
 
 
 @pytest.fixture
@@ -72,9 +107,10 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def handler(fakes: Fakes, store: MemoryStore) -> GuardrailsHandler:
+def handler(fakes: Fakes, store: MemoryStore, answers: AnswerFakes) -> GuardrailsHandler:
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=TenantRegistry(TENANTS), store=store, consent=MemoryConsent())
+                  tenants=TenantRegistry(TENANTS), store=store, answers=answers, moves=answers,  # type: ignore[arg-type]
+                  consent=MemoryConsent())
     return GuardrailsHandler(ports, GuardrailsMetrics(CollectorRegistry()), Limits(), clock=lambda: OPEN_AT)
 
 
@@ -170,8 +206,10 @@ async def test_other_event_types_are_permanent_errors(handler: GuardrailsHandler
 
 async def test_every_metric_labels_tenant_with_the_phone_number_id(fakes: Fakes, store: MemoryStore) -> None:
     registry = CollectorRegistry()
+    answers = AnswerFakes()
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=TenantRegistry(TENANTS), store=store, consent=MemoryConsent())
+                  tenants=TenantRegistry(TENANTS), store=store, answers=answers, moves=answers,  # type: ignore[arg-type]
+                  consent=MemoryConsent())
     handler = GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
     fakes.limit = 2
     await handler(inbound("hola"), meta(0))

@@ -88,9 +88,56 @@ def test_media_and_voice_note() -> None:
     assert voice is not None and voice.voice and voice.mime_type == "audio/ogg; codecs=opus"
 
 
-def test_flow_reply_carries_its_json() -> None:
+def test_flow_reply_becomes_the_flows_fields() -> None:
     p = one_message("message_interactive_nfm_reply").payload
-    assert p.text is not None and json.loads(p.text)["talla"] == "40"
+    assert p.flow is not None and p.flow.fields == {"talla": "40", "color": "negro"}
+    assert (p.flow.name, p.flow.flow_token, p.flow.body) == ("flow", "tok-8812", "Sent")
+    assert p.text == "talla: 40\ncolor: negro" and p.reply_id == "flow"
+
+
+def test_flow_reply_whose_json_is_not_an_object_has_no_fields() -> None:
+    doc = json.loads((DATA / "message_interactive_nfm_reply.json").read_text())
+    doc["entry"][0]["changes"][0]["value"]["messages"][0]["interactive"]["nfm_reply"]["response_json"] = "[1, 2"
+    p = normalize(WebhookPayload.model_validate(doc), NOW).emits[0].event.payload
+    assert p.flow is not None and p.flow.fields == {} and p.text == "Sent"
+
+
+def test_edit_carries_the_original_id_and_the_new_text() -> None:
+    p = one_message("message_edit").payload
+    assert p.message_type == "edit" and p.original_message_id == one_message("message_text").payload.message_id
+    assert p.text == "Hola 👋 ¿tienen tenis Nike talla 41 en blanco?"
+    assert one_message("message_edit_caption").payload.text == "¿Lo tienen en verde?"
+
+
+def test_the_message_edit_spelling_is_read_as_an_edit() -> None:
+    doc = json.loads((DATA / "message_edit.json").read_text())
+    msg = doc["entry"][0]["changes"][0]["value"]["messages"][0]
+    msg["type"], msg["message_edit"] = "message_edit", {"mid": "wamid.ORIG", "text": "nuevo texto"}
+    del msg["edit"]
+    p = normalize(WebhookPayload.model_validate(doc), NOW).emits[0].event.payload
+    assert (p.message_type, p.original_message_id, p.text) == ("edit", "wamid.ORIG", "nuevo texto")
+
+
+def test_revoke_carries_the_deleted_id_and_no_text() -> None:
+    p = one_message("message_revoke").payload
+    assert p.message_type == "revoke" and p.text is None
+    assert p.original_message_id == one_message("message_text").payload.message_id
+
+
+@pytest.mark.parametrize(("name", "previous", "current"), [
+    ("message_system", ("573001234567", None), ("573009876543", None)),
+    ("message_system_user_changed_number", ("573001234567", BSUID), ("573009876543", "CO.5550001112223334")),
+    ("message_system_user_changed_user_id", (None, BSUID), (None, "CO.7778889990001112")),
+    ("message_system_identity_changed", (None, None), (None, None)),
+])
+def test_system_messages_say_which_ids_they_replace(name: str, previous: tuple[str | None, str | None],
+                                                    current: tuple[str | None, str | None]) -> None:
+    e = one_message(name)
+    change = e.payload.system
+    assert change is not None and e.payload.message_type == "system"
+    assert (change.previous.wa_id, change.previous.user_id) == previous
+    assert (change.current.wa_id, change.current.user_id) == current
+    assert e.conversation == f"{TENANT}:{e.payload.sender.user}"  # the raw key; ingress resolves the customer's
 
 
 def test_location_reaction_context_referral() -> None:

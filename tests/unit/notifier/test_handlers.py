@@ -93,6 +93,13 @@ async def test_messages_after_the_handoff_are_relayed_only_while_human_active() 
     photo = _replies(await n.handle(message("wamid.M2", None, message_type="image",
                                             at=datetime.now(UTC) + timedelta(seconds=2)), META))
     assert "[imagen]" in (photo[0].payload.text or "")
+    deleted = _replies(await n.handle(message("wamid.M3", None, message_type="revoke",
+                                              at=datetime.now(UTC) + timedelta(seconds=3)), META))
+    assert "[borró un mensaje]" in (deleted[0].payload.text or "")
+    # WhatsApp reporting a number change is not the customer writing (and names both numbers): never relayed
+    system = message("wamid.M4", f"User A changed from {CUSTOMER} to 573009999999", message_type="system",
+                     at=datetime.now(UTC) + timedelta(seconds=4))
+    assert await n.handle(system, META) == []
 
 
 async def test_relays_are_limited_per_conversation() -> None:

@@ -196,3 +196,18 @@ class ApiReplies:
 
     async def __call__(self, correlation_id: str, reply: ApiChatReply) -> None:
         self.pushed.append((correlation_id, reply))
+
+
+class MemoryAnswers:
+    """AnswersPort: `wapipe.state.answers` in memory (`cancelled` as guardrails would leave it)."""
+
+    def __init__(self) -> None:
+        self.cancelled: dict[str, str] = {}
+        self.answered: set[str] = set()
+
+    async def begin(self, tenant: str, message_ids: list[str]) -> str | None:
+        live = [m for m in message_ids if m not in self.cancelled]
+        if message_ids and not live:
+            return self.cancelled[message_ids[-1]]
+        self.answered.update(live)
+        return None

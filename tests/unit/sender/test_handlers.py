@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry
 
-from schemas.events import ReplyFailed, ReplySent, TemplateRef
+from schemas.events import ReplyCancelled, ReplyFailed, ReplySent, TemplateRef
 from schemas.meta.graph import TEXT_MAX
 from schemas.topics import DELIVERY
 from services.sender.delivery import Delivery, RetryPolicy, SendsExhausted
@@ -28,6 +28,7 @@ from tests.unit.sender.fakes import (
     FakePacer,
     FakeTime,
     FakeWindow,
+    MemoryAnswers,
     MemoryClaims,
     meta_error,
     reply,
@@ -142,6 +143,7 @@ class Rig:
     store: MemoryStore
     api: ApiReplies
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    answers: MemoryAnswers = field(default_factory=MemoryAnswers)
     consent: FakeConsent = field(default_factory=FakeConsent)
 
     def metric(self, name: str, **labels: str) -> float:
@@ -157,10 +159,10 @@ def rig(*script: GraphError | None, policy: SendPolicy = WITH_TEMPLATE, window_o
     store, api = MemoryStore(), ApiReplies()
     delivery = Delivery(graph, claims, pacer, metrics, RetryPolicy(attempts=attempts), doubt_grace_s=doubt_grace_s,
                         sleep=clock.sleep, clock=clock.clock)
-    consent = FakeConsent()
+    answers, consent = MemoryAnswers(), FakeConsent()
     sender = Sender(delivery=delivery, window=window, policies=StaticPolicies(policy), store=store, turns=store,
-                    api_replies=api, metrics=metrics, consent=consent)
-    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, consent)
+                    api_replies=api, metrics=metrics, answers=answers, consent=consent)
+    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, answers, consent)
 
 
 def sent_event(emits: object) -> ReplySent:
@@ -408,3 +410,34 @@ async def test_who_answered_is_recorded_and_staff_messages_are_not() -> None:
     await r.sender.handle(reply("Caso nuevo", n=1, audience="internal"), META)
     assert [(t.role, t.text) for t in r.store.turns] == [("human", "Hola, soy Laura.")]
     assert len(r.store.traces) == 1
+
+
+async def test_a_reply_to_messages_the_customer_withdrew_is_cancelled_not_sent() -> None:
+    r = rig()
+    ev = reply(covers=["wamid.in.q", "wamid.in.r"])
+    r.answers.cancelled.update({"wamid.in.q": "revoked", "wamid.in.r": "revoked"})
+    [emit] = await r.sender.handle(ev, META)
+    assert emit.topic == DELIVERY and isinstance(emit.event, ReplyCancelled)
+    assert (emit.event.payload.reason, emit.event.payload.message_ids) == ("revoked", ["wamid.in.q", "wamid.in.r"])
+    assert r.graph.posts == [] and r.store.turns == []  # not even a read receipt
+    assert [(t.outcome, t.decision_path[-1]) for t in r.store.traces] == [("cancelled", "sender:cancelled:revoked")]
+    assert r.metric("wapipe_replies_cancelled_total", tenant=PNID, reason="revoked") == 1
+    assert r.metric("wapipe_replies_total", tenant=PNID, channel="whatsapp", outcome="sent") == 0
+
+
+async def test_a_reply_still_answering_one_message_goes_out_and_marks_it_answered() -> None:
+    r = rig()
+    r.answers.cancelled["wamid.in.q"] = "edited"
+    sent_event(await r.sender.handle(reply(covers=["wamid.in.q", "wamid.in.r"]), META))
+    assert r.answers.answered == {"wamid.in.r"} and len(r.graph.accepted) == 1
+
+
+async def test_turns_are_kept_under_the_conversation_keys_user() -> None:
+    """The customer's key may be their first id (a BSUID) while this reply goes to the phone they wrote from."""
+    r = rig()
+    ev = reply()
+    ev = ev.model_copy(update={"conversation": f"{PNID}:CO.1297408873021955"})
+    r.window.open.add(ev.conversation)
+    sent_event(await r.sender.handle(ev, META))
+    assert [(t.user, t.role) for t in r.store.turns] == [("CO.1297408873021955", "assistant")]
+    assert r.graph.accepted[0]["to"] == USER
