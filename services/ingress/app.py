@@ -46,7 +46,7 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
                     settings, delivery_timeout_s=settings.ingress_publish_timeout_s,
                     extra={"linger.ms": settings.ingress_linger_ms}))
             if deps.redis is None:
-                deps.redis = await owned.enter_async_context(open_redis(settings.redis_url))
+                deps.redis = await owned.enter_async_context(open_redis(settings.redis()))
             yield
 
     deps.metrics.webhook_body_bytes_in_flight.set_function(lambda: deps.body_budget.held)

@@ -107,12 +107,13 @@ def start_broker(port: int | None = None, log: Path | None = None) -> ServerProc
     return server
 
 
-def start_redis(port: int | None = None, log: Path | None = None) -> ServerProcess:
+def start_redis(port: int | None = None, log: Path | None = None, config: tuple[str, ...] = ()) -> ServerProcess:
+    """redis-server on loopback; `config` adds directives as command-line arguments (`--requirepass`, `--user`)."""
     port = port or free_port()
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
     proc = subprocess.Popen(
         [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--protected-mode", "yes"],
+         "--protected-mode", "yes", *config],
         stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
     )
     server = ServerProcess("redis", port, proc)
