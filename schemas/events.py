@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from schemas.envelope import API_USER_PREFIX, Envelope, conversation_key, derive_id, is_api_user
+from schemas.understanding import MediaUnderstanding
 
 Channel = Literal["whatsapp", "api"]
 
@@ -88,6 +89,7 @@ class MessageReceivedPayload(_Model):
     context: MessageContext | None = None
     referral: dict[str, Any] | None = None
     raw: dict[str, Any] = Field(default_factory=dict, description="Meta's message object as received")
+    understanding: MediaUnderstanding | None = Field(default=None, description="set by the media stage")
 
 
 class StatusReceivedPayload(_Model):

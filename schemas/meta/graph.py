@@ -19,6 +19,9 @@ LIST_SECTIONS_MAX = 10
 ROW_TITLE_MAX = 24
 ROW_DESCRIPTION_MAX = 72
 CALLBACK_DATA_MAX = 512
+CAPTION_MAX = 1024
+MEDIA_LINK_MAX = 2048
+FILENAME_MAX = 240
 
 
 class _Model(BaseModel):
@@ -105,6 +108,31 @@ class ReactionBody(_Model):
     emoji: str = ""  # empty removes a reaction
 
 
+class _MediaSource(_Model):
+    """Media sent by uploaded `id` (`POST /{phone_number_id}/media`) or by public `link`: exactly one of them."""
+
+    id: str | None = Field(default=None, min_length=1)
+    link: str | None = Field(default=None, min_length=1, max_length=MEDIA_LINK_MAX)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _MediaSource:
+        if (self.id is None) == (self.link is None):
+            raise ValueError("media needs exactly one of 'id' or 'link'")
+        return self
+
+
+class PlainMedia(_MediaSource):
+    """Audio and stickers: Meta takes no caption for them."""
+
+
+class CaptionedMedia(_MediaSource):
+    caption: str | None = Field(default=None, max_length=CAPTION_MAX)
+
+
+class DocumentMedia(CaptionedMedia):
+    filename: str | None = Field(default=None, min_length=1, max_length=FILENAME_MAX)
+
+
 class _Send(_Model):
     """Fields every message send shares. `recipient` addresses a business-scoped user id (BSUID)."""
 
@@ -146,6 +174,31 @@ class ReactionMessage(_Send):
     reaction: ReactionBody
 
 
+class ImageMessage(_Send):
+    type: Literal["image"] = "image"
+    image: CaptionedMedia
+
+
+class DocumentMessage(_Send):
+    type: Literal["document"] = "document"
+    document: DocumentMedia
+
+
+class AudioMessage(_Send):
+    type: Literal["audio"] = "audio"
+    audio: PlainMedia
+
+
+class VideoMessage(_Send):
+    type: Literal["video"] = "video"
+    video: CaptionedMedia
+
+
+class StickerMessage(_Send):
+    type: Literal["sticker"] = "sticker"
+    sticker: PlainMedia
+
+
 class TypingIndicator(_Model):
     type: Literal["text"] = "text"
 
@@ -160,11 +213,14 @@ class MarkRead(_Model):
 
 
 SendMessage = Annotated[
-    TextMessage | InteractiveMessage | TemplateMessage | ReactionMessage, Field(discriminator="type")
+    TextMessage | InteractiveMessage | TemplateMessage | ReactionMessage
+    | ImageMessage | DocumentMessage | AudioMessage | VideoMessage | StickerMessage,
+    Field(discriminator="type"),
 ]
 SEND_ADAPTER: TypeAdapter[SendMessage] = TypeAdapter(SendMessage)
 
-FREE_FORM_TYPES = frozenset({"text", "interactive", "reaction"})
+MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
+FREE_FORM_TYPES = frozenset({"text", "interactive", "reaction"}) | MEDIA_TYPES
 
 
 def parse_request(body: dict[str, Any]) -> SendMessage | MarkRead:

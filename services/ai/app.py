@@ -36,6 +36,12 @@ def make_provider(kind: str, s: AISettings) -> Provider:
     raise ValueError(f"unknown provider {kind!r}")
 
 
+def default_models(s: AISettings) -> list[str]:
+    """The models the chain's providers use when a tenant names none (the spend reservation prices them)."""
+    named = {"openai": s.openai_model, "bedrock": s.bedrock_model}
+    return [named[k] for k in (s.llm_provider, s.llm_secondary) if k in named]
+
+
 def make_chain(s: AISettings, metrics: AIMetrics) -> LLMChain:
     kinds = [k for k in dict.fromkeys((s.llm_provider, s.llm_secondary)) if k != "none"]
     return LLMChain([make_provider(k, s) for k in kinds], metrics, retries_on_5xx=s.llm_retries_on_5xx,
@@ -49,7 +55,7 @@ def build_handler(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource
     return AIHandler(AIDeps(
         tenants=tenants, context=context, traces=traces, chain=chain or make_chain(s, metrics),
         cache=AnswerCache(redis, s.answer_cache_ttl_s), ledger=SpendLedger(redis),
-        prices=PriceTable(s.llm_prices, s.llm_default_price),
+        prices=PriceTable(s.llm_prices, s.llm_default_price, default_models=default_models(s)),
         buffer=PendingBuffer(redis, window_s=s.coalesce_window_s, max_wait_s=s.coalesce_max_wait_s),
         metrics=metrics, default_spend_cap_usd=s.llm_daily_spend_cap_usd, input_max_chars=s.llm_input_max_chars))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from services.ai.breaker import CircuitBreaker
@@ -29,10 +29,11 @@ class ChainResult:
 class LLMChain:
     def __init__(self, providers: Sequence[Provider], metrics: AIMetrics, *, retries_on_5xx: int = 1,
                  total_budget_s: float = 12.0, circuit_failures: int = 5, circuit_cooldown_s: float = 30.0,
-                 backoff_s: float = 0.2) -> None:
+                 backoff_s: float = 0.2, circuit_clock: Callable[[], float] = time.monotonic) -> None:
         self.providers = list(providers)
         self.breakers = {p.name: CircuitBreaker(p.name, metrics, failures=circuit_failures,
-                                                cooldown_s=circuit_cooldown_s) for p in self.providers}
+                                                cooldown_s=circuit_cooldown_s, clock=circuit_clock)
+                         for p in self.providers}
         self._metrics = metrics
         self._retries = retries_on_5xx
         self._budget = total_budget_s

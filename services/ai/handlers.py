@@ -121,26 +121,31 @@ class AIHandler:
                 trace.step("ai:cache_hit")
                 return Decision(hit, "ai_cache")
 
-        cap = t.daily_spend_cap_usd if t.daily_spend_cap_usd is not None else self.d.default_spend_cap_usd
-        if await self.d.ledger.spent_today(event.tenant) >= cap:
-            self.d.metrics.spend_cap_hits.labels(tenant=event.tenant).inc()
-            return self._fallback(event, t, question, trace, "spend_cap")
-
         history = await self.d.context.last_turns(event.tenant, event.payload.to.user, 6)
         history = [h for h in history if not set(h.message_ids) & set(covered)]  # the burst goes last, once
         req = LLMRequest(build_messages(t, history, texts, self.d.input_max_chars), t.model, t.max_output_tokens,
                          t.temperature, t.timeout_s)
-        res = await self.d.chain.complete(req)
+        cap = t.daily_spend_cap_usd if t.daily_spend_cap_usd is not None else self.d.default_spend_cap_usd
+        hold = await self.d.ledger.reserve(event.tenant, self.d.prices.worst_case(req), cap)
+        if hold is None:  # the day's spend plus what calls in flight may still cost would pass the cap
+            self.d.metrics.spend_cap_hits.labels(tenant=event.tenant).inc()
+            return self._fallback(event, t, question, trace, "spend_cap")
+        try:
+            res = await self.d.chain.complete(req)
+        except BaseException:
+            await self.d.ledger.release(hold)
+            raise
         trace.attrs["llm_attempts"] = ",".join(res.attempts)
         if res.result is None:
+            await self.d.ledger.release(hold)
             return self._fallback(event, t, question, trace, "llm_unavailable")
         r = res.result
         trace.llm_called = True
         self.d.metrics.tokens.labels(tenant=event.tenant, model=r.model, kind="input").inc(r.input_tokens)
         self.d.metrics.tokens.labels(tenant=event.tenant, model=r.model, kind="output").inc(r.output_tokens)
-        usd = self.d.prices.cost(r.model, r.input_tokens, r.output_tokens)
+        usd = self.d.prices.cost(r.model, r.input_tokens, r.output_tokens, requested=req.model)
         self.d.metrics.cost.labels(tenant=event.tenant, model=r.model).inc(usd)
-        conv_usd, day_usd = await self.d.ledger.add(event.tenant, event.conversation, usd)
+        conv_usd, day_usd = await self.d.ledger.settle(hold, event.conversation, usd)
         trace.attrs.update({"llm_provider": res.provider, "llm_model": r.model, "llm_input_tokens": r.input_tokens,
                             "llm_output_tokens": r.output_tokens, "llm_cost_usd": round(usd, 8),
                             "conversation_cost_usd": round(conv_usd, 8), "tenant_day_cost_usd": round(day_usd, 6)})

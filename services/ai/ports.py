@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from services.ai.chain import ChainResult
+from services.ai.cost import Reservation
 from services.ai.prompt import Answer
 from services.ai.providers import LLMRequest
 from wapipe.store.port import TraceRecord, Turn
@@ -39,13 +40,22 @@ class AnswerCachePort(Protocol):
 
 
 class SpendPort(Protocol):
-    """The tenant's model spend today (USD), shared by every replica; the daily cap is checked against it."""
+    """The tenant's model spend today (USD), shared by every replica. A call reserves its worst case against the
+    daily cap before it runs, then settles to its real cost or releases the reservation."""
 
     async def spent_today(self, tenant: str) -> float: ...
 
-    async def add(self, tenant: str, conversation: str, usd: float) -> tuple[float, float]:
-        """Record one call's cost; returns (conversation total, tenant-day total)."""
+    async def held_today(self, tenant: str) -> float: ...
+
+    async def reserve(self, tenant: str, usd: float, cap_usd: float) -> Reservation | None:
+        """Hold `usd` if spent + held + `usd` stays within `cap_usd`; None when it would not."""
         ...
+
+    async def settle(self, hold: Reservation, conversation: str, usd: float) -> tuple[float, float]:
+        """Replace the reservation by the real cost; returns (conversation total, tenant-day total)."""
+        ...
+
+    async def release(self, hold: Reservation) -> None: ...
 
 
 class PendingMessage(Protocol):

@@ -79,6 +79,11 @@ class GuardrailsHandler:
             self.m.unknown_tenant.inc()
             return await self._end(ev, started, "unknown_tenant")
         tr.attrs["tenant_name"] = tenant.name
+        # Every message is a customer turn (idempotent by its id): the model's context, the operator's view and a
+        # privacy export read the whole conversation, not only the business's side of it.
+        await self.p.store.append_turn(Turn(ev.tenant, msg.sender.user, msg.timestamp, "customer",
+                                            msg.text or f"[{msg.message_type}]", (msg.message_id,)))
+        tr.step("turn:stored")
 
         if await self.p.shadow.is_active(conv):
             return await self._shadow(ev, started)
@@ -90,7 +95,7 @@ class GuardrailsHandler:
 
         d = decide(msg, tenant, started)
         if d.rule == BUDGET_RULE:
-            self.m.classify_budget.labels(tenant.name).inc()
+            self.m.classify_budget.labels(ev.tenant).inc()
         tr.step(f"classify:{d.message_type}:{d.intent}:{d.rule}")
         tr.step(f"route:{d.route}")
         tr.route, tr.message_type, tr.intent = d.route, d.message_type, d.intent
@@ -139,13 +144,10 @@ class GuardrailsHandler:
         return Emit(topics.HANDOFF, caused_by(HandoffRequested, ev, STAGE, payload))
 
     async def _shadow(self, ev: MessageReceived, started: datetime) -> list[Emit]:
-        """A person has the conversation: the bot stays silent and the message is kept as a customer turn (the
+        """A person has the conversation: the bot stays silent (the message is already a customer turn, and the
         notifier, which reads wa.inbound.v1 too, relays it to the tenant's people)."""
-        msg = ev.payload
         ev.trace.step("shadow:human_active")
         self.m.shadow.labels(ev.tenant).inc()
-        await self.p.store.append_turn(Turn(ev.tenant, msg.sender.user, msg.timestamp, "customer",
-                                            msg.text or f"[{msg.message_type}]", (msg.message_id,)))
         return await self._end(ev, started, "shadow")
 
     async def _flood(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit]:

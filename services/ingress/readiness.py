@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from confluent_kafka.admin import AdminClient
 
@@ -13,9 +14,10 @@ from wapipe.kafka import Broker, client_config
 class BrokerProbe:
     """Adapter around an AdminClient metadata request; `ready()` never blocks the event loop."""
 
-    def __init__(self, broker: Broker, *, timeout_s: float = 2.0, cache_s: float = 2.0) -> None:
+    def __init__(self, broker: Broker, *, timeout_s: float = 2.0, cache_s: float = 2.0,
+                 extra: dict[str, Any] | None = None) -> None:
         self._admin = AdminClient(client_config(broker, {
-            "socket.connection.setup.timeout.ms": int(timeout_s * 1000)}))
+            "socket.connection.setup.timeout.ms": int(timeout_s * 1000), **(extra or {})}))
         self._timeout_s = timeout_s
         self._cache_s = cache_s
         self._checked_at = float("-inf")

@@ -1,7 +1,10 @@
-"""The operator API (port 8081): every route, known or not, needs `Authorization: Bearer <WAPIPE_ADMIN_TOKEN>`.
+"""The operator API (port 8081): every route, known or not, needs `Authorization: Bearer <token>`.
 
-The token is checked in a middleware, before routing and body parsing, so no route (nor a malformed request)
-answers anything but 401 without it. No /docs or /openapi.json: nothing is served unauthenticated.
+The token is an operator token (`wapipe operators token add`: a name and its tenants, looked up by its sha256 in the
+store) or `WAPIPE_ADMIN_TOKEN` (bootstrap / break-glass: every tenant, checked first, so it works while the store is
+down). It is checked in a middleware, before routing and body parsing, so no route (nor a malformed request) answers
+anything but 401 without one. The caller's `Scope` then travels with the request; `Operators` refuses (403) what
+lies outside it. No /docs or /openapi.json: nothing is served unauthenticated.
 """
 
 from __future__ import annotations
@@ -9,34 +12,39 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import replace
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.notifier.operator import OperatorError, Operators
+from services.notifier.operator import Forbidden, OperatorError, Operators
+from wapipe.access import ADMIN_CREDENTIAL, Scope, hash_token, looks_like_token
 from wapipe.runtime.producer import DeliveryFailed
+from wapipe.store.port import OperatorTokenStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
-OPERATOR = Field(default="admin", pattern=r"^[A-Za-z0-9._@\-]{1,64}$", description="who is acting")
+OPERATOR = Field(default=None, pattern=r"^[A-Za-z0-9._@\-]{1,64}$",
+                 description="who is acting: with the admin token, the name the audit records (default admin); "
+                             "with an operator token, its own name or nothing")
 
 
 class TakeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    operator: str = OPERATOR
+    operator: str | None = OPERATOR
 
 
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4096)
-    operator: str = OPERATOR
+    operator: str | None = OPERATOR
 
 
 class ReleaseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     message: str | None = Field(default=None, min_length=1, max_length=4096)
-    operator: str = OPERATOR
+    operator: str | None = OPERATOR
 
 
 class Detail(BaseModel):
@@ -44,16 +52,55 @@ class Detail(BaseModel):
 
 
 # Documented on every route, so clients (and the contract tests) know each refusal's shape.
-_ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Detail} for c in (400, 401, 404, 409, 503)}
+_ERRORS: dict[int | str, dict[str, Any]] = {c: {"model": Detail} for c in (400, 401, 403, 404, 409, 503)}
 
 
-def authorized(header: str | None, token: bytes) -> bool:
+class Refused(Exception):
+    def __init__(self, detail: str, status: int = 401) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+async def identify(header: str | None, admin: bytes, tokens: OperatorTokenStore) -> Scope:
+    """The caller's scope from `Authorization: Bearer ...`, or `Refused`."""
     if not header or not header.startswith("Bearer "):
-        return False
-    return hmac.compare_digest(header[7:].strip().encode(), token)
+        raise Refused("missing or wrong bearer token")
+    presented = header[7:].strip()
+    if hmac.compare_digest(presented.encode(), admin):
+        return Scope.admin()
+    if not looks_like_token(presented):
+        raise Refused("missing or wrong bearer token")
+    digest = hash_token(presented)
+    try:
+        found = await tokens.operator_token(digest)
+    except StoreUnavailable as exc:
+        log.error("operator token not checked: %s", exc)
+        raise Refused("operator tokens cannot be checked now; try again", 503) from exc
+    if found is None or not hmac.compare_digest(found.token_hash, digest):
+        raise Refused("missing or wrong bearer token")
+    if found.revoked_at is not None:
+        raise Refused(f"token {found.token_id} was revoked")
+    return Scope.of_token(found)
 
 
-def create_api(ops: Operators, token: str) -> FastAPI:
+def caller(request: Request) -> Scope:
+    scope: Scope = request.state.scope
+    return scope
+
+
+Caller = Annotated[Scope, Depends(caller)]
+
+
+def acting(who: Scope, claimed: str | None) -> Scope:
+    """The admin token acts under the name the caller gives; an operator token only under its own."""
+    if claimed is None or claimed == who.name:
+        return who
+    if who.credential == ADMIN_CREDENTIAL:
+        return replace(who, name=claimed)
+    raise Forbidden(f"this token acts as {who.name!r}: leave out 'operator' or send that name")
+
+
+def create_api(ops: Operators, token: str, tokens: OperatorTokenStore) -> FastAPI:
     if not token:
         raise ValueError("the operator API needs WAPIPE_ADMIN_TOKEN")
     secret = token.encode()
@@ -62,9 +109,11 @@ def create_api(ops: Operators, token: str) -> FastAPI:
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if not authorized(request.headers.get("authorization"), secret):
-            return JSONResponse({"detail": "missing or wrong bearer token"}, status_code=401,
-                                headers={"WWW-Authenticate": "Bearer"})
+        try:
+            request.state.scope = await identify(request.headers.get("authorization"), secret, tokens)
+        except Refused as refused:
+            headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
+            return JSONResponse({"detail": str(refused)}, status_code=refused.status, headers=headers)
         return await call_next(request)
 
     @app.exception_handler(OperatorError)
@@ -77,21 +126,21 @@ def create_api(ops: Operators, token: str) -> FastAPI:
         return JSONResponse({"detail": "the message could not be queued; try again"}, status_code=503)
 
     @app.get("/handoffs")
-    async def list_handoffs(tenant: str | None = None) -> dict[str, Any]:
-        return {"handoffs": await ops.list(tenant)}
+    async def list_handoffs(who: Caller, tenant: str | None = None) -> dict[str, Any]:
+        return {"handoffs": await ops.list(who, tenant)}
 
     @app.post("/handoffs/{conversation}")
-    async def take_over(conversation: str, body: TakeIn | None = None) -> dict[str, Any]:
-        return await ops.take(conversation, (body or TakeIn()).operator)
+    async def take_over(conversation: str, who: Caller, body: TakeIn | None = None) -> dict[str, Any]:
+        return await ops.take(conversation, acting(who, (body or TakeIn()).operator))
 
     @app.post("/handoffs/{conversation}/reply", status_code=202)
-    async def reply(conversation: str, body: ReplyIn,
+    async def reply(conversation: str, body: ReplyIn, who: Caller,
                     idempotency_key: str | None = Header(default=None, max_length=128)) -> dict[str, Any]:
-        return await ops.reply(conversation, body.operator, body.text, idempotency_key)
+        return await ops.reply(conversation, acting(who, body.operator), body.text, idempotency_key)
 
     @app.post("/handoffs/{conversation}/release")
-    async def release(conversation: str, body: ReleaseIn | None = None) -> dict[str, Any]:
+    async def release(conversation: str, who: Caller, body: ReleaseIn | None = None) -> dict[str, Any]:
         b = body or ReleaseIn()
-        return await ops.release(conversation, b.operator, b.message)
+        return await ops.release(conversation, acting(who, b.operator), b.message)
 
     return app

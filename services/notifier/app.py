@@ -23,7 +23,8 @@ from wapipe.runtime.http import HttpServer
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import Service
 from wapipe.runtime.worker import Worker
-from wapipe.store import ConversationStore
+from wapipe.state.window import ServiceWindow
+from wapipe.store import Store
 
 
 @dataclass
@@ -36,7 +37,7 @@ class NotifierApp:
     dlq: DlqWatch
 
 
-def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: ConversationStore, producer: Producer,
+def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, producer: Producer,
               tenants: Tenants, registry: CollectorRegistry, group_id: str | None = None) -> NotifierApp:
     metrics = NotifierMetrics(registry)
     state = RedisNotifierState(redis)
@@ -47,8 +48,9 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Conversation
                        topics=read_by("notifier"), topic_prefix=s.topic_prefix, service="notifier",
                        max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
-    operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics)
-    api = create_api(operators, s.admin_token.get_secret_value())
+    operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics,
+                          window=ServiceWindow(redis))
+    api = create_api(operators, s.admin_token.get_secret_value(), store)
     dlq = DlqWatch(s.kafka(), [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)

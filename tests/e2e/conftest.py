@@ -7,18 +7,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from wapipe_tools.local.ports import port_owner
+from wapipe_tools.local import pids
+from wapipe_tools.local.ports import LOCAL_PORTS, port_owner
+from wapipe_tools.local.ready import NotReady, wait_until
 from wapipe_tools.local.servers import port_is_free
 
 REPO = Path(__file__).resolve().parents[2]
-STACK_PORTS = (19092, 16379, 8080, 8081, 8090, 9101, 9102, 9103, 9104, 9105)
 SANDBOX = "e2e"
 
 
@@ -45,22 +45,25 @@ class LocalStack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    taken = [p for p in STACK_PORTS if not port_is_free(p)]
+    taken = [p for p in LOCAL_PORTS.served() if not port_is_free(p)]
     if taken:
         pytest.skip(f"the local stack's port {taken[0]} is in use by {port_owner(taken[0])}")
     state = tmp_path_factory.mktemp("stack")
     output = state / "up.out"
     with open(output, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "wapipe_tools.cli.main", "up", "--no-live", "--state-dir",
-                                 str(state), "--sandbox", SANDBOX, "--timeout", "90"],
+                                 str(state), "--sandbox", SANDBOX, "--timeout", "180"],
                                 cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
     s = LocalStack(state, proc, output)
     try:
-        deadline = time.monotonic() + 120
-        while b"stack ready" not in output.read_bytes():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"wapipe up did not get ready:\n{output.read_text()}")
-            time.sleep(0.5)
+        def exited() -> str | None:
+            return None if proc.poll() is None else f"wapipe up exited ({proc.poll()})"
+
+        try:
+            wait_until(lambda: b"stack ready" in output.read_bytes(), timeout=240, what="wapipe up to say ready",
+                       interval=0.5, gave_up=exited)
+        except NotReady as exc:
+            pytest.fail(f"{exc}:\n{output.read_text()}")
         yield s
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -69,3 +72,4 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        pids.stop(state, timeout=10)  # what `wapipe down` does: nothing, unless the stop above fell short

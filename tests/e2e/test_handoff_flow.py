@@ -28,6 +28,7 @@ from services.guardrails.config import GuardrailsSettings
 from services.notifier.app import build_app as build_notifier
 from services.notifier.app import service
 from services.notifier.config import NotifierSettings
+from services.notifier.texts import ref_of
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
@@ -67,7 +68,7 @@ class Stack:
             r = await http.get(f"{self.sim.url}/_sim/messages", params={"to": number})
             return list(r.json()["messages"])
 
-    async def wait_for(self, number: str, count: int, timeout: float = 30) -> list[dict[str, Any]]:
+    async def wait_for(self, number: str, count: int, timeout: float = 90) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             got = await self.sent_to(number)
@@ -159,7 +160,8 @@ async def test_handoff_relay_operator_reply_and_release(stack: Stack) -> None:
         assert all(CUSTOMER not in m["text"] for m in relayed)
 
         listed = (await api.get("/handoffs", headers=auth)).json()["handoffs"]
-        assert [h["conversation"] for h in listed] == [CONV] and listed[0]["reason"] == "humano"
+        assert [h["ref"] for h in listed] == [ref_of(CONV)] and listed[0]["reason"] == "humano"
+        assert listed[0]["customer"] == "…6543" and CUSTOMER not in str(listed)
         assert 11 * 3600 < listed[0]["ttl_left_s"] <= 12 * 3600
 
         # A person answers through the API: it reaches the customer and is kept as a `human` turn.
@@ -190,7 +192,7 @@ async def test_handoff_relay_operator_reply_and_release(stack: Stack) -> None:
     assert {"requested", "notified", "relayed", "reply", "released"} <= set(audit)
 
 
-async def _eventually(read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 15) -> Any:
+async def _eventually(read: Callable[[], Any], ok: Callable[[Any], bool], timeout: float = 60) -> Any:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         value = await read()

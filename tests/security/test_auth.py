@@ -1,4 +1,5 @@
-"""Bearer tokens on the operator API and /api/chat: compared in constant time, and no route answers without one.
+"""Bearer tokens on the operator API (the admin token and operator tokens) and /api/chat: compared in constant time,
+and no route answers without one.
 
 Routes are enumerated from the apps, so a route added later is covered without touching this file.
 """
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -24,6 +26,8 @@ from services.notifier.api import create_api
 from services.notifier.config import NotifierSettings
 from services.notifier.operator import Operators
 from tests.security.conftest import API_KEY, ingress_settings
+from wapipe.access import new_token
+from wapipe.store import Store, open_store
 
 ADMIN = "security-suite-admin-token-0c4d9e"
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,9 +69,17 @@ def client(app: FastAPI) -> httpx.AsyncClient:
 
 
 @pytest.fixture
-def operator_api() -> FastAPI:
+async def token_store(tmp_path: Path) -> AsyncIterator[Store]:
+    store = open_store(f"sqlite:///{tmp_path}/auth.db", purge_interval=0)
+    await store.migrate()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+def operator_api(token_store: Store) -> FastAPI:
     # Refusals happen in a middleware before any route runs, so no operator backend is needed to test them.
-    return create_api(cast(Operators, object()), ADMIN)
+    return create_api(cast(Operators, object()), ADMIN, token_store)
 
 
 @pytest.fixture
@@ -98,6 +110,24 @@ async def test_every_operator_route_refuses_every_wrong_credential(operator_api:
         assert (await c.get("/no-such-route", headers={"Authorization": f"Bearer {ADMIN}"})).status_code == 404
 
 
+async def test_every_operator_route_refuses_wrong_and_revoked_operator_tokens(operator_api: FastAPI,
+                                                                            token_store: Store) -> None:
+    token, record = new_token("ana", ["100000000000001"])
+    revoked, revoked_record = new_token("luis", ["*"])
+    for r in (record, revoked_record):
+        await token_store.add_operator_token(r)
+    await token_store.revoke_operator_token(revoked_record.token_id, datetime.now(UTC))
+    async with client(operator_api) as c:
+        for method, path in [*concrete_paths(operator_api), ("GET", "/no-such-route")]:
+            for headers in [*wrong_credentials(token), {"Authorization": f"Bearer {record.token_hash}"},
+                            {"Authorization": f"Bearer {revoked}"}]:
+                r = await c.request(method, path, headers=headers, json={"text": "hola"})
+                assert r.status_code == 401, (method, path, headers, r.status_code)
+                assert token not in r.text and r.headers["www-authenticate"] == "Bearer"
+        assert "revoked" in (await c.get("/handoffs", headers={"Authorization": f"Bearer {revoked}"})).text
+        assert (await c.get("/no-such-route", headers={"Authorization": f"Bearer {token}"})).status_code == 404
+
+
 async def test_operator_token_is_compared_in_constant_time(operator_api: FastAPI, compare_calls: list[int]) -> None:
     async with client(operator_api) as c:
         r = await c.get("/handoffs", headers={"Authorization": "Bearer " + "x" * len(ADMIN)})
@@ -106,12 +136,20 @@ async def test_operator_token_is_compared_in_constant_time(operator_api: FastAPI
 
 def test_operator_api_refuses_to_start_without_a_token() -> None:
     with pytest.raises(ValueError, match="WAPIPE_ADMIN_TOKEN"):
-        create_api(cast(Operators, object()), "")
+        create_api(cast(Operators, object()), "", cast(Store, object()))
+
+
+class NoBroker:
+    """Readiness for an app with no broker behind it: these checks never reach a route that publishes."""
+
+    async def ready(self) -> bool:
+        return False
 
 
 @pytest.fixture
 def ingress_app() -> FastAPI:
-    return create_app(ingress_settings("127.0.0.1:1", "sec."), registry=CollectorRegistry())
+    # No Kafka client at all: a real probe would keep dialling the dead address and print its refusals on stderr.
+    return create_app(ingress_settings("127.0.0.1:1", "sec."), registry=CollectorRegistry(), probe=NoBroker())
 
 
 async def test_every_ingress_route_is_open_by_decision_or_needs_the_bearer_key(ingress_app: FastAPI) -> None:

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings
 from services.ai.config import AISettings
 from services.guardrails.config import GuardrailsSettings
 from services.ingress.config import IngressSettings
+from services.media.config import MediaSettings
 from services.notifier.config import NotifierSettings
 from services.sender.config import SenderSettings
 from wapipe.runtime.service import run_consumer, serve
@@ -27,7 +28,7 @@ from wapipe_tools.simulator.serve import BackgroundSimulator, NotDevMode
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES: dict[str, type[BaseSettings]] = {"ingress": IngressSettings, "guardrails": GuardrailsSettings,
                                            "ai": AISettings, "sender": SenderSettings,
-                                           "notifier": NotifierSettings}
+                                           "notifier": NotifierSettings, "media": MediaSettings}
 # Per service: its secrets, one of them (the first) holding a value of .env.example. guardrails has no secret of
 # its own; the Redis password every service may be given stands in.
 DEV_VALUE_OF = {
@@ -37,6 +38,7 @@ DEV_VALUE_OF = {
     "ai": ("WAPIPE_OPENAI_API_KEY", "dev-openai-key", []),
     "sender": ("WAPIPE_META_ACCESS_TOKEN", "dev-access-token", []),
     "notifier": ("WAPIPE_ADMIN_TOKEN", "dev-admin-token", []),
+    "media": ("WAPIPE_META_ACCESS_TOKEN", "dev-access-token", []),
 }
 
 

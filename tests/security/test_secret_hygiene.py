@@ -7,6 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,16 @@ from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
 from services.notifier.app import build_app
 from services.notifier.config import NotifierSettings
+from services.sender.config import SenderSettings
 from tests.integration.ai.conftest import Wired, set_llm, wire  # noqa: F401  (fixtures)
 from tests.security.conftest import meta_bytes, sample_doc
 from tests.unit.ai.fixtures import request
+from wapipe.access import hash_token
 from wapipe.logging import JsonFormatter, TextFormatter, mask_phone
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import RecordMeta
-from wapipe.store import open_store
+from wapipe.state.window import ServiceWindow
+from wapipe.store import OperatorToken, open_store
 from wapipe.tenants import TenantRegistry
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState
@@ -40,6 +44,8 @@ SECRETS = {
     "api_chat_key": "SNTL-chat-key-1a2b3c4d5e",
     "openai_api_key": "sk-SNTL-openai-key-9f8e7d6c5b4a",
     "admin_token": "SNTL-admin-token-7e6d5c4b3a",
+    "redis_password": "SNTL-redis-password-3f2e1d",
+    "operator_token": "wapipe_op_SNTL-operator-token-5d4c3b2a1f0e9d8c7b6a",  # a scoped operator API token
 }
 PHONE = "573158675309"  # the customer
 OTHER_PHONE = "573204448811"  # a number the customer types in a message
@@ -149,11 +155,19 @@ async def _notifier_paths(bootstrap: str, prefix: str, redis_client: Any, tmp: P
     app = build_app(s, redis=redis_client, store=store, producer=producer, tenants=TenantRegistry(TENANTS),
                     registry=CollectorRegistry())
     conv, auth = f"{TENANT}:{PHONE}", {"Authorization": f"Bearer {token}"}
+    await ServiceWindow(redis_client).touch(conv, datetime.now(UTC))  # the customer wrote: it can be taken over
+    scoped = SECRETS["operator_token"]
+    digest = hash_token(scoped)
+    await store.add_operator_token(OperatorToken(digest[:12], digest, "ana", frozenset({TENANT}), datetime.now(UTC)))
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app.api),
                                      base_url=f"http://{TEST_CLIENT}-operator") as c:
             assert (await c.post(f"/handoffs/{conv}", headers=auth, json={"operator": "ana"})).status_code == 200
             assert (await c.get("/handoffs", headers=auth)).status_code == 200
+            as_ana = {"Authorization": f"Bearer {scoped}"}
+            assert (await c.post(f"/handoffs/{conv}", headers=as_ana)).status_code == 200
+            assert (await c.get("/handoffs", headers=as_ana)).status_code == 200
+            assert (await c.get("/handoffs", headers={"Authorization": f"Bearer {scoped}0"})).status_code == 401
             r = await c.post(f"/handoffs/{conv}/reply", headers=auth, json={"text": f"te llamo al {OTHER_PHONE}"})
             assert r.status_code == 202
             assert (await c.post(f"/handoffs/{conv}/release", headers=auth)).status_code == 200
@@ -207,8 +221,9 @@ def test_access_logs_with_query_strings_and_paths_stay_off() -> None:
         access.setLevel(saved[2])
 
 
-SECRET_SETTINGS = [(IngressSettings, ("meta_app_secret", "meta_verify_token", "meta_access_token", "api_chat_key")),
-                   (AISettings, ("openai_api_key",)), (NotifierSettings, ("admin_token",))]
+SECRET_SETTINGS = [(IngressSettings, ("meta_app_secret", "meta_verify_token", "api_chat_key", "redis_password")),
+                   (SenderSettings, ("meta_access_token",)), (AISettings, ("openai_api_key",)),
+                   (NotifierSettings, ("admin_token",))]
 
 
 @pytest.mark.parametrize(("cls", "fields"), SECRET_SETTINGS)

@@ -165,4 +165,5 @@ async def test_a_tenant_with_too_many_patterns_reaches_the_model_and_is_counted(
     out = await handler(inbound("quisiera saber si tienen tenis blancos"), meta())
     assert [e.event.type for e in out] == ["AnswerRequested"]
     assert f"classify:BUSINESS_CONSULT:otro:{BUDGET_RULE}" in out[0].event.trace.decision_path
-    assert registry.get_sample_value("wapipe_guardrails_classify_budget_exceeded_total", {"tenant": "demo"}) == 1
+    labels = {"tenant": doc["phone_number_id"]}
+    assert registry.get_sample_value("wapipe_guardrails_classify_budget_exceeded_total", labels) == 1

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings
 from services.ai.config import AISettings
 from services.guardrails.config import GuardrailsSettings
 from services.ingress.config import IngressSettings
+from services.media.config import MediaSettings
 from services.notifier.config import NotifierSettings
 from services.sender.config import SenderSettings
 from wapipe.secret_strength import DEV_VALUES, MIN_LENGTH, weakness
@@ -25,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVICES: dict[str, type[CommonSettings]] = {"ingress": IngressSettings, "guardrails": GuardrailsSettings,
                                              "ai": AISettings, "sender": SenderSettings,
                                              "notifier": NotifierSettings}
-CLASSES: list[type[CommonSettings]] = [*SERVICES.values(), MetaSettings, LLMSettings]
+CLASSES: list[type[CommonSettings]] = [*SERVICES.values(), MediaSettings, MetaSettings, LLMSettings]
+# Choices under which a class uses every secret it has (the media stage uses the model key only to transcribe).
+USING_ALL = {MediaSettings: {"WAPIPE_MEDIA_TRANSCRIBER": "openai"}}
 
 
 def secret_fields(cls: type[BaseSettings]) -> set[str]:
@@ -102,6 +105,8 @@ def test_every_secret_value_of_env_example_is_refused_outside_dev(production: py
     owners = [cls for cls in CLASSES if name in {env_name(f) for f in secret_fields(cls)}]
     assert owners
     for cls in owners:
+        for key, choice in USING_ALL.get(cls, {}).items():
+            production.setenv(key, choice)
         for field in required_secrets(cls):
             production.setenv(env_name(field), strong())
         production.setenv(name, value)
@@ -172,6 +177,21 @@ def test_an_unused_model_key_is_not_checked(production: pytest.MonkeyPatch) -> N
         AISettings(llm_provider="bedrock", llm_secondary="openai")
     with pytest.raises(ValidationError, match="WAPIPE_OPENAI_API_KEY is not set"):
         AISettings()
+
+
+def test_the_media_stage_needs_the_graph_api_token_and_the_model_key_only_to_transcribe_remotely(
+        production: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ValidationError) as err:
+        MediaSettings()
+    assert "WAPIPE_META_ACCESS_TOKEN is not set" in str(err.value)
+    assert "WAPIPE_OPENAI_API_KEY" not in str(err.value) and "WAPIPE_META_APP_SECRET" not in str(err.value)
+    production.setenv("WAPIPE_META_ACCESS_TOKEN", strong())
+    assert MediaSettings().production  # the embedded transcriber needs no key
+    with pytest.raises(ValidationError, match="WAPIPE_OPENAI_API_KEY is not set"):
+        MediaSettings(media_transcriber="openai")
+    assert MediaSettings(media_transcriber="openai", media_transcription_api_key=SecretStr(strong())).production
+    with pytest.raises(ValidationError, match="WAPIPE_MEDIA_TRANSCRIPTION_API_KEY is a development value"):
+        MediaSettings(media_transcriber="openai", media_transcription_api_key=SecretStr("dev-openai-key"))
 
 
 def test_the_mode_is_one_of_two_words(production: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
-from bench.common.stack import Ports, bench_specs
+from wapipe_tools.local.ports import StackPorts
 from wapipe_tools.local.stack import local_specs, stack_env
 from wapipe_tools.replay.sandbox import sandbox_specs
 
@@ -29,6 +29,7 @@ NOT_SETTINGS = {
     "WAPIPE_COMPOSE_OPENAI_BASE_URL": "docker-compose.yml",
     "WAPIPE_GRAFANA_ADMIN_PASSWORD": "docker-compose.yml",
     "WAPIPE_CASSANDRA_DC": "tests/integration/store/conftest.py",  # the Cassandra contract tests' datacenter
+    "WAPIPE_S3_ENDPOINT_URL": "tests/integration/objectstore/conftest.py",  # the S3 contract tests' server
 }
 NAME = re.compile(r"\bWAPIPE_[A-Z0-9_]*[A-Z0-9]\b")
 QUOTED_NAME = re.compile(r"[\"'](WAPIPE_[A-Z0-9_]*[A-Z0-9])[\"']")
@@ -121,7 +122,7 @@ def test_the_local_stack_sandboxes_and_bench_stack_set_only_defined_names(tmp_pa
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the stack reads .env.example from the working directory
     env = stack_env(tmp_path, base={})
-    specs = [*local_specs(), *sandbox_specs("s1", 0, tmp_path, 16379), *bench_specs(Ports(30000))]
+    specs = [*local_specs(), *sandbox_specs("s1", 0, tmp_path, 16379), *local_specs(StackPorts.from_base(30000))]
     names = {k for k in env if k.startswith("WAPIPE_")} | {k for s in specs for k, _ in s.env}
     assert {"WAPIPE_GUARDRAILS_CONSUMER_GROUP", "WAPIPE_SENDER_METRICS_PORT"} <= names
     assert _undefined(names) == []

@@ -3,7 +3,8 @@ service's `main` starts subscribe to exactly the topics the registry lists that 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,6 +17,8 @@ from services.ai import main as ai
 from services.ai.config import AISettings
 from services.guardrails import main as guardrails
 from services.guardrails.config import GuardrailsSettings
+from services.media import main as media
+from services.media.config import MediaSettings
 from services.notifier import main as notifier
 from services.notifier.config import NotifierSettings
 from services.sender import main as sender
@@ -26,11 +29,12 @@ from wapipe.runtime.service import Resources, Service
 
 TENANTS = str(Path(__file__).resolve().parents[2] / "config" / "tenants")
 # Each service is wired exactly as its main() wires it, never run: no broker, Redis or store is touched.
-SERVICES: dict[str, Callable[[Resources], Service]] = {
+SERVICES: dict[str, Callable[[Resources], Service | Awaitable[Service]]] = {
     "guardrails": lambda r: guardrails.build(GuardrailsSettings(_env_file=None, tenants_dir=TENANTS), r),
     "ai": lambda r: ai.build(AISettings(_env_file=None, tenants_dir=TENANTS, llm_provider="none"), r),
     "sender": lambda r: sender.build(SenderSettings(_env_file=None, tenants_dir=TENANTS), r),
     "notifier": lambda r: notifier.build(NotifierSettings(_env_file=None, tenants_dir=TENANTS), r),
+    "media": lambda r: media.build(MediaSettings(_env_file=None, media_transcriber="none"), r),
 }
 
 
@@ -48,7 +52,8 @@ def test_every_reader_in_the_registry_is_a_consumer_service() -> None:
 @pytest.mark.parametrize("name", sorted(SERVICES))
 async def test_workers_subscribe_to_exactly_the_registry_topics_the_service_reads(name: str,
                                                                                   resources: Resources) -> None:
-    service = SERVICES[name](resources)
+    built = SERVICES[name](resources)
+    service = await built if inspect.isawaitable(built) else built
     try:
         subscribed = [t for w in service.workers for t in w.cfg.topics]
         assert sorted(subscribed) == sorted(read_by(name)), name
@@ -58,9 +63,9 @@ async def test_workers_subscribe_to_exactly_the_registry_topics_the_service_read
             await close()
 
 
-def test_the_notifier_reads_the_inbound_topic_beside_guardrails() -> None:
+def test_the_notifier_and_the_media_stage_read_the_inbound_topic_beside_guardrails() -> None:
     inbound = next(t for t in TOPICS if t.name == "wa.inbound.v1")
-    assert inbound.readers == ("guardrails", "notifier")
+    assert inbound.readers == ("guardrails", "notifier", "media")
 
 
 def test_a_service_that_reads_nothing_is_an_error() -> None:

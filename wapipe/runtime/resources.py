@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from wapipe.redis import DEFAULT_MAX_CONNECTIONS, RedisConnection, connect
 from wapipe.runtime.producer import Producer
 from wapipe.settings import CommonSettings
-from wapipe.store import ConversationStore
+from wapipe.store import Store
 from wapipe.store import open_store as _open_store
 
 
@@ -41,7 +41,7 @@ async def open_redis(where: str | RedisConnection, max_connections: int = DEFAUL
 
 
 @asynccontextmanager
-async def open_store(url: str) -> AsyncIterator[ConversationStore]:
+async def open_store(url: str) -> AsyncIterator[Store]:
     """The conversation store at `url`, migrated before use and closed on exit."""
     store = _open_store(url)
     try:

@@ -12,6 +12,7 @@ in-flight work, commit, and close everything, in reverse order, through one `Asy
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,7 +29,7 @@ from wapipe.runtime.producer import Producer
 from wapipe.runtime.resources import open_producer, open_redis, open_store
 from wapipe.runtime.worker import Worker
 from wapipe.settings import CommonSettings
-from wapipe.store import ConversationStore
+from wapipe.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +73,11 @@ class Resources:
     registry: CollectorRegistry
     producer: Producer
     redis: aioredis.Redis
-    store: ConversationStore
+    store: Store
 
 
-async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Service], *, port: int,
+async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Service | Awaitable[Service]], *,
+                       port: int,
                        host: str = "127.0.0.1", redis_max_connections: int = DEFAULT_MAX_CONNECTIONS,
                        stop: asyncio.Event | None = None, handle_signals: bool = True) -> None:
     """Open the resources, `build` the service from them and serve it until SIGTERM/SIGINT (or `stop`).
@@ -90,7 +92,8 @@ async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Se
         redis = await stack.enter_async_context(open_redis(settings.redis(), redis_max_connections))
         store = await stack.enter_async_context(open_store(settings.store_url))
         registry = CollectorRegistry()
-        service = build(Resources(registry, producer, redis, store))
+        built = build(Resources(registry, producer, redis, store))
+        service = await built if inspect.isawaitable(built) else built  # a build may load models first
         await _serve(stack, service, registry=registry, host=host, port=port, stop=stop)
 
 

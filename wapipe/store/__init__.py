@@ -1,4 +1,5 @@
-"""The conversation store: one port, a Cassandra adapter for production and SQLite as the embedded default.
+"""The conversation store: one port (and the operator tokens' port beside it), a Cassandra adapter for production
+and SQLite as the embedded default.
 
     store = open_store(settings.store_url)      # sqlite:///.wapipe/wapipe.db or cassandra://h1,h2/wapipe
     await store.migrate()
@@ -6,7 +7,17 @@
 """
 
 from wapipe.store.context import ContextCache
-from wapipe.store.port import RETENTION, ConversationStore, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import (
+    RETENTION,
+    ConversationStore,
+    HandoffEntry,
+    OperatorToken,
+    OperatorTokenStore,
+    Store,
+    StoreUnavailable,
+    TraceRecord,
+    Turn,
+)
 from wapipe.store.url import open_store
 
 __all__ = [
@@ -14,6 +25,9 @@ __all__ = [
     "ContextCache",
     "ConversationStore",
     "HandoffEntry",
+    "OperatorToken",
+    "OperatorTokenStore",
+    "Store",
     "StoreUnavailable",
     "TraceRecord",
     "Turn",

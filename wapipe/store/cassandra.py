@@ -3,7 +3,8 @@
 Never blocks the event loop: queries use `execute_async` and the driver's callbacks resolve an asyncio future
 through `call_soon_threadsafe`; the few blocking driver calls (connect, prepare, DDL, shutdown) run in a thread.
 Routing is token-aware over DC-aware round robin; consistency (LOCAL_QUORUM by default), timeouts and the protocol
-version come from `CassandraConfig`. Every write carries `USING TTL <retention>`.
+version come from `CassandraConfig`. Every conversation write carries `USING TTL <retention>`; operator tokens
+have none.
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, tuple_factory
 
 from wapipe.store import cassandra_schema, codec
-from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
 
 log = logging.getLogger(__name__)
 ContactPoint = str | tuple[str, int]
+TOKEN_REALM = "operators"
+_TOKEN_COLS = "token_id, token_hash, name, tenants, created_us, revoked_us"
 
 _QUERIES = {
     "insert_turn": "INSERT INTO {ks}.turns (tenant, uid, ts_us, turn_id, turn_role, turn_text, message_ids) "
@@ -45,6 +48,12 @@ _QUERIES = {
                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?",
     "handoffs": "SELECT ts_us, action, actor, reason, detail FROM {ks}.handoffs WHERE tenant = ? AND uid = ? "
                 "LIMIT ?",
+    # Inserted without revoked_us (binding null would write a tombstone).
+    "insert_token": "INSERT INTO {ks}.operator_tokens (realm, token_hash, token_id, name, tenants, created_us) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+    "token": "SELECT " + _TOKEN_COLS + " FROM {ks}.operator_tokens WHERE realm = ? AND token_hash = ?",
+    "tokens": "SELECT " + _TOKEN_COLS + " FROM {ks}.operator_tokens WHERE realm = ?",
+    "revoke_token": "UPDATE {ks}.operator_tokens SET revoked_us = ? WHERE realm = ? AND token_hash = ?",
 }
 
 
@@ -252,6 +261,38 @@ class CassandraStore:
         rows = await self._run("handoffs", (tenant, user, limit))
         return [HandoffEntry(tenant=tenant, user=user, ts=codec.from_us(ts), action=action, actor=actor,
                              reason=reason, detail=detail) for ts, action, actor, reason, detail in reversed(rows)]
+
+    # -- operator tokens -----------------------------------------------------------------------------------------
+
+    async def add_operator_token(self, token: OperatorToken) -> None:
+        await self._run("insert_token", (TOKEN_REALM, token.token_hash, token.token_id, token.name,
+                                         set(token.tenants), codec.to_us(token.created_at)))
+        if token.revoked_at is not None:
+            await self._run("revoke_token", (codec.to_us(token.revoked_at), TOKEN_REALM, token.token_hash))
+
+    async def operator_token(self, token_hash: str) -> OperatorToken | None:
+        rows = await self._run("token", (TOKEN_REALM, token_hash))
+        return _token(rows[0]) if rows else None
+
+    async def operator_tokens(self) -> list[OperatorToken]:
+        rows = await self._run("tokens", (TOKEN_REALM,))
+        return sorted((_token(r) for r in rows), key=lambda t: (t.created_at, t.token_id))
+
+    async def revoke_operator_token(self, token_id: str, at: datetime) -> OperatorToken | None:
+        # The partition is small; finding the id in it saves a second table kept in step with this one.
+        found = next((t for t in await self.operator_tokens() if t.token_id == token_id), None)
+        if found is None or found.revoked_at is not None:
+            return found
+        await self._run("revoke_token", (codec.to_us(at), TOKEN_REALM, found.token_hash))
+        return OperatorToken(found.token_id, found.token_hash, found.name, found.tenants, found.created_at,
+                             codec.from_us(codec.to_us(at)))
+
+
+def _token(row: tuple[Any, ...]) -> OperatorToken:
+    token_id, token_hash, name, tenants, created_us, revoked_us = row
+    return OperatorToken(token_id=token_id, token_hash=token_hash, name=name, tenants=frozenset(tenants or ()),
+                         created_at=codec.from_us(created_us),
+                         revoked_at=codec.from_us(revoked_us) if revoked_us is not None else None)
 
 
 def _resolve(fut: asyncio.Future[list[tuple[Any, ...]]], rows: list[tuple[Any, ...]] | None,

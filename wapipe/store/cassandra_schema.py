@@ -4,7 +4,9 @@ Partitions stay bounded: turns and the handoff audit by (tenant, user), which re
 customer; traces for time-range queries by (tenant, day, bucket), a few buckets per day so a busy tenant's day is
 spread over several replicas; plus two lookup tables (by correlation id, by conversation). Every row has a TTL
 (written with `USING TTL`, the table default is the safety net) and TimeWindowCompactionStrategy drops whole
-expired SSTables instead of compacting tombstones.
+expired SSTables instead of compacting tombstones. Operator tokens are the exception: they never expire (they are
+revoked), and they live in one small partition (`realm`), read by hash on every operator API request and listed
+whole by `wapipe operators token list`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import re
 
 from wapipe.store.port import RETENTION
 
-VERSION = 1
+VERSION = 2
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _TABLE_OPTS = (
     "default_time_to_live = {ttl} AND compaction = {{'class': 'TimeWindowCompactionStrategy', "
@@ -43,6 +45,12 @@ TABLES: tuple[str, ...] = (
         PRIMARY KEY ((tenant, uid), ts_us, entry_id)
     ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC) AND """ + _TABLE_OPTS,
     """CREATE TABLE IF NOT EXISTS {ks}.schema_migrations (version int PRIMARY KEY, applied_at timestamp)""",
+    # Version 2. No TTL: a token lasts until revoked. One partition per realm (a few hundred rows at most).
+    """CREATE TABLE IF NOT EXISTS {ks}.operator_tokens (
+        realm text, token_hash text, token_id text, name text, tenants set<text>, created_us bigint,
+        revoked_us bigint,
+        PRIMARY KEY ((realm), token_hash)
+    )""",
 )
 
 

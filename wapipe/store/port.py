@@ -1,7 +1,8 @@
-"""The port every service uses to keep conversation turns, interaction traces and the handoff audit.
+"""The ports every service uses to keep conversation turns, interaction traces and the handoff audit
+(`ConversationStore`), and the operators' API tokens (`OperatorTokenStore`); every backend implements both (`Store`).
 
 `user` is the business-scoped user id when Meta sent one, else the wa_id; `tenant` is the phone_number_id.
-Everything written expires after `RETENTION` (30 days).
+Conversation data expires after `RETENTION` (30 days); operator tokens do not expire (they are revoked).
 """
 
 from __future__ import annotations
@@ -70,6 +71,20 @@ class HandoffEntry:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class OperatorToken:
+    """An operator API token as stored: only its sha256 (`wapipe.access.hash_token`), never the token itself.
+
+    `tenants` holds phone_number_ids, or `"*"` alone for every tenant (an admin token)."""
+
+    token_id: str  # public handle (first 12 hex chars of the hash): listed, revoked by
+    token_hash: str
+    name: str
+    tenants: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
 class StoreUnavailable(RuntimeError):
     """The backend cannot be reached or opened (Cassandra down, SQLite path not writable)."""
 
@@ -102,3 +117,25 @@ class ConversationStore(Protocol):
     async def handoffs(self, tenant: str, user: str, limit: int = 50) -> list[HandoffEntry]: ...
 
     async def close(self) -> None: ...
+
+
+class OperatorTokenStore(Protocol):
+    """Operator API tokens by hash. Writes are idempotent; a revoked token stays listed with `revoked_at`."""
+
+    async def add_operator_token(self, token: OperatorToken) -> None: ...
+
+    async def operator_token(self, token_hash: str) -> OperatorToken | None:
+        """The token with this hash, revoked or not; None when there is none."""
+        ...
+
+    async def operator_tokens(self) -> list[OperatorToken]:
+        """Every token, oldest first."""
+        ...
+
+    async def revoke_operator_token(self, token_id: str, at: datetime) -> OperatorToken | None:
+        """Mark the token revoked (an already revoked one keeps its first `revoked_at`); None for an unknown id."""
+        ...
+
+
+class Store(ConversationStore, OperatorTokenStore, Protocol):
+    """What `open_store` returns: one backend behind both ports."""

@@ -3,7 +3,7 @@
 Every statement runs off the event loop. Writes go through one dedicated writer thread (one connection, so writers
 in this process never contend for SQLite's lock); reads run on a small pool, one connection per thread, which WAL
 lets proceed while a write is in progress. Other processes on the same file wait on `busy_timeout`.
-Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them.
+Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them (operator tokens never expire).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from wapipe.store import codec, sqlite_schema
-from wapipe.store.port import RETENTION, HandoffEntry, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -60,7 +60,7 @@ class SQLiteStore:
                 # (check_same_thread=False only so close() can close it after the threads have stopped).
                 conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None,
                                        check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(conn, self.busy_timeout)
                 conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process in WAL mode
             except (sqlite3.Error, OSError) as exc:
                 raise StoreUnavailable(f"cannot open SQLite store at {self.path}: {exc}") from exc
@@ -226,3 +226,54 @@ class SQLiteStore:
             "AND expires_at > ? ORDER BY ts_us DESC, rowid DESC LIMIT ?", (tenant, user, self._now_us(), limit))
         return [HandoffEntry(tenant=tenant, user=user, ts=codec.from_us(ts), action=action, actor=actor,
                              reason=reason, detail=detail) for ts, action, actor, reason, detail in reversed(rows)]
+
+    # -- operator tokens -----------------------------------------------------------------------------------------
+
+    _TOKEN_COLS = "token_id, token_hash, name, tenants, created_us, revoked_us"
+
+    async def add_operator_token(self, token: OperatorToken) -> None:
+        row = (token.token_id, token.token_hash, token.name, json.dumps(sorted(token.tenants)),
+               codec.to_us(token.created_at), codec.to_us(token.revoked_at) if token.revoked_at else None)
+        await self._write(lambda c: c.execute(
+            f"INSERT INTO operator_tokens ({self._TOKEN_COLS}) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(token_hash) DO NOTHING", row))
+
+    async def operator_token(self, token_hash: str) -> OperatorToken | None:
+        rows = await self._read(f"SELECT {self._TOKEN_COLS} FROM operator_tokens WHERE token_hash = ?",
+                                (token_hash,))
+        return _token(rows[0]) if rows else None
+
+    async def operator_tokens(self) -> list[OperatorToken]:
+        rows = await self._read(f"SELECT {self._TOKEN_COLS} FROM operator_tokens ORDER BY created_us, rowid", ())
+        return [_token(r) for r in rows]
+
+    async def revoke_operator_token(self, token_id: str, at: datetime) -> OperatorToken | None:
+        def revoke(c: sqlite3.Connection) -> list[tuple[Any, ...]]:
+            c.execute("UPDATE operator_tokens SET revoked_us = COALESCE(revoked_us, ?) WHERE token_id = ?",
+                      (codec.to_us(at), token_id))
+            return c.execute(f"SELECT {self._TOKEN_COLS} FROM operator_tokens WHERE token_id = ?",
+                             (token_id,)).fetchall()
+
+        rows = await self._write(revoke)
+        return _token(rows[0]) if rows else None
+
+
+def _token(row: tuple[Any, ...]) -> OperatorToken:
+    token_id, token_hash, name, tenants, created_us, revoked_us = row
+    return OperatorToken(token_id=token_id, token_hash=token_hash, name=name, tenants=frozenset(json.loads(tenants)),
+                         created_at=codec.from_us(created_us),
+                         revoked_at=codec.from_us(revoked_us) if revoked_us is not None else None)
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout_s: float) -> None:
+    """Switching a new file to WAL needs a moment of exclusive access, and SQLite does not always wait for it
+    through the busy handler: several processes opening one new store at once retry here until `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)

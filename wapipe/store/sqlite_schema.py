@@ -31,9 +31,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS handoffs_by_user ON handoffs (tenant, user, ts_us)",
         "CREATE INDEX IF NOT EXISTS handoffs_by_expiry ON handoffs (expires_at)",
     ),
+    (
+        # Operator API tokens: no expires_at (they are revoked, not expired) and not purged.
+        """CREATE TABLE IF NOT EXISTS operator_tokens (
+            token_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, name TEXT NOT NULL, tenants TEXT NOT NULL,
+            created_us INTEGER NOT NULL, revoked_us INTEGER)""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS operator_tokens_by_id ON operator_tokens (token_id)",
+    ),
 )
 
-TABLES = ("turns", "traces", "handoffs")
+TABLES = ("turns", "traces", "handoffs")  # the tables whose rows expire (purged)
 
 
 def migrate(conn: sqlite3.Connection) -> int:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from wapipe.store.port import RETENTION, ConversationStore
+from wapipe.store.port import RETENTION, Store
 
 CONTACT_POINTS_ENV = "WAPIPE_CASSANDRA_CONTACT_POINTS"
 KEYSPACE_ENV = "WAPIPE_CASSANDRA_KEYSPACE"
@@ -32,7 +32,7 @@ def parse_contact_points(raw: str) -> tuple[str | tuple[str, int], ...]:
     return tuple(points)
 
 
-def open_store(url: str, *, retention: timedelta = RETENTION, **opts: Any) -> ConversationStore:
+def open_store(url: str, *, retention: timedelta = RETENTION, **opts: Any) -> Store:
     """Build (not connect) the store `url` names; call `await store.migrate()` (Cassandra: once per deploy).
 
     `opts` go to the adapter: SQLite `purge_interval`, `readers`, `busy_timeout`; Cassandra any `CassandraConfig`

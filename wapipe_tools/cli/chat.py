@@ -13,6 +13,7 @@ import typer
 from wapipe.settings import CommonSettings
 from wapipe_tools.cli.common import console, fail
 from wapipe_tools.local.chat import ChatSession, Line, tenant_id
+from wapipe_tools.local.ports import LOCAL_PORTS
 
 REPLY_GRACE_S = 15.0
 STYLE = {"typing": "[dim italic]escribiendo...[/]", "read": "[dim]✓✓ leído[/]"}
@@ -40,7 +41,7 @@ def chat(
     tenant: Annotated[str, typer.Option(help="tenant name (config/tenants/<name>.yaml) or phone_number_id")] = "demo",
     as_: Annotated[str, typer.Option("--as", help="the customer's WhatsApp number")] = "+573001234567",
     name: Annotated[str, typer.Option(help="the customer's profile name")] = "Cliente",
-    sim_url: Annotated[str, typer.Option(help="the simulator")] = "http://127.0.0.1:8090",
+    sim_url: Annotated[str, typer.Option(help="the simulator")] = LOCAL_PORTS.url("simulator"),
 ) -> None:
     """Type as a customer; the bot's replies, typing indicators and handoff notices print as they arrive."""
     wa_id = as_.lstrip("+").replace(" ", "")

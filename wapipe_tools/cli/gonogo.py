@@ -13,6 +13,7 @@ from rich.table import Table
 from wapipe.settings import AdminSettings, LLMSettings, MetaSettings
 from wapipe_tools.cli.common import console
 from wapipe_tools.local.checks import Target, run
+from wapipe_tools.local.ports import LOCAL_PORTS
 
 EXIT_NO_GO = 1
 
@@ -26,9 +27,9 @@ def _stack_state(state_dir: Path) -> dict[str, str]:
 
 
 def go_no_go(
-    url: Annotated[str, typer.Option(help="ingress")] = "http://127.0.0.1:8080",
-    sim_url: Annotated[str, typer.Option(help="simulator")] = "http://127.0.0.1:8090",
-    admin_url: Annotated[str, typer.Option(help="notifier operator API")] = "http://127.0.0.1:8081",
+    url: Annotated[str, typer.Option(help="ingress")] = LOCAL_PORTS.url("ingress"),
+    sim_url: Annotated[str, typer.Option(help="simulator")] = LOCAL_PORTS.url("simulator"),
+    admin_url: Annotated[str, typer.Option(help="notifier operator API")] = LOCAL_PORTS.url("notifier"),
     state_dir: Annotated[Path, typer.Option(help="the stack's state folder (store, logs)")] = Path(".wapipe"),
     store_url: Annotated[str | None, typer.Option(help="store to find traces in (default: the stack's)")] = None,
 ) -> None:

@@ -6,12 +6,14 @@ import typer
 
 from wapipe_tools.cli import deploy as deploy_cli
 from wapipe_tools.cli import dlq as dlq_cli
+from wapipe_tools.cli import operators as operators_cli
 from wapipe_tools.cli import replay as replay_cli
 from wapipe_tools.cli import schemas as schemas_cli
 from wapipe_tools.cli import store as store_cli
 from wapipe_tools.cli import topics
 from wapipe_tools.cli.chat import chat
 from wapipe_tools.cli.classify import classify as classify_cmd
+from wapipe_tools.cli.down import down
 from wapipe_tools.cli.gonogo import go_no_go
 from wapipe_tools.cli.run import run as run_cmd
 from wapipe_tools.cli.simulator import simulator
@@ -26,9 +28,11 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(schemas_cli.app, name="schemas")
 app.add_typer(deploy_cli.app, name="deploy")
 app.add_typer(store_cli.app, name="store")
+app.add_typer(operators_cli.app, name="operators")
 app.command("simulator")(simulator)
 app.command("run")(run_cmd)
 app.command("up")(up)
+app.command("down")(down)
 app.command("classify")(classify_cmd)
 app.add_typer(replay_cli.app, name="replay")
 app.add_typer(dlq_cli.app, name="dlq")

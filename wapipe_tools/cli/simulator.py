@@ -6,13 +6,14 @@ import typer
 
 from wapipe.settings import CommonSettings, LLMSettings, MetaSettings, settings_or_exit
 from wapipe_tools.cli.common import console, fail
+from wapipe_tools.local.ports import LOCAL_PORTS
 
 
 def simulator(
-    port: int = typer.Option(8090, help="port to listen on"),
+    port: int = typer.Option(LOCAL_PORTS.simulator, help="port to listen on"),
     host: str = typer.Option("127.0.0.1", help="interface to bind"),
-    ingress_url: str = typer.Option("http://127.0.0.1:8080/webhook", help="where inbound and status webhooks go "
-                                    "(empty: none)"),
+    ingress_url: str = typer.Option(f"{LOCAL_PORTS.url('ingress')}/webhook",
+                                    help="where inbound and status webhooks go (empty: none)"),
     enforce_window: bool = typer.Option(True, help="refuse free-form messages outside the 24 h window (131047)"),
     status_webhooks: bool = typer.Option(True, help="post sent/delivered/read statuses after each accepted send"),
 ) -> None:

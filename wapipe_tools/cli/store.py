@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from wapipe.settings import CommonSettings
-from wapipe.store import StoreUnavailable, open_store
+from wapipe.store import Store, StoreUnavailable, open_store
 from wapipe.store.port import ConversationStore
 from wapipe_tools.cli.common import console, fail
 
@@ -17,7 +17,8 @@ app = typer.Typer(help="The conversation store (SQLite or Cassandra).", no_args_
 UrlOpt = typer.Option(None, "--url", help="store URL (default: WAPIPE_STORE_URL)")
 
 
-def _open(url: str | None) -> tuple[str, ConversationStore]:
+def open_configured(url: str | None) -> tuple[str, Store]:
+    """The store `url` names, else WAPIPE_STORE_URL (settings, .env included); exit 2 on a bad URL."""
     s = CommonSettings()
     target = url or s.store_url
     opts: dict[str, Any] = {}
@@ -48,7 +49,7 @@ async def _purge(store: ConversationStore) -> int:
 @app.command()
 def migrate(url: str | None = UrlOpt) -> None:
     """Create or upgrade the store's schema (idempotent: safe to run on every deploy)."""
-    target, store = _open(url)
+    target, store = open_configured(url)
     try:
         asyncio.run(_migrate(store))
     except StoreUnavailable as exc:
@@ -59,7 +60,7 @@ def migrate(url: str | None = UrlOpt) -> None:
 @app.command()
 def purge(url: str | None = UrlOpt) -> None:
     """Delete expired rows now (SQLite; Cassandra expires rows itself by TTL)."""
-    _, store = _open(url)
+    _, store = open_configured(url)
     try:
         removed = asyncio.run(_purge(store))
     except StoreUnavailable as exc:

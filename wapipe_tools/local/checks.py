@@ -15,10 +15,11 @@ import httpx
 
 from schemas.envelope import api_user, conversation_key
 from schemas.meta.signature import webhook_headers
+from wapipe_tools.local.ports import LOCAL_PORTS
 
 DEMO = "100000000000001"
 OUTSIDE_LOGS = frozenset({"simulator", "broker", "redis"})
-CONSUMERS = (("guardrails", 9102), ("ai", 9103), ("sender", 9104), ("notifier", 9105))
+CONSUMERS = tuple((n, LOCAL_PORTS.health(n)) for n in ("guardrails", "ai", "sender", "notifier"))
 
 
 class CheckFailed(AssertionError):
@@ -32,9 +33,9 @@ def expect(ok: bool, why: str) -> None:
 
 @dataclass
 class Target:
-    url: str = "http://127.0.0.1:8080"
-    sim_url: str = "http://127.0.0.1:8090"
-    admin_url: str = "http://127.0.0.1:8081"
+    url: str = LOCAL_PORTS.url("ingress")
+    sim_url: str = LOCAL_PORTS.url("simulator")
+    admin_url: str = LOCAL_PORTS.url("notifier")
     app_secret: str = "dev-app-secret-not-for-production"
     verify_token: str = "dev-verify-token"
     api_chat_key: str = "dev-api-chat-key"
@@ -159,16 +160,24 @@ class Checklist:
         wa_id = self._number()
         conv = conversation_key(DEMO, wa_id)
         auth = {"Authorization": f"Bearer {self.t.admin_token}"}
+        never = self.http.post(f"{self.t.admin_url}/handoffs/{conv}", json={"operator": "gonogo"}, headers=auth)
+        expect(never.status_code == 404, f"take-over of a number that never wrote answered {never.status_code}")
+        self._inbound(wa_id, "hola")  # only a conversation the customer started can be taken over
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not self._replies(wa_id):
+            time.sleep(0.2)
+        before = len([m for m in self._replies(wa_id) if m.get("kind") != "reaction"])
+        expect(before > 0, "no answer to the customer's first message within 20 s")
         r = self.http.post(f"{self.t.admin_url}/handoffs/{conv}", json={"operator": "gonogo"}, headers=auth)
         expect(r.status_code == 200, f"operator take-over answered {r.status_code}")
         try:
             self._inbound(wa_id, "hola, ¿tienen envíos a Medellín?")
             time.sleep(4.0)
-            sent = [m for m in self._replies(wa_id) if m.get("kind") != "reaction"]
+            sent = [m for m in self._replies(wa_id) if m.get("kind") != "reaction"][before:]
             expect(not sent, f"the bot wrote {len(sent)} message(s) while a person was handling the conversation")
         finally:
             self.http.post(f"{self.t.admin_url}/handoffs/{conv}/release", json={"operator": "gonogo"}, headers=auth)
-        return "no bot message in 4 s while HUMAN_ACTIVE"
+        return "a number that never wrote refused; no bot message in 4 s while HUMAN_ACTIVE"
 
     def model_timeout_fallback(self) -> str:
         if not self.t.model_configured:

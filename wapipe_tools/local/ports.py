@@ -1,13 +1,66 @@
-"""Who holds a TCP port: so `wapipe up` can say "port 8080 is taken by <command> (pid N)" instead of crashing;
-and where a process listens, so the tests can prove the local stack binds loopback only (Linux /proc)."""
+"""The local stack's ports, in one table; who holds a port (so `wapipe up` can say "port 8080 is already in use
+by <command> (pid N)" instead of crashing); and where a process listens, so the tests can prove the local
+stack binds loopback only (Linux /proc).
+
+`wapipe up`, the benchmarks, the e2e tests and the CLI's default URLs all read `LOCAL_PORTS`; a private range
+(`StackPorts.from_base`) runs a second stack beside a developer's on the defaults.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
+SERVICES = ("ingress", "guardrails", "ai", "sender", "notifier")
 _LISTEN = "0A"
+
+
+@dataclass(frozen=True)
+class StackPorts:
+    """Name -> port of everything the local stack listens on (defaults: the Local defaults of the architecture)."""
+
+    ingress: int = 8080  # /webhook, /api/chat, /healthz, /readyz
+    notifier: int = 8081  # operator API
+    console: int = 8082  # reserved for the operator console; nothing listens on it yet
+    simulator: int = 8090  # Graph API + OpenAI-compatible model
+    broker: int = 19092
+    redis: int = 16379
+    ingress_metrics: int = 9101  # /metrics of ingress
+    guardrails_health: int = 9102  # /healthz /readyz /metrics of each consumer
+    ai_health: int = 9103
+    sender_health: int = 9104
+    notifier_health: int = 9105
+
+    @classmethod
+    def from_base(cls, base: int) -> StackPorts:
+        """A private range of 30 ports from `base`: broker, Redis, simulator, ingress at +0..+3, each service's
+        health/metrics port at +10..+14 (in SERVICES order), notifier API +20, console +21; +22..+29 stay free."""
+        return cls(ingress=base + 3, notifier=base + 20, console=base + 21, simulator=base + 2, broker=base,
+                   redis=base + 1, ingress_metrics=base + 10, guardrails_health=base + 11, ai_health=base + 12,
+                   sender_health=base + 13, notifier_health=base + 14)
+
+    def table(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+    def health(self, service: str) -> int:
+        """The port of `service`'s /metrics (and, for the consumers, /healthz and /readyz)."""
+        if service not in SERVICES:
+            raise ValueError(f"unknown service {service!r}")
+        port: int = getattr(self, "ingress_metrics" if service == "ingress" else f"{service}_health")
+        return port
+
+    def served(self) -> tuple[int, ...]:
+        """Every port `wapipe up` binds (the reserved console port is not served yet)."""
+        return tuple(p for name, p in self.table().items() if name != "console")
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.table()[name]}"
+
+
+LOCAL_PORTS = StackPorts()
 
 
 def _address(hex_addr: str) -> tuple[str, int]:
@@ -58,18 +111,33 @@ def _listening_inodes(port: int) -> set[str]:
     return inodes
 
 
+def _holds(pid: str, targets: set[str]) -> bool:
+    """Whether process `pid` has one of these sockets open. Each fd is read on its own: fds close between listing
+    and reading (the one `listdir` itself used always has), and one gone fd must not hide the rest."""
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:  # the process is gone, or it belongs to another user
+        return False
+    for fd in fds:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") in targets:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def port_owner(port: int) -> str:
     """A short description of the process listening on `port` (Linux /proc), or a generic phrase."""
     inodes = _listening_inodes(port)
     if inodes:
         targets = {f"socket:[{i}]" for i in inodes}
         for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                fds = os.listdir(f"/proc/{pid}/fd")
-                if any(os.readlink(f"/proc/{pid}/fd/{fd}") in targets for fd in fds):
-                    raw = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").strip()
-                    cmd = raw.decode(errors="replace")
-                    return f"{cmd[:80]} (pid {pid})"
-            except OSError:  # processes come and go, and other users' fds are not readable
+            if not _holds(pid, targets):
                 continue
+            try:
+                raw = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").strip()
+            except OSError:  # it exited just now
+                continue
+            return f"{raw.decode(errors='replace')[:80]} (pid {pid})"
     return "another process"

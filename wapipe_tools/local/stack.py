@@ -3,7 +3,9 @@
 Every service runs as its own process with the command production runs (`wapipe run <name>`) and an explicit
 environment (dev values from `.env.example`, then the caller's `WAPIPE_*` overrides, then the stack's addresses,
 `WAPIPE_ENV=dev` and loopback-only listeners).
-Logs go to `<state>/logs/<name>.log`; `<state>/stack.json` says which pid serves what, for tools and tests.
+Logs go to `<state>/logs/<name>.log`; `<state>/stack.json` says which pid serves what, for tools and tests, and
+`<state>/stack.pid` lists the supervisor and every process it started (`wapipe down` reads it). Every process dies
+with the supervisor, even when the supervisor is SIGKILLed (see `spawn`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,10 +25,14 @@ import httpx
 from dotenv import dotenv_values
 
 from wapipe.topics import create_topics, registry_specs
+from wapipe_tools.local import pids
 from wapipe_tools.local.metrics import Counts, scrape
+from wapipe_tools.local.ports import LOCAL_PORTS, StackPorts
+from wapipe_tools.local.ready import NotReady, http_ok, wait_until
 from wapipe_tools.local.servers import ServerProcess, port_is_free, start_broker, start_redis
+from wapipe_tools.local.spawn import spawn
 
-BROKER_PORT, REDIS_PORT, SIM_PORT = 19092, 16379, 8090
+BROKER_PORT, REDIS_PORT, SIM_PORT = LOCAL_PORTS.broker, LOCAL_PORTS.redis, LOCAL_PORTS.simulator
 # Dev values when `.env.example` is not next to the working directory (an installed wheel, say).
 DEV_ENV = {
     "WAPIPE_ENV": "dev", "WAPIPE_META_APP_SECRET": "dev-app-secret-not-for-production",
@@ -36,7 +43,7 @@ DEV_ENV = {
 # Every listener of the local stack stays on loopback whatever the caller's environment says: the dev secrets
 # are public, so nothing of it may be reachable from another machine.
 LOOPBACK_HOSTS = ("WAPIPE_INGRESS_HOST", "WAPIPE_GUARDRAILS_HOST", "WAPIPE_AI_HOST", "WAPIPE_SENDER_HOST",
-                  "WAPIPE_NOTIFIER_HOST")
+                  "WAPIPE_NOTIFIER_HOST", "WAPIPE_MEDIA_HOST")
 # What a child may inherit besides WAPIPE_*: enough to find Python, locales and temp dirs.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "TZ", "TERM")
 
@@ -55,17 +62,30 @@ def wapipe_argv(*args: str) -> tuple[str, ...]:
     return (sys.executable, "-m", "wapipe_tools.cli.main", *args)
 
 
-def local_specs(sim_port: int = SIM_PORT) -> list[ServiceSpec]:
-    """The Local defaults of ARCHITECTURE.md: ingress 8080 (+9101), consumers 9102-9105, notifier API 8081."""
-    sim = ServiceSpec("simulator", wapipe_argv("simulator", "--port", str(sim_port), "--ingress-url",
-                                               "http://127.0.0.1:8080/webhook"),
-                      (sim_port,), f"http://127.0.0.1:{sim_port}/healthz")
-    ingress = ServiceSpec("ingress", wapipe_argv("run", "ingress"), (8080, 9101), "http://127.0.0.1:8080/readyz",
-                          "http://127.0.0.1:9101/metrics")
-    consumers = [ServiceSpec(n, wapipe_argv("run", n), (p, 8081) if n == "notifier" else (p,),
-                             f"http://127.0.0.1:{p}/readyz", f"http://127.0.0.1:{p}/metrics")
-                 for n, p in (("guardrails", 9102), ("ai", 9103), ("sender", 9104), ("notifier", 9105))]
-    return [sim, ingress, *consumers]
+def port_env(ports: StackPorts) -> dict[str, dict[str, int]]:
+    """The settings that put each service on its ports of the table."""
+    return {
+        "ingress": {"WAPIPE_INGRESS_PORT": ports.ingress, "WAPIPE_INGRESS_METRICS_PORT": ports.ingress_metrics},
+        "guardrails": {"WAPIPE_GUARDRAILS_METRICS_PORT": ports.guardrails_health},
+        "ai": {"WAPIPE_AI_METRICS_PORT": ports.ai_health},
+        "sender": {"WAPIPE_SENDER_METRICS_PORT": ports.sender_health},
+        "notifier": {"WAPIPE_NOTIFIER_PORT": ports.notifier, "WAPIPE_NOTIFIER_METRICS_PORT": ports.notifier_health},
+    }
+
+
+def local_specs(ports: StackPorts = LOCAL_PORTS) -> list[ServiceSpec]:
+    """The simulator and the five services on the ports of `ports` (the Local defaults unless told otherwise)."""
+    sim = ServiceSpec("simulator", wapipe_argv("simulator", "--port", str(ports.simulator), "--ingress-url",
+                                               f"{ports.url('ingress')}/webhook"),
+                      (ports.simulator,), f"{ports.url('simulator')}/healthz")
+    specs = [sim]
+    for name, env in port_env(ports).items():
+        health = ports.health(name)
+        ready = f"{ports.url('ingress')}/readyz" if name == "ingress" else f"http://127.0.0.1:{health}/readyz"
+        extra = (ports.ingress,) if name == "ingress" else (ports.notifier,) if name == "notifier" else ()
+        specs.append(ServiceSpec(name, wapipe_argv("run", name), (*extra, health), ready,
+                                 f"http://127.0.0.1:{health}/metrics", tuple((k, str(v)) for k, v in env.items())))
+    return specs
 
 
 def env_file_values(path: Path) -> dict[str, str]:
@@ -122,15 +142,17 @@ class PortTaken(RuntimeError):
 
 
 class Stack:
-    """Starts and stops the local stack. Not thread-safe: one supervisor loop drives it."""
+    """Starts and stops the local stack. Not thread-safe: one supervisor loop, on the main thread, drives it."""
 
-    def __init__(self, state: Path, specs: list[ServiceSpec] | None = None, *, broker_port: int = BROKER_PORT,
-                 redis_port: int = REDIS_PORT, env: dict[str, str] | None = None) -> None:
+    def __init__(self, state: Path, specs: list[ServiceSpec] | None = None, *, ports: StackPorts = LOCAL_PORTS,
+                 env: dict[str, str] | None = None) -> None:
         self.state = state
         self.logs = state / "logs"
-        self.specs = specs if specs is not None else local_specs()
-        self.broker_port, self.redis_port = broker_port, redis_port
-        self.env = env if env is not None else stack_env(state, broker_port=broker_port, redis_port=redis_port)
+        self.ports = ports
+        self.specs = specs if specs is not None else local_specs(ports)
+        self.broker_port, self.redis_port = ports.broker, ports.redis
+        self.env = env if env is not None else stack_env(state, broker_port=ports.broker, redis_port=ports.redis,
+                                                         sim_port=ports.simulator)
         self.servers: list[ServerProcess] = []
         self.children: list[Child] = []
         self._http = httpx.Client(timeout=1.0)
@@ -143,11 +165,21 @@ class Stack:
             if not port_is_free(port):
                 raise PortTaken(port, port_owner(port))
 
+    def write_pids(self) -> None:
+        """`stack.pid`: this supervisor, then the broker, Redis and every child, as they are now."""
+        self.state.mkdir(parents=True, exist_ok=True)
+        procs = [(s.name, s.process) for s in self.servers] + [(c.spec.name, c.process) for c in self.children]
+        pids.write(self.state, [pids.entry(pids.SUPERVISOR, os.getpid()),
+                                *(pids.entry(name, p.pid) for name, p in procs)])
+
     def start_infra(self) -> None:
         """Broker, Redis, the registry's topics and the SQLite schema."""
         self.logs.mkdir(parents=True, exist_ok=True)
+        self.write_pids()
         self.servers.append(start_broker(self.broker_port, log=self.logs / "broker.log"))
+        self.write_pids()
         self.servers.append(start_redis(self.redis_port, log=self.logs / "redis.log"))
+        self.write_pids()
         create_topics(f"127.0.0.1:{self.broker_port}", registry_specs(""), timeout_s=15)
         from wapipe.store import open_store
 
@@ -160,15 +192,29 @@ class Stack:
 
         asyncio.run(migrate())
 
+    def _spawn(self, spec: ServiceSpec, append: bool = False) -> subprocess.Popen[bytes]:
+        return spawn(spec.argv, env={**self.env, **dict(spec.env)}, log=self.logs / f"{spec.name}.log", append=append)
+
     def start_services(self) -> None:
         for spec in self.specs:
-            log = open(self.logs / f"{spec.name}.log", "wb")  # noqa: SIM115 - the child owns it
-            # Own session: a Ctrl-C in the terminal reaches only the supervisor, which then stops children in order.
-            proc = subprocess.Popen(spec.argv, env={**self.env, **dict(spec.env)}, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-            log.close()
-            self.children.append(Child(spec, proc))
+            self.children.append(Child(spec, self._spawn(spec)))
+            self.write_pids()
         self.write_state()
+
+    def child(self, name: str) -> Child:
+        return next(c for c in self.children if c.spec.name == name)
+
+    def restart(self, name: str) -> Child:
+        """SIGKILL one service (no drain, no commit) and start it again with the same command and environment.
+        From a thread other than the main one, the new process does not die with the supervisor (see `spawn`)."""
+        c = self.child(name)
+        c.process.send_signal(signal.SIGKILL)
+        c.process.wait()
+        c.process = self._spawn(c.spec, append=True)
+        c.ready = False
+        self.write_pids()
+        self.write_state()
+        return c
 
     def write_state(self) -> None:
         doc = {"services": {c.spec.name: {"pid": c.process.pid, "ports": list(c.spec.ports),
@@ -186,10 +232,7 @@ class Stack:
             if c.process.poll() is not None:
                 c.ready = False
                 continue
-            try:
-                c.ready = self._http.get(c.spec.ready_url).status_code == 200
-            except httpx.HTTPError:
-                c.ready = False
+            c.ready = http_ok(c.spec.ready_url, self._http)
             if c.spec.metrics_url and c.ready:
                 counts = scrape(self._http, c.spec.metrics_url)
                 if counts is not None:
@@ -202,6 +245,30 @@ class Stack:
 
     def all_ready(self) -> bool:
         return bool(self.children) and all(c.ready for c in self.children)
+
+    def wait_ready(self, timeout: float, on_poll: Callable[[list[Child]], None] | None = None) -> float:
+        """Poll every child until all are ready (returns the seconds it took). Raises NotReady when one exits
+        (naming it and its log) or at the deadline (naming those still starting)."""
+        def check() -> bool:
+            children = self.poll()
+            if on_poll is not None:
+                on_poll(children)
+            return self.all_ready()
+
+        def gave_up() -> str | None:
+            dead = self.exited()
+            if not dead:
+                return None
+            return f"{dead[0].spec.name} {dead[0].state}; see {self.logs / (dead[0].spec.name + '.log')}"
+
+        try:
+            return wait_until(check, timeout=timeout, what="every service to be ready", interval=0.3,
+                              gave_up=gave_up)
+        except NotReady as exc:
+            if self.exited():
+                raise
+            waiting = ", ".join(c.spec.name for c in self.children if not c.ready)
+            raise NotReady(f"not ready after {timeout:.0f}s: {waiting}; logs in {self.logs}") from exc
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM every service (they drain and commit), wait, then kill what is left; then Redis and the broker."""
@@ -218,4 +285,4 @@ class Stack:
         for server in reversed(self.servers):
             server.stop()
         self._http.close()
-        (self.state / "stack.json").unlink(missing_ok=True)
+        pids.clear(self.state)

@@ -21,6 +21,8 @@ ERRORS: dict[int, tuple[int, str]] = {
     131026: (400, "Message undeliverable"),
     131047: (400, "Re-engagement message"),
     131050: (400, "User has stopped marketing messages"),
+    131052: (400, "Media download error"),
+    131053: (400, "Media upload error"),
     131056: (429, "(Business Account, Consumer Account) pair rate limit hit"),
     132001: (404, "Template does not exist"),
 }

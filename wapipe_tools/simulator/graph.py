@@ -11,8 +11,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
-from schemas.meta.graph import FREE_FORM_TYPES, MarkRead, parse_request
+from schemas.meta.graph import FREE_FORM_TYPES, MEDIA_TYPES, MarkRead, parse_request
 from wapipe_tools.simulator.errors import meta_error
+from wapipe_tools.simulator.media_api import check_send
 from wapipe_tools.simulator.state import Fault, SentMessage, SimState
 from wapipe_tools.simulator.webhooks import new_wamid, post_statuses
 
@@ -34,6 +35,8 @@ def _text_of(body: dict[str, Any]) -> str | None:
         return f"[template {body['template']['name']}]"
     if t == "reaction":
         return str(body["reaction"].get("emoji") or "")
+    if t in MEDIA_TYPES:
+        return body[t].get("caption")
     return None
 
 
@@ -72,6 +75,8 @@ async def send_message(version: str, phone_number_id: str, request: Request) -> 
         code = 100 if first["type"] in ("missing", "extra_forbidden", "union_tag_invalid") else 131009
         return meta_error(code, f"{where}: {first['msg']}")
 
+    if (refused := check_send(state, body)) is not None:
+        return refused
     to = None if isinstance(msg, MarkRead) else msg.address
     fault = state.next_fault(to, isinstance(msg, MarkRead))
     if fault is not None and (resp := await _apply_fault(fault)) is not None:
@@ -82,7 +87,7 @@ async def send_message(version: str, phone_number_id: str, request: Request) -> 
                             "typing": msg.typing_indicator is not None, "timestamp": time.time()})
         return JSONResponse({"success": True})
 
-    now = time.monotonic()
+    now = state.clock()
     if not state.take_number(phone_number_id, now):
         return meta_error(130429, "Cloud API message throughput has been reached")
     if state.enforce_window and msg.type in FREE_FORM_TYPES and not state.window_open(phone_number_id, to or ""):

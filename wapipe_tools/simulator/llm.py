@@ -1,6 +1,7 @@
 """An OpenAI-compatible chat-completions endpoint that answers deterministically from the prompt.
 
 Latency, failures and timeouts are set through `POST /_sim/llm`; usage counts roughly 4 chars per token.
+Image content parts are "seen" through the description a test registered with the media (`POST /_sim/media`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from wapipe_tools.simulator.state import SimState
+from wapipe_tools.simulator.vision import describe_image, image_parts
 
 router = APIRouter(prefix="/v1")
 
@@ -60,12 +62,26 @@ def answer_for(question: str) -> tuple[str, bool]:
     return f"Gracias por escribirnos. Sobre «{snippet}»: te ayudamos con gusto, ¿nos das más detalles?", handoff
 
 
-def _openai_error(status: int, message: str, kind: str) -> JSONResponse:
+def openai_error(status: int, message: str, kind: str) -> JSONResponse:
     return JSONResponse({"error": {"message": message, "type": kind, "param": None, "code": kind}},
                         status_code=status)
 
 
-def _authorized(request: Request, state: SimState) -> bool:
+async def injected_failure(state: SimState) -> JSONResponse | None:
+    """Latency, a hang or an error as set by `POST /_sim/llm`; None when the call should go on."""
+    cfg = state.llm
+    if cfg.timeout:
+        await asyncio.sleep(3600)  # the client's timeout fires first
+    if cfg.latency_s:
+        await asyncio.sleep(cfg.latency_s)
+    if cfg.fail_next > 0 or (cfg.fail_rate and state.rng.random() < cfg.fail_rate):
+        cfg.fail_next = max(0, cfg.fail_next - 1)
+        kind = "rate_limit_exceeded" if cfg.fail_status == 429 else "server_error"
+        return openai_error(cfg.fail_status, "injected failure", kind)
+    return None
+
+
+def authorized(request: Request, state: SimState) -> bool:
     auth = request.headers.get("authorization", "")
     key = auth[7:] if auth.startswith("Bearer ") else ""
     return bool(key) and (state.llm_api_key is None or key == state.llm_api_key)
@@ -74,8 +90,8 @@ def _authorized(request: Request, state: SimState) -> bool:
 @router.get("/models")
 async def models(request: Request) -> JSONResponse:
     state: SimState = request.app.state.sim
-    if not _authorized(request, state):
-        return _openai_error(401, "Incorrect API key provided", "invalid_api_key")
+    if not authorized(request, state):
+        return openai_error(401, "Incorrect API key provided", "invalid_api_key")
     return JSONResponse({"object": "list", "data": [
         {"id": state.llm.model, "object": "model", "created": 0, "owned_by": "wapipe-simulator"}]})
 
@@ -84,25 +100,27 @@ async def models(request: Request) -> JSONResponse:
 async def chat_completions(request: Request) -> JSONResponse:
     state: SimState = request.app.state.sim
     cfg = state.llm
-    if not _authorized(request, state):
-        return _openai_error(401, "Incorrect API key provided", "invalid_api_key")
+    if not authorized(request, state):
+        return openai_error(401, "Incorrect API key provided", "invalid_api_key")
     try:
         body = json.loads(await request.body())
         messages = body["messages"]
     except (ValueError, KeyError, TypeError):
-        return _openai_error(400, "messages is required", "invalid_request_error")
-    if cfg.timeout:
-        await asyncio.sleep(3600)  # the client's timeout fires first
-    if cfg.latency_s:
-        await asyncio.sleep(cfg.latency_s)
-    if cfg.fail_next > 0 or (cfg.fail_rate and state.rng.random() < cfg.fail_rate):
-        cfg.fail_next = max(0, cfg.fail_next - 1)
-        kind = "rate_limit_exceeded" if cfg.fail_status == 429 else "server_error"
-        return _openai_error(cfg.fail_status, "injected failure", kind)
+        return openai_error(400, "messages is required", "invalid_request_error")
+    if (injected := await injected_failure(state)) is not None:
+        return injected
+    try:
+        images = [describe_image(state, p) for m in messages if isinstance(m, dict) for p in image_parts(m)]
+    except ValueError as e:
+        return openai_error(400, str(e), "invalid_image_url")
 
     users = [_content_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
     question = users[-1] if users else ""
-    answer, handoff = answer_for(question)
+    asked = [_content_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") != "assistant"]
+    if images and any("describ" in _plain(t) for t in asked):
+        answer, handoff = " ".join(images), False  # a captioning request: the stand-in describes what it "sees"
+    else:
+        answer, handoff = answer_for(" ".join([question, *images]))
     fmt = (body.get("response_format") or {}).get("type")
     content = json.dumps({"answer": answer, "handoff": handoff}, ensure_ascii=False) \
         if fmt in ("json_object", "json_schema") else answer

@@ -1,6 +1,7 @@
 """Everything the simulator remembers: its settings, what the business sent, windows, buckets and faults.
 
-One `SimState` per app; tests build their own and read it directly or through `/_sim/*`.
+One `SimState` per app; tests build their own and read it directly or through `/_sim/*`. The rate buckets read
+`clock` (monotonic seconds), so a test can pass a clock it moves by hand and check a bucket's exact behaviour.
 """
 
 from __future__ import annotations
@@ -8,8 +9,11 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from wapipe_tools.simulator.media import MediaStore
 
 FaultKind = Literal["5xx", "timeout", "slow", "code"]
 
@@ -90,6 +94,7 @@ class SimState:
     pair_burst: float = 10.0  # ... after a small burst
     seed: int = 7
     llm: LLMConfig = field(default_factory=LLMConfig)
+    media: MediaStore = field(default_factory=MediaStore)
     faults: list[Fault] = field(default_factory=list)
     sent: list[SentMessage] = field(default_factory=list)
     reads: list[dict[str, Any]] = field(default_factory=list)
@@ -99,6 +104,7 @@ class SimState:
     webhook_log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     calls: int = 0
     rng: random.Random = field(default_factory=random.Random)
+    clock: Callable[[], float] = time.monotonic  # what the rate buckets read: seconds, only differences matter
 
     def __post_init__(self) -> None:
         self.rng.seed(self.seed)
@@ -112,6 +118,7 @@ class SimState:
         self.pair_buckets.clear()
         self.webhook_log.clear()
         self.llm = LLMConfig()
+        self.media.clear()
         self.calls = 0
         self.rng.seed(self.seed)
 
@@ -122,14 +129,18 @@ class SimState:
         at = self.windows.get((phone_number_id, user))
         return at is not None and time.time() - at < 24 * 3600
 
-    def take_number(self, phone_number_id: str, now: float) -> bool:
+    def take_number(self, phone_number_id: str, now: float | None = None) -> bool:
+        """One send from this number: False when its throughput bucket is empty (Meta's 130429)."""
+        now = self.clock() if now is None else now
         b = self.number_buckets.get(phone_number_id)
         if b is None:
             b = self.number_buckets[phone_number_id] = Bucket(self.number_burst, self.number_rate,
                                                               self.number_burst, now)
         return b.take(now)
 
-    def take_pair(self, phone_number_id: str, user: str, now: float) -> bool:
+    def take_pair(self, phone_number_id: str, user: str, now: float | None = None) -> bool:
+        """One send from this number to this customer: False when their pair bucket is empty (Meta's 131056)."""
+        now = self.clock() if now is None else now
         key = (phone_number_id, user)
         b = self.pair_buckets.get(key)
         if b is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from typing import Any
 from schemas.envelope import derive_id
 from schemas.events import HandoffRequested, ReplyRequested
 from tests.integration.ai.conftest import Wired, tenant_with
-from tests.support import unique
+from tests.support import ManualClock, unique
 from tests.unit.ai.fixtures import TENANT, request
 from wapipe.runtime.types import RecordMeta
 from wapipe.store.port import Turn
@@ -78,15 +77,16 @@ async def test_an_answer_with_numbers_the_tenant_never_gave_is_not_cached(
 
 async def test_model_timeout_falls_back_within_the_bound(wire: Callable[..., Wired],
                                                          set_llm: Callable[..., None]) -> None:
-    set_llm(timeout=True)
-    w = wire(tenant_with(timeout_s=1.0))
+    set_llm(timeout=True)  # the model never answers
+    w = wire(tenant_with(timeout_s=1.0), total_budget_s=120.0)
     started = time.monotonic()
     reply = _reply(await w.handler(request("¿a qué horario abren?"), META))
     elapsed = time.monotonic() - started
     assert reply.payload.text == TENANT.faqs[0].answer and reply.trace.route == "ai_fallback"
     assert "ai:fallback:llm_unavailable" in reply.trace.decision_path
     assert reply.trace.attrs["llm_attempts"] == "openai:timeout"
-    assert elapsed < 1.0 + 1.0, f"the customer waited {elapsed:.1f}s for a 1s bound"
+    # The tenant's 1 s bound ended the wait, not the 120 s chain budget (slack for a busy machine).
+    assert elapsed < 1.0 + 30, f"the customer waited {elapsed:.1f}s for a 1s bound"
 
 
 async def test_5xx_is_retried_once_then_answered(wire: Callable[..., Wired], set_llm: Callable[..., None]) -> None:
@@ -109,23 +109,28 @@ async def test_persistent_5xx_retries_then_falls_back(wire: Callable[..., Wired]
 async def test_circuit_opens_after_failures_and_recovers_after_cool_down(
         wire: Callable[..., Wired], set_llm: Callable[..., None]) -> None:
     set_llm(fail_rate=1.0)
-    w = wire(retries_on_5xx=0, circuit_failures=2, circuit_cooldown_s=0.5)
+    clock = ManualClock()
+    w = wire(retries_on_5xx=0, circuit_failures=2, circuit_cooldown_s=30, circuit_clock=clock)
     for _ in range(2):
         await w.handler(request("hola, una pregunta"), META)
     assert w.metric("wapipe_llm_circuit_state", provider="openai") == 1
     skipped = _reply(await w.handler(request("¿hay descuentos?"), META))
     assert skipped.trace.attrs["llm_attempts"] == "openai:circuit_open" and skipped.trace.route == "ai_fallback"
     set_llm()  # the model is healthy again
-    await asyncio.sleep(0.6)
+    clock.advance(29.5)
+    still = _reply(await w.handler(request("¿y descuentos hoy?"), META))
+    assert still.trace.attrs["llm_attempts"] == "openai:circuit_open"  # the cool-down is not over
+    clock.advance(0.5)
     probe = _reply(await w.handler(request("¿hay descuentos esta semana?"), META))
     assert probe.trace.route == "ai" and probe.trace.attrs["llm_attempts"] == "openai:ok"
     assert w.metric("wapipe_llm_circuit_state", provider="openai") == 0
 
 
 async def test_daily_spend_cap_switches_to_fallback(wire: Callable[..., Wired], set_llm: Callable[..., None]) -> None:
-    w = wire(tenant_with(daily_spend_cap_usd=0.000001))
-    first = _reply(await w.handler(request("¿hacen envíos a Pasto?"), META))
-    assert first.trace.route == "ai" and first.trace.attrs["tenant_day_cost_usd"] >= 0.000001
+    first = _reply(await wire(tenant_with(daily_spend_cap_usd=1.0)).handler(request("¿hacen envíos a Pasto?"), META))
+    spent = first.trace.attrs["tenant_day_cost_usd"]
+    assert first.trace.route == "ai" and spent > 0
+    w = wire(tenant_with(daily_spend_cap_usd=spent))  # the day's spend has reached the cap
     capped = _reply(await w.handler(request("¿hacen envíos a Bogotá mañana?"), META))
     assert capped.trace.route == "ai_fallback" and "ai:fallback:spend_cap" in capped.trace.decision_path
     assert capped.payload.text == TENANT.faqs[1].answer and not capped.trace.llm_called

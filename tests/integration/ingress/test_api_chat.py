@@ -59,7 +59,8 @@ async def test_unknown_tenant_is_refused(make_ingress: MakeIngress) -> None:
 
 
 async def test_answer_when_reply_is_pushed(make_ingress: MakeIngress, redis_client: object, tmp_path: Path) -> None:
-    ingress: Ingress = await make_ingress(api_chat_wait_s=15, tenants_dir=str(two_tenants(tmp_path)))
+    ingress: Ingress = await make_ingress(api_chat_wait_s=60,  # returns as soon as the reply is pushed
+                                           tenants_dir=str(two_tenants(tmp_path)))
     req = asyncio.create_task(ingress.client.post(
         "/api/chat", json={"conversation_id": "web-3", "text": "horarios", "tenant": SECOND_TENANT},
         headers=AUTH))

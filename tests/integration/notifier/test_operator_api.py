@@ -1,9 +1,11 @@
 """The operator API on real Redis and the real broker: 401 without the token on every route, take over, reply,
-release, clear 4xx for unknown conversations and bad bodies; and the whole process (API + worker + health)."""
+release, clear 4xx for unknown conversations and bad bodies; and the whole process (API + worker + health).
+Scoped operator tokens: `tests/security/test_operator_scope.py`."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from tests.support import read_topic
 from tests.unit.notifier.events import CUSTOMER, TENANT
 from wapipe.runtime.service import serve
 from wapipe.state.shadow import ShadowMode
+from wapipe.state.window import ServiceWindow
 from wapipe_tools.local.servers import free_port
 
 CONV = f"{TENANT}:{CUSTOMER}"
@@ -53,11 +56,12 @@ async def test_take_over_reply_and_release(notifier: Running, kafka_bootstrap: s
         assert (await http.post("/handoffs/abcdef12/release", headers=AUTH)).status_code == 404  # unknown ref
         assert (await http.post("/handoffs/not-a-conversation", headers=AUTH)).status_code == 400
 
+        await ServiceWindow(redis_client).touch(CONV, datetime.now(UTC))  # the customer wrote (guardrails' clock)
         r = await http.post(f"/handoffs/{CONV}", json={"operator": "laura"}, headers=AUTH)
-        assert r.status_code == 200 and r.json()["ref"] == ref_of(CONV)
+        assert r.status_code == 200 and r.json()["ref"] == ref_of(CONV) and r.json()["customer"] == "…4567"
         assert await shadow.is_active(CONV) and 12 * 3600 - 60 < await shadow.ttl(CONV) <= 12 * 3600
         listed = (await http.get("/handoffs", headers=AUTH)).json()["handoffs"]
-        assert [h["conversation"] for h in listed] == [CONV] and listed[0]["actor"] == "operator:laura"
+        assert [h["ref"] for h in listed] == [ref_of(CONV)] and listed[0]["actor"] == "operator:laura"
         assert listed[0]["customer"] == "…4567" and 0 < listed[0]["ttl_left_s"] <= 12 * 3600
 
         for body in ({}, {"text": ""}, {"text": "x" * 5000}, {"text": "hola", "extra": 1}):
@@ -97,11 +101,13 @@ async def test_one_process_serves_the_api_and_keeps_metrics_off_the_operator_por
     try:
         await notifier.app.worker.wait_ready(30)
         async with httpx.AsyncClient(timeout=5) as http:
-            for _ in range(100):
+            deadline = asyncio.get_running_loop().time() + 60
+            while True:  # until the API listens; generous, the machine may be busy
                 try:
                     await http.get(f"http://127.0.0.1:{api_port}/handoffs")
                     break
                 except httpx.ConnectError:
+                    assert asyncio.get_running_loop().time() < deadline, "the operator API never listened"
                     await asyncio.sleep(0.05)
             assert (await http.get(f"http://127.0.0.1:{api_port}/handoffs")).status_code == 401
             assert (await http.get(f"http://127.0.0.1:{api_port}/metrics", headers=AUTH)).status_code == 404

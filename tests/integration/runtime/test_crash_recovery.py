@@ -20,9 +20,9 @@ from tests.support import read_topic, unique
 ROOT = Path(__file__).resolve().parents[3]
 
 
-def _start(bootstrap: str, prefix: str, group: str, log: Path) -> subprocess.Popen[bytes]:
+def _start(bootstrap: str, prefix: str, group: str, log: Path, **tuning: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "WAPIPE_TOPIC_PREFIX": prefix,
-           "ECHO_GROUP": group, "ECHO_LOG": str(log)}
+           "ECHO_GROUP": group, "ECHO_LOG": str(log), **tuning}
     return subprocess.Popen([sys.executable, "-m", "tests.integration.runtime.echo_worker"], cwd=ROOT, env=env)
 
 
@@ -49,14 +49,14 @@ def test_sigkilled_three_times_loses_nothing(kafka_bootstrap: str, topic_prefix:
         proc = _start(kafka_bootstrap, topic_prefix, group_id, log)
         before = sum(_processed(log).values())
         # Let it get going, then kill it mid-stream.
-        _wait(lambda b=before, p=proc: sum(_processed(log).values()) > b + 300 or p.poll() is not None, 60,
+        _wait(lambda b=before, p=proc: sum(_processed(log).values()) > b + 300 or p.poll() is not None, 120,
               "progress")
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         kills += 1
     proc = _start(kafka_bootstrap, topic_prefix, group_id, log)
     try:
-        _wait(lambda: len(_processed(log)) >= total, 120, "every record processed")
+        _wait(lambda: len(_processed(log)) >= total, 180, "every record processed")
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0
@@ -76,8 +76,10 @@ def test_graceful_stop_and_restart_processes_nothing_twice(kafka_bootstrap: str,
                                                            group_id: str, tmp_path: Path) -> None:
     events = produce(kafka_bootstrap, topic_prefix, unique("r"), 200, 10)
     log = tmp_path / "processed.log"
-    proc = _start(kafka_bootstrap, topic_prefix, group_id, log)
-    _wait(lambda: sum(_processed(log).values()) > 500, 60, "progress")
+    # At most 8 records at a time, 30 ms each: however fast the machine, the 2000 take over 7 s, so the stop
+    # below lands mid-stream; a slower machine only makes that surer.
+    proc = _start(kafka_bootstrap, topic_prefix, group_id, log, ECHO_MAX_IN_FLIGHT="8", ECHO_DELAY_S="0.03")
+    _wait(lambda: sum(_processed(log).values()) > 500, 120, "progress")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0
     stopped_at = sum(_processed(log).values())
@@ -85,7 +87,7 @@ def test_graceful_stop_and_restart_processes_nothing_twice(kafka_bootstrap: str,
 
     proc = _start(kafka_bootstrap, topic_prefix, group_id, log)
     try:
-        _wait(lambda: len(_processed(log)) >= len(events), 60, "every record processed")
+        _wait(lambda: len(_processed(log)) >= len(events), 120, "every record processed")
         time.sleep(1)
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry
 
@@ -19,11 +19,14 @@ from wapipe.runtime import Emit, PermanentError, Producer, RecordMeta
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.worker import Worker
 
+MakeProducer = Callable[..., Producer]
 
-def _worker(bootstrap: str, prefix: str, group: str, handler, max_in_flight: int = 64, **kw) -> Worker:  # type: ignore[no-untyped-def]
+
+def _worker(make_producer: MakeProducer, bootstrap: str, prefix: str, group: str, handler,  # type: ignore[no-untyped-def]
+            max_in_flight: int = 64, **kw) -> Worker:
     cfg = WorkerConfig(bootstrap=bootstrap, group_id=group, topics=(INBOUND,), topic_prefix=prefix,
                        service="test", max_in_flight=max_in_flight, **kw)
-    return Worker(cfg, handler, producer=Producer(bootstrap, topic_prefix=prefix), registry=CollectorRegistry())
+    return Worker(cfg, handler, producer=make_producer(prefix), registry=CollectorRegistry())
 
 
 def _dlq_total(worker: Worker) -> float:
@@ -45,7 +48,7 @@ async def _run_until(worker: Worker, condition, timeout: float = 60.0) -> None: 
 
 
 async def test_same_key_in_order_different_keys_concurrently(kafka_bootstrap: str, topic_prefix: str,
-                                                             group_id: str) -> None:
+                                                             group_id: str, make_producer: MakeProducer) -> None:
     keys, per_key = 20, 200
     await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("r"), keys, per_key)
     seen: dict[str, list[int]] = defaultdict(list)
@@ -67,7 +70,7 @@ async def test_same_key_in_order_different_keys_concurrently(kafka_bootstrap: st
         seen[conv].append(int((event.payload.text or "0:0").split(":")[1]))
         return echo(event)
 
-    worker = _worker(kafka_bootstrap, topic_prefix, group_id, handle, max_in_flight=64)
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, max_in_flight=64)
     await _run_until(worker, lambda: sum(map(len, seen.values())) >= keys * per_key)
 
     assert len(seen) == keys
@@ -81,9 +84,8 @@ async def test_same_key_in_order_different_keys_concurrently(kafka_bootstrap: st
     assert len(replies) == keys * per_key
 
 
-async def test_failing_records_go_to_the_dlq_with_headers_and_others_proceed(kafka_bootstrap: str,
-                                                                             topic_prefix: str,
-                                                                             group_id: str) -> None:
+async def test_failing_records_go_to_the_dlq_with_headers_and_others_proceed(
+        kafka_bootstrap: str, topic_prefix: str, group_id: str, make_producer: MakeProducer) -> None:
     events = await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("r"), 5, 10)
     poisoned = {e.correlation_id for e in events[::7]}
     permanent = {e.correlation_id for e in events[3::11]} - poisoned
@@ -100,11 +102,11 @@ async def test_failing_records_go_to_the_dlq_with_headers_and_others_proceed(kaf
         return echo(event)
 
     # A poison pill without a valid envelope goes straight to the DLQ, without retries.
-    raw = Producer(kafka_bootstrap)
+    raw = make_producer()
     await raw.send(topic_prefix + INBOUND, b"{not json", b"100000000000001:1", [("type", b"MessageReceived")])
-    raw.close()
 
-    worker = _worker(kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=3, backoff_base_s=0.01)
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=3,
+                     backoff_base_s=0.01)
     expected_ok = len(events) - len(poisoned) - len(permanent)
     dlq_count = len(poisoned) + len(permanent) + 1
     await _run_until(worker, lambda: len(done) == expected_ok and _dlq_total(worker) >= dlq_count)

@@ -31,7 +31,7 @@ class Receiver:
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def wait_for(self, n: int, timeout: float = 5.0) -> list[tuple[bytes, dict[str, str]]]:
+    def wait_for(self, n: int, timeout: float = 60.0) -> list[tuple[bytes, dict[str, str]]]:
         deadline = time.monotonic() + timeout
         while len(self.received) < n and time.monotonic() < deadline:
             time.sleep(0.02)

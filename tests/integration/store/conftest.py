@@ -107,7 +107,7 @@ async def make_store(store_url: str) -> AsyncIterator[StoreFactory]:
 
     async def make(retention: timedelta = RETENTION, **opts: Any) -> ConversationStore:
         if backend == "memory":
-            fake = MemoryStore(retention=retention)
+            fake = MemoryStore(retention=retention, **({"clock": opts["clock"]} if "clock" in opts else {}))
             opened.append(fake)
             return fake
         if backend == "sqlite":

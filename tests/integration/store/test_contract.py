@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from datetime import UTC, datetime, timedelta
 
 from tests.integration.store.conftest import StoreFactory
-from tests.support import unique
+from tests.support import ManualClock, unique
 from wapipe.store import ConversationStore, HandoffEntry, TraceRecord, Turn
 
 NOW = datetime.now(UTC).replace(microsecond=123456)
@@ -122,7 +123,12 @@ async def test_handoff_audit_trail(store: ConversationStore) -> None:
 
 
 async def test_everything_expires_after_the_retention(make_store: StoreFactory) -> None:
-    store = await make_store(retention=timedelta(seconds=1))
+    sqlite = make_store.backend in ("sqlite", "memory")  # type: ignore[attr-defined]
+    # SQLite (and the fake) read an injected clock, so nothing expires until the test moves it; Cassandra's TTLs run
+    # on the server's clock (one-second resolution), with a retention long enough for the reads right after the writes.
+    clock = ManualClock(time.time())
+    retention = timedelta(seconds=1 if sqlite else 5)
+    store = await (make_store(retention=retention, clock=clock) if sqlite else make_store(retention=retention))
     tenant, user, cid = unique("pn"), unique("u"), unique("wamid.")
     await store.append_turn(turn(tenant, user, 0))
     await store.write_trace(trace(tenant, f"{tenant}:{user}", cid, datetime.now(UTC)))
@@ -130,7 +136,10 @@ async def test_everything_expires_after_the_retention(make_store: StoreFactory) 
     assert len(await store.last_turns(tenant, user)) == 1
     assert len(await store.traces_by_correlation(cid)) == 1
 
-    await asyncio.sleep(2.5)  # Cassandra TTLs have one-second resolution
+    if sqlite:
+        clock.advance(2)
+    else:
+        await asyncio.sleep(retention.total_seconds() + 1.5)
 
     assert await store.last_turns(tenant, user) == []
     assert await store.traces_by_correlation(cid) == []
@@ -139,7 +148,7 @@ async def test_everything_expires_after_the_retention(make_store: StoreFactory) 
     assert await store.traces_between(tenant, datetime.now(UTC) - hour, datetime.now(UTC) + hour) == []
     assert await store.handoffs(tenant, user) == []
     purged = await store.purge()  # type: ignore[attr-defined]
-    # SQLite (and the in-memory fake) delete the rows now; Cassandra already dropped them by TTL.
+    # SQLite and the in-memory fake delete the rows now; Cassandra already dropped them by TTL.
     assert purged == (0 if make_store.backend == "cassandra" else 3)  # type: ignore[attr-defined]
 
 

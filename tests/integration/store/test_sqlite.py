@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.support import ManualClock, eventually
 from wapipe.store import Turn, open_store
 from wapipe.store.sqlite import SQLiteStore
 
@@ -47,12 +49,13 @@ async def test_migrations_are_idempotent_even_when_run_concurrently(tmp_path: Pa
 
 async def test_periodic_purge_deletes_expired_rows_from_the_file(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
-    store = SQLiteStore(db, retention=timedelta(seconds=1), purge_interval=0.5)
+    clock = ManualClock(time.time())
+    store = SQLiteStore(db, retention=timedelta(seconds=1), purge_interval=0.5, clock=clock)
     await store.append_turn(_turn(1))
     await store.append_turn(_turn(2, user="other"))
-    assert _rows(db) == 2
-    await asyncio.sleep(2.2)  # expiry after 1 s, then a purge pass every 0.5 s
-    assert _rows(db) == 0
+    assert _rows(db) == 2  # nothing expires while the store's clock stands still
+    clock.advance(2)  # past the retention: the next purge pass (every 0.5 s) deletes the rows
+    assert await eventually(lambda: _rows(db) == 0)
     await store.close()
 
 

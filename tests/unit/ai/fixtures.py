@@ -12,6 +12,7 @@ from typing import Any
 
 from schemas.envelope import conversation_key, derive_id
 from schemas.events import AnswerRequested, AnswerRequestedPayload, Recipient
+from services.ai.cost import Reservation
 from services.ai.prompt import Answer
 from services.ai.providers import LLMRequest, LLMResult, ProviderError
 from services.ai.tenant import FAQ, TenantAI
@@ -88,19 +89,34 @@ class MemoryAnswerCache:
 
 
 class MemorySpend:
-    """SpendPort: today's spend per tenant and the running cost per conversation."""
+    """SpendPort: today's spend per tenant, the reservations in flight and the running cost per conversation."""
 
     def __init__(self, spent: dict[str, float] | None = None) -> None:
         self.day = dict(spent or {})
+        self.held: dict[str, Reservation] = {}
         self.conversations: dict[str, float] = {}
 
     async def spent_today(self, tenant: str) -> float:
         return self.day.get(tenant, 0.0)
 
-    async def add(self, tenant: str, conversation: str, usd: float) -> tuple[float, float]:
+    async def held_today(self, tenant: str) -> float:
+        return sum(h.usd for h in self.held.values() if h.tenant == tenant)
+
+    async def reserve(self, tenant: str, usd: float, cap_usd: float) -> Reservation | None:
+        if self.day.get(tenant, 0.0) + await self.held_today(tenant) + usd > cap_usd:
+            return None
+        hold = Reservation(tenant, "today", f"r{len(self.held)}-{uuid.uuid4().hex[:8]}", usd)
+        self.held[hold.id] = hold
+        return hold
+
+    async def settle(self, hold: Reservation, conversation: str, usd: float) -> tuple[float, float]:
+        self.held.pop(hold.id, None)
         self.conversations[conversation] = self.conversations.get(conversation, 0.0) + usd
-        self.day[tenant] = self.day.get(tenant, 0.0) + usd
-        return self.conversations[conversation], self.day[tenant]
+        self.day[hold.tenant] = self.day.get(hold.tenant, 0.0) + usd
+        return self.conversations[conversation], self.day[hold.tenant]
+
+    async def release(self, hold: Reservation) -> None:
+        self.held.pop(hold.id, None)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,8 @@ async def test_handoff_silences_the_bot_before_emitting(handler: GuardrailsHandl
     assert isinstance(out[0].event, HandoffRequested) and out[0].event.payload.reason == "humano"
     assert list(fakes.shadow.values()) == [("humano", 12 * 3600)]
     assert await handler(inbound("hola?", wamid="wamid.A2"), meta(1)) == []  # the bot stays silent
-    assert store.turns[0].text == "hola?"  # kept for the human side
+    # every message is a customer turn, the one that asked for a person and the one the bot kept silent on
+    assert [t.text for t in store.turns] == ["quiero hablar con un asesor", "hola?"]
     assert store.traces[0].outcome == "shadow"
 
 
@@ -183,3 +184,11 @@ async def test_every_metric_labels_tenant_with_the_phone_number_id(fakes: Fakes,
             "wapipe_guardrails_shadow_suppressed_total", "wapipe_guardrails_decision_duration_seconds_count"} \
         <= {name for name, _ in labelled}
     assert {tenant for _, tenant in labelled} == {"100000000000001"}
+
+
+async def test_an_answered_message_is_kept_as_a_customer_turn_once(handler: GuardrailsHandler,
+                                                                  store: MemoryStore) -> None:
+    """The model's context and the operator's view need the customer's side, not only the business's answers."""
+    await handler(inbound("¿a qué hora abren?"), meta())
+    await handler(inbound("¿a qué hora abren?"), meta(1))  # Meta's redelivery of the same message
+    assert [(t.role, t.text, t.message_ids) for t in store.turns] == [("customer", "¿a qué hora abren?", ("wamid.A1",))]
