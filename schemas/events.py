@@ -211,6 +211,21 @@ class ReplyFailedPayload(_Model):
     error_message: str | None = None
     attempts: int = 1
     permanent: bool = True
+    reason: str | None = Field(default=None, description="why nothing was sent when it was our decision, not "
+                               "Meta's: opted_out (the customer opted out of business-initiated messages)")
+
+
+class ConsentChangedPayload(_Model):
+    """A customer's consent decision that arrives outside a message: Meta's `user_preferences` webhook (the
+    customer stopped or resumed marketing messages in WhatsApp). Opt-out keywords in messages are decided by
+    guardrails and never become this event."""
+
+    user: Recipient
+    status: Literal["opted_out", "opted_in"]
+    source: str = Field(default="user_preferences", description="what reported it: user_preferences, ...")
+    category: str | None = Field(default=None, description="Meta's category, e.g. marketing_messages")
+    detail: str | None = Field(default=None, description="Meta's description of the change")
+    timestamp: datetime = Field(description="when the customer made the choice (Meta's timestamp)")
 
 
 class ReplyCancelledPayload(_Model):
@@ -325,6 +340,17 @@ class ReplyCancelled(Envelope):
         return self
 
 
+class ConsentChanged(Envelope):
+    type: Literal["ConsentChanged"] = "ConsentChanged"
+    version: Literal[1] = 1
+    payload: ConsentChangedPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> ConsentChanged:
+        check_namespace(self.tenant, self.conversation, "whatsapp", self.payload.user)  # Meta's: WhatsApp only
+        return self
+
+
 Event = Annotated[
     MessageReceived
     | StatusReceived
@@ -333,7 +359,8 @@ Event = Annotated[
     | HandoffRequested
     | ReplySent
     | ReplyFailed
-    | ReplyCancelled,
+    | ReplyCancelled
+    | ConsentChanged,
     Field(discriminator="type"),
 ]
 
@@ -348,6 +375,7 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         ReplySent,
         ReplyFailed,
         ReplyCancelled,
+        ConsentChanged,
     )
 }
 

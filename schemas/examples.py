@@ -49,4 +49,7 @@ def examples() -> list[Envelope]:
             error_title="Message undeliverable")),
         ev.ReplyCancelled(**_base("cancel"), payload=ev.ReplyCancelledPayload(
             reply_id=derive_id(WAMID, "ai", 0), to=to, kind="text", reason="revoked", message_ids=[WAMID])),
+        ev.ConsentChanged(**_base("consent"), payload=ev.ConsentChangedPayload(
+            user=to, status="opted_out", category="marketing_messages",
+            detail="User requested to stop marketing messages", timestamp=AT)),
     ]

@@ -23,6 +23,7 @@ from tests.unit.sender.fakes import (
     PNID,
     USER,
     ApiReplies,
+    FakeConsent,
     FakeGraph,
     FakePacer,
     FakeTime,
@@ -143,6 +144,7 @@ class Rig:
     api: ApiReplies
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     answers: MemoryAnswers = field(default_factory=MemoryAnswers)
+    consent: FakeConsent = field(default_factory=FakeConsent)
 
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
@@ -157,10 +159,10 @@ def rig(*script: GraphError | None, policy: SendPolicy = WITH_TEMPLATE, window_o
     store, api = MemoryStore(), ApiReplies()
     delivery = Delivery(graph, claims, pacer, metrics, RetryPolicy(attempts=attempts), doubt_grace_s=doubt_grace_s,
                         sleep=clock.sleep, clock=clock.clock)
-    answers = MemoryAnswers()
+    answers, consent = MemoryAnswers(), FakeConsent()
     sender = Sender(delivery=delivery, window=window, policies=StaticPolicies(policy), store=store, turns=store,
-                    api_replies=api, metrics=metrics, answers=answers)
-    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, answers)
+                    api_replies=api, metrics=metrics, answers=answers, consent=consent)
+    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, answers, consent)
 
 
 def sent_event(emits: object) -> ReplySent:
