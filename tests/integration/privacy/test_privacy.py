@@ -22,10 +22,12 @@ from services.sender.pacing import Pacer
 from wapipe.apichat import ApiChatReply, push_reply
 from wapipe.privacy import Privacy, resolve_subject
 from wapipe.state.consent import Consent
+from wapipe.state.identity import IdentityMap
 from wapipe.state.pending import PendingMessages
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ConsentChange, ContextCache, HandoffEntry, Store, TraceRecord, Turn, open_store
+from wapipe.store.port import IdentityLink
 from wapipe.tenants import TenantRegistry
 
 TENANTS = Path(__file__).parents[3] / "config" / "tenants"
@@ -162,3 +164,22 @@ async def test_every_identity_of_the_customer_is_erased(redis_client: aioredis.R
 
     assert await customer_keys(redis_client, wa_id, bsuid) == []
     assert await store.last_turns(PNID, bsuid) == [] and await store.consent(PNID, bsuid) is None
+
+
+async def test_the_identity_map_finds_the_customer_under_either_id(redis_client: aioredis.Redis,
+                                                                   store: Store) -> None:
+    wa_id, bsuid = "573004440000", "CO.1297408873029999"  # the conversation key took the BSUID first
+    conv = await keep_everything(redis_client, store, bsuid)
+    now = datetime.now(UTC)
+    await IdentityMap(redis_client, store).link(IdentityLink(PNID, "user_id", bsuid, bsuid, now))
+    await IdentityMap(redis_client, store).link(IdentityLink(PNID, "wa_id", wa_id, bsuid, now))
+    subject = resolve_subject(TenantRegistry(TENANTS), "demo", wa_id)  # asked by phone number
+
+    doc = await Privacy(store, redis_client).export(subject, "dpo")
+    assert conv in doc["conversations"] and {(x["kind"], x["value"]) for x in doc["identity_links"]} == {
+        ("user_id", bsuid), ("wa_id", wa_id)}
+    assert [t["role"] for t in doc["turns"]] == ["customer", "assistant"]
+
+    await Privacy(store, redis_client).erase(subject, "dpo")
+    assert await customer_keys(redis_client, wa_id, bsuid) == []
+    assert await store.identities_of(PNID, bsuid) == [] and await store.last_turns(PNID, bsuid) == []
