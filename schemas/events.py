@@ -211,6 +211,21 @@ class ReplyFailedPayload(_Model):
     error_message: str | None = None
     attempts: int = 1
     permanent: bool = True
+    reason: str | None = Field(default=None, description="why nothing was sent when it was our decision, not "
+                               "Meta's: opted_out (the customer opted out of business-initiated messages)")
+
+
+class ConsentChangedPayload(_Model):
+    """A customer's consent decision that arrives outside a message: Meta's `user_preferences` webhook (the
+    customer stopped or resumed marketing messages in WhatsApp). Opt-out keywords in messages are decided by
+    guardrails and never become this event."""
+
+    user: Recipient
+    status: Literal["opted_out", "opted_in"]
+    source: str = Field(default="user_preferences", description="what reported it: user_preferences, ...")
+    category: str | None = Field(default=None, description="Meta's category, e.g. marketing_messages")
+    detail: str | None = Field(default=None, description="Meta's description of the change")
+    timestamp: datetime = Field(description="when the customer made the choice (Meta's timestamp)")
 
 
 class ReplyCancelledPayload(_Model):
@@ -268,17 +283,6 @@ class AccountEventReceivedPayload(_Model):
     old_limit: str | None = None
     timestamp: datetime
     raw: dict[str, Any] = Field(default_factory=dict)
-
-
-class UserPreferencesReceivedPayload(_Model):
-    """Meta's `user_preferences` field (a customer stopped or resumed marketing messages), as sent, for the consent
-    stage to record."""
-
-    account: str = Field(min_length=1)
-    phone_number_id: str | None = None
-    preferences: list[dict[str, Any]] = Field(default_factory=list, description="value.user_preferences as sent")
-    contacts: list[dict[str, Any]] = Field(default_factory=list, description="value.contacts as sent")
-    timestamp: datetime
 
 
 def check_namespace(tenant: str, conversation: str, channel: Channel, who: Recipient,
@@ -383,6 +387,17 @@ class ReplyCancelled(Envelope):
         return self
 
 
+class ConsentChanged(Envelope):
+    type: Literal["ConsentChanged"] = "ConsentChanged"
+    version: Literal[1] = 1
+    payload: ConsentChangedPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> ConsentChanged:
+        check_namespace(self.tenant, self.conversation, "whatsapp", self.payload.user)  # Meta's: WhatsApp only
+        return self
+
+
 class TemplateStatusChanged(Envelope):
     """Meta changed a template's status, quality, components or category (tenant = the account id)."""
 
@@ -399,13 +414,6 @@ class AccountEventReceived(Envelope):
     payload: AccountEventReceivedPayload
 
 
-class UserPreferencesReceived(Envelope):
-    """Customers' marketing preferences (stop/resume) as Meta sent them (tenant = the account id)."""
-
-    type: Literal["UserPreferencesReceived"] = "UserPreferencesReceived"
-    version: Literal[1] = 1
-    payload: UserPreferencesReceivedPayload
-
 
 Event = Annotated[
     MessageReceived
@@ -416,9 +424,9 @@ Event = Annotated[
     | ReplySent
     | ReplyFailed
     | ReplyCancelled
+    | ConsentChanged
     | TemplateStatusChanged
-    | AccountEventReceived
-    | UserPreferencesReceived,
+    | AccountEventReceived,
     Field(discriminator="type"),
 ]
 
@@ -433,9 +441,9 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         ReplySent,
         ReplyFailed,
         ReplyCancelled,
+        ConsentChanged,
         TemplateStatusChanged,
         AccountEventReceived,
-        UserPreferencesReceived,
     )
 }
 

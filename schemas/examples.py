@@ -56,6 +56,9 @@ def examples() -> list[Envelope]:
             error_title="Message undeliverable")),
         ev.ReplyCancelled(**_base("cancel"), payload=ev.ReplyCancelledPayload(
             reply_id=derive_id(WAMID, "ai", 0), to=to, kind="text", reason="revoked", message_ids=[WAMID])),
+        ev.ConsentChanged(**_base("consent"), payload=ev.ConsentChangedPayload(
+            user=to, status="opted_out", category="marketing_messages",
+            detail="User requested to stop marketing messages", timestamp=AT)),
         ev.TemplateStatusChanged(**_account("tpl"), payload=ev.TemplateStatusChangedPayload(
             account=WABA, field="message_template_status_update", template_id="1689556908129832",
             name="seguimiento_pedido", language="es", event="PAUSED", reason="NONE", category="UTILITY",
@@ -64,7 +67,4 @@ def examples() -> list[Envelope]:
         ev.AccountEventReceived(**_account("acct"), payload=ev.AccountEventReceivedPayload(
             account=WABA, field="phone_number_quality_update", event="FLAGGED", display_phone_number="15550783881",
             current_limit="TIER_1K", timestamp=AT, raw={"event": "FLAGGED", "current_limit": "TIER_1K"})),
-        ev.UserPreferencesReceived(**_account("upref"), payload=ev.UserPreferencesReceivedPayload(
-            account=WABA, phone_number_id=TENANT, timestamp=AT, preferences=[
-                {"wa_id": WA_ID, "category": "marketing_messages", "value": "stop", "timestamp": 1763740800}])),
     ]

@@ -54,11 +54,14 @@ RAW_WEBHOOKS = "wa.webhooks.raw.v1"
 
 TOPICS: tuple[Topic, ...] = (
     # The notifier reads it with its own group: it relays what customers write while a person has the conversation.
+    # ConsentChanged rides with the messages (not on a topic of its own) so it is ordered with them.
     Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier", "media"),
-          ("MessageReceived",), "Every customer message Meta delivered, normalised."),
+          ("MessageReceived", "ConsentChanged"),
+          "Every customer message Meta delivered, normalised, and the customer's consent changes Meta reported."),
     # Guardrails moves from wa.inbound.v1 to this topic when the media stage is deployed (docs/architecture.md).
-    Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), (), ("MessageReceived",),
-          "Every customer message in order, media ones with what their bytes say (transcript, text, receipt)."),
+    Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), (), ("MessageReceived", "ConsentChanged"),
+          "Every customer message in order, media ones with what their bytes say (transcript, text, receipt); "
+          "consent changes passed through."),
     Topic(STATUS, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("sender", "notifier"), ("StatusReceived",),
           "Delivery statuses of the messages the business sent."),
     Topic(AI_REQUESTS, 12, CONVERSATION_KEY, 3 * DAY_MS, ("guardrails",), ("ai",), ("AnswerRequested",),
@@ -74,9 +77,9 @@ TOPICS: tuple[Topic, ...] = (
     # Meta's account-level webhook fields (templates, quality, account state): `tenant` is the WhatsApp Business
     # Account id (entry.id), which tenant files name with `waba_id`.
     Topic(ACCOUNT, 3, ACCOUNT_KEY, 30 * DAY_MS, ("ingress",), ("sender", "notifier"),
-          ("TemplateStatusChanged", "AccountEventReceived", "UserPreferencesReceived"),
-          "Template status, quality and category changes, number quality and account updates, and customers' "
-          "marketing preferences, per WhatsApp Business Account."),
+          ("TemplateStatusChanged", "AccountEventReceived"),
+          "Template status, quality and category changes, number quality and account updates, per WhatsApp "
+          "Business Account."),
     # Not events: the signed bodies exactly as Meta POSTed them, read by `wapipe reprocess` (no consumer group).
     Topic(RAW_WEBHOOKS, 6, RAW_KEY, 7 * DAY_MS, ("ingress",), (), (),
           "Every accepted webhook body, byte for byte (headers received-at, signature-verified); its DLQ holds the "

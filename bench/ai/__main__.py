@@ -71,7 +71,7 @@ def start_simulator(latency: float) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     code = ("from wapipe_tools.simulator.serve import run; from wapipe_tools.simulator.state import SimState; "
             f"run(SimState(ingress_url=None, status_webhooks=False), port={port}, log_level='warning')")
-    proc = subprocess.Popen([sys.executable, "-c", code])
+    proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, "WAPIPE_ENV": "dev"})
     wait_for_port(port, 20)
     url = f"http://127.0.0.1:{port}"
     httpx.post(f"{url}/_sim/llm", json={"latency_s": latency}, timeout=5).raise_for_status()
@@ -81,7 +81,7 @@ def start_simulator(latency: float) -> tuple[subprocess.Popen[bytes], str]:
 async def run(bootstrap: str, redis_url: str, sim_url: str, n: int, in_flight: int) -> None:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     create_topics(bootstrap, registry_specs(prefix, 12))
-    s = AISettings(kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, redis_url=redis_url,
+    s = AISettings(env="dev", kafka_bootstrap_servers=bootstrap, topic_prefix=prefix, redis_url=redis_url,
                    openai_base_url=f"{sim_url}/v1", openai_api_key="dev-openai-key", ai_max_in_flight=in_flight,
                    llm_daily_spend_cap_usd=1e9, coalesce_window_s=0)
     redis = connect(redis_url, s.ai_redis_max_connections)

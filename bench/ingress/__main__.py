@@ -86,7 +86,7 @@ def main() -> None:
         create_topics(broker.address, registry_specs(prefix))
         ingress_port, echo_port = free_port(), free_port()
         procs.append(serve(["-m", "services.ingress.main"], {
-            "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": broker.address, "WAPIPE_REDIS_URL": f"redis://{redis.address}/0",
+            "WAPIPE_ENV": "dev", "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": broker.address, "WAPIPE_REDIS_URL": f"redis://{redis.address}/0",
             "WAPIPE_TOPIC_PREFIX": prefix, "WAPIPE_META_APP_SECRET": SECRET, "WAPIPE_LOG_LEVEL": "WARNING",
             "WAPIPE_INGRESS_PORT": str(ingress_port), "WAPIPE_INGRESS_METRICS_PORT": str(free_port()),
         }, ingress_port, tmp / "ingress.log"))

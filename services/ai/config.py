@@ -21,6 +21,8 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
 class AISettings(LLMSettings, CoalesceSettings):
     """Provider chain, limits, caches, coalescing and the runtime bounds of the AI consumer."""
 
+    ai_host: str = Field(default="127.0.0.1", description="interface of /healthz /readyz /metrics; 0.0.0.0 in "
+                         "containers")
     ai_metrics_port: int = 9103  # /healthz /readyz /metrics (names prefixed: one .env serves every service)
     ai_consumer_group: str = "wapipe-ai"  # replay sandboxes run their own group
     ai_max_in_flight: int = 512
@@ -37,3 +39,6 @@ class AISettings(LLMSettings, CoalesceSettings):
     llm_daily_spend_cap_usd: float = 20.0  # per tenant, when the tenant sets none
     answer_cache_ttl_s: int = 6 * 3600
     coalesce_max_wait_s: float = 4.0
+
+    def providers(self) -> set[str]:
+        return {self.llm_provider, self.llm_secondary}

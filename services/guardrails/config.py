@@ -8,6 +8,8 @@ from wapipe.settings import CoalesceSettings
 
 
 class GuardrailsSettings(CoalesceSettings):
+    guardrails_host: str = Field(default="127.0.0.1", description="interface of /healthz /readyz /metrics; "
+                                 "0.0.0.0 in containers")
     guardrails_metrics_port: int = 9102  # /healthz /readyz /metrics (prefixed: one .env serves every service)
     guardrails_consumer_group: str = "wapipe-guardrails"
     guardrails_max_in_flight: int = Field(default=256, ge=1)

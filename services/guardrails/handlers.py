@@ -1,6 +1,7 @@
 """The guardrails decision for one inbound message: dedupe -> identity move -> window clock -> tenant -> revoke
-or edit -> shadow mode -> flood limit -> classify -> route. Ports in, events out; the runtime produces what this
-returns.
+or edit -> consent keywords -> shadow mode -> flood limit -> classify -> route. Ports in, events out; the runtime
+produces what this returns. A `ConsentChanged` (Meta's `user_preferences`, on the same topic) is recorded and
+ends there.
 
 A journey that ends here (duplicate, system message, revoke, edit of an answered message, unknown tenant, shadow
 mode, flood, ignored) persists its trace; the others travel on in the events this returns. `system` messages
@@ -19,6 +20,7 @@ from schemas.envelope import Envelope, derive_id, parse_conversation_key, utcnow
 from schemas.events import (
     AnswerRequested,
     AnswerRequestedPayload,
+    ConsentChanged,
     HandoffRequested,
     HandoffRequestedPayload,
     MessageReceived,
@@ -28,11 +30,23 @@ from schemas.events import (
 )
 from services.guardrails import changes
 from services.guardrails.budget import BUDGET_RULE
+from services.guardrails.consent import match_consent
 from services.guardrails.metrics import GuardrailsMetrics
-from services.guardrails.ports import Answers, Dedupe, Flood, Moves, Pending, Shadow, Tenants, TraceSink, Window
+from services.guardrails.ports import (
+    Answers,
+    ConsentBook,
+    Dedupe,
+    Flood,
+    Moves,
+    Pending,
+    Shadow,
+    Tenants,
+    TraceSink,
+    Window,
+)
 from services.guardrails.route import Decision, decide
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
-from wapipe.store import TraceRecord, Turn
+from wapipe.store import ConsentChange, TraceRecord, Turn
 from wapipe.tenants import Tenant
 
 log = logging.getLogger(__name__)
@@ -48,6 +62,7 @@ class Ports:
     pending: Pending
     tenants: Tenants
     store: TraceSink
+    consent: ConsentBook
     answers: Answers
     moves: Moves
 
@@ -68,8 +83,10 @@ class GuardrailsHandler:
         self.p, self.m, self.limits, self.clock = ports, metrics, limits or Limits(), clock
 
     async def __call__(self, event: Envelope, meta: RecordMeta) -> list[Emit]:
+        if isinstance(event, ConsentChanged):
+            return await self._consent_event(event)
         if not isinstance(event, MessageReceived):
-            raise PermanentError(f"guardrails expects MessageReceived, got {event.type}")
+            raise PermanentError(f"guardrails expects MessageReceived or ConsentChanged, got {event.type}")
         ev = event.model_copy(deep=True)  # the trace is appended to; a retry must start from the original
         started = self.clock()
         msg, conv, tr = ev.payload, ev.conversation, ev.trace
@@ -105,6 +122,9 @@ class GuardrailsHandler:
             return await self._unanswered(ev, started, "revoke", "revoke:recorded", outcome="revoked")
         if msg.message_type == "edit" and not await changes.edit(self.p.changes, self.m, ev):
             return await self._unanswered(ev, started, "edit_recorded", "edit:recorded")
+
+        if msg.channel == "whatsapp" and (consented := await self._consent(ev, tenant, started)) is not None:
+            return consented
 
         if await self.p.shadow.is_active(conv):
             return await self._shadow(ev, started)
@@ -166,6 +186,46 @@ class GuardrailsHandler:
             channel=msg.channel, message_id=msg.message_id, to=msg.sender, reason=reason,
             text=msg.text or f"[{msg.message_type}]", requested_by=STAGE, ttl_s=self.limits.human_active_ttl_s)
         return Emit(topics.HANDOFF, caused_by(HandoffRequested, ev, STAGE, payload))
+
+    async def _consent(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit] | None:
+        """An opt-out or opt-in keyword: recorded and confirmed once, before anyone else sees the message. None
+        when the message asks for no change (or for the state the customer is in already, for an opt-in)."""
+        msg, tr = ev.payload, ev.trace
+        # What the customer wrote or chose (a button's title), never a Flow's fields or a caption's media.
+        worded = msg.message_type in ("text", "edit", "button", "interactive") and msg.flow is None
+        m = match_consent(msg.text, tenant.consent) if worded and msg.text else None
+        if m is None:
+            return None
+        user = parse_conversation_key(ev.conversation).user  # the customer's one identity, as the sender reads it
+        current = await self.p.consent.latest(ev.tenant, user)
+        state = current.status if current else "opted_in"
+        retried = current is not None and current.message_id == msg.message_id  # recorded, not yet confirmed
+        if state == m.status and not retried:
+            if m.status == "opted_in":
+                return None  # "alta" from a customer who never left: an ordinary message
+            tr.step("consent:already_opted_out")
+            return await self._end(ev, started, "consent_unchanged")
+        await self.p.consent.record(ConsentChange(
+            ev.tenant, user, tr.received_at or msg.timestamp, m.status, "keyword", "customer",
+            detail=m.keyword, message_id=msg.message_id))
+        self.m.consent.labels(ev.tenant, m.status, "keyword").inc()
+        tr.step(f"consent:{m.status}:{m.keyword}")
+        tr.route, tr.message_type, tr.intent = "consent", "CONSENT", m.status
+        tr.timed(STAGE, started, self.clock())
+        wording = tenant.consent.opted_out if m.status == "opted_out" else tenant.consent.opted_in
+        return [self._reply(ev, wording, "consent")]  # a reply to this very message: within the window
+
+    async def _consent_event(self, ev: ConsentChanged) -> list[Emit]:
+        """Meta's `user_preferences`: recorded (idempotently), never answered: the customer chose in WhatsApp
+        itself, and a message to confirm a stop would be a business-initiated message."""
+        p = ev.payload
+        await self.p.consent.record(ConsentChange(
+            ev.tenant, parse_conversation_key(ev.conversation).user, ev.trace.received_at or p.timestamp, p.status,
+            p.source, "customer",
+            detail=p.category, message_id=ev.correlation_id))
+        self.m.consent.labels(ev.tenant, p.status, p.source).inc()
+        log.info("consent of a customer of %s: %s (%s)", ev.tenant, p.status, p.source)
+        return []
 
     async def _shadow(self, ev: MessageReceived, started: datetime) -> list[Emit]:
         """A person has the conversation: the bot stays silent (the message is already a customer turn, and the

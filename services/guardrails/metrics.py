@@ -29,6 +29,9 @@ class GuardrailsMetrics:
         self.duration = Histogram("wapipe_guardrails_decision_duration_seconds", "Time to decide one message",
                                   ["tenant"], registry=registry,
                                   buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0))
+        self.consent = Counter("wapipe_guardrails_consent_changes_total",
+                               "Consent changes recorded (opt-out / opt-in), by where they came from",
+                               ["tenant", "status", "source"], registry=registry)
         self.classify_budget = Counter("wapipe_guardrails_classify_budget_exceeded_total",
                                        "Classifications stopped by their pattern or time budget (sent to the model)",
                                        ["tenant"], registry=registry)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Protocol
 
-from wapipe.store import TraceRecord, Turn
+from wapipe.store import ConsentChange, ConsentStore, ConversationStore, TraceRecord, Turn
 from wapipe.tenants import Tenant
 
 
@@ -80,3 +80,16 @@ class TraceSink(Protocol):
 
     async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
         ...
+
+
+class ConsentBook(Protocol):
+    """The customer's consent (`wapipe.state.consent.Consent`: the store, cached in Redis for the sender)."""
+
+    async def latest(self, tenant: str, user: str) -> ConsentChange | None: ...
+
+    async def record(self, change: ConsentChange) -> None: ...
+
+
+class GuardrailsStore(ConversationStore, ConsentStore, Protocol):
+    """The whole store guardrails is wired with: traces and turns (`TraceSink`), conversation moves, and consent
+    behind `ConsentBook`."""

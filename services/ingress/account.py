@@ -1,6 +1,6 @@
 """Account-level webhook fields -> events on wa.account.v1, keyed and addressed by the WhatsApp Business Account
-(the entry id): templates (status, quality, components, category), number quality and account updates, and
-customers' marketing preferences (`user_preferences`, for the consent stage). Pure, no I/O.
+(the entry id): templates (status, quality, components, category), number quality and account updates; and the
+`calls` field, counted and ignored. Pure, no I/O.
 
 Ids derive from the account, the field, Meta's time and the value as sent, so a redelivery of the same webhook
 carries the same event ids and a `wapipe reprocess` re-publishes them unchanged.
@@ -66,20 +66,6 @@ def account_change(at: Where, change: wh.Change, received_at: datetime, out: Nor
         current_limit=current, old_limit=old, timestamp=at.entry_time or received_at, raw=raw)
     event_ = ev.AccountEventReceived(**_envelope(at, raw, received_at, "acct"), payload=payload)
     out.emits.append(Emit(ACCOUNT, event_, key=at.entry_id))
-
-
-def preferences_change(at: Where, change: wh.Change, received_at: datetime, out: Normalized) -> None:
-    """`user_preferences` as Meta sent it, for the consent stage to record (it reads wa.account.v1 for it)."""
-    raw = raw_value(change.value)
-    prefs, contacts = raw.get("user_preferences"), raw.get("contacts", [])
-    if not isinstance(prefs, list) or not all(isinstance(p, dict) for p in prefs):
-        raise ValueError("user_preferences: expected a list of objects")
-    md = change.value.metadata
-    payload = ev.UserPreferencesReceivedPayload(
-        account=at.entry_id, phone_number_id=md.phone_number_id if md else None, preferences=prefs,
-        contacts=[c for c in contacts if isinstance(c, dict)], timestamp=at.entry_time or received_at)
-    event = ev.UserPreferencesReceived(**_envelope(at, raw, received_at, "upref"), payload=payload)
-    out.emits.append(Emit(ACCOUNT, event, key=at.entry_id))
 
 
 def calls_change(at: Where, change: wh.Change, received_at: datetime, out: Normalized) -> None:

@@ -55,7 +55,7 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
                     settings, delivery_timeout_s=settings.ingress_publish_timeout_s,
                     extra={"linger.ms": settings.ingress_linger_ms}))
             if deps.redis is None:
-                deps.redis = await owned.enter_async_context(open_redis(settings.redis_url))
+                deps.redis = await owned.enter_async_context(open_redis(settings.redis()))
             if deps.identities is None:
                 ids = store if store is not None else await owned.enter_async_context(open_store(settings.store_url))
                 deps.identities = IdentityResolver(IdentityMap(deps.redis, ids), metrics)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pydantic import Field, SecretStr, model_validator
 
 from schemas.topics import RAW_RECORD_MAX_BYTES
-from wapipe.settings import MetaSettings
+from wapipe.settings import WebhookSettings
 
 MIB = 1024 * 1024
 DEMO_TENANT = "100000000000001"
 
 
-class IngressSettings(MetaSettings):
+class IngressSettings(WebhookSettings):
     ingress_host: str = Field(default="127.0.0.1", description="0.0.0.0 in containers")
     ingress_port: int = 8080
     ingress_metrics_port: int = 9101

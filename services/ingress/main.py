@@ -10,10 +10,11 @@ from prometheus_client import CollectorRegistry, start_http_server
 from services.ingress.app import create_app, server_options
 from services.ingress.config import IngressSettings
 from wapipe.logging import configure_logging
+from wapipe.settings import settings_or_exit
 
 
 def main() -> None:
-    settings = IngressSettings()
+    settings = settings_or_exit(IngressSettings, "ingress")
     configure_logging("ingress", production=settings.production, level=settings.log_level,
                       fmt=settings.log_format)
     registry = CollectorRegistry()

@@ -24,7 +24,7 @@ from schemas.meta import account as acc
 from schemas.meta import webhook as wh
 from schemas.meta.objects import epoch_seconds
 from schemas.topics import INBOUND, STATUS
-from services.ingress import account
+from services.ingress import account, consent
 from services.ingress.parts import Normalized, UnreadablePart, Where
 from wapipe.logging import mask_phone
 from wapipe.runtime.types import Emit
@@ -147,6 +147,14 @@ class _Part:
             self.out.emits.append(Emit(topic, event))
 
 
+def consent_change(at: Where, change: wh.Change, received_at: datetime, out: Normalized) -> None:
+    """Meta's `user_preferences`: `ConsentChanged` per entry on wa.inbound.v1, keyed like the customer's messages
+    (`consent.py`); entries it cannot attribute or read are counted as skipped there."""
+    result = consent.consent_events(change.value, received_at)
+    out.emits.extend(result.emits)
+    out.skipped += result.skipped
+
+
 # Which handler reads each webhook field. `smb_message_echoes` (the business writing from the WhatsApp Business
 # app) keeps the messages path until the operator console handles echoes; their `message_echoes` yield nothing yet.
 ROUTES: dict[str, FieldRoute] = {
@@ -154,7 +162,7 @@ ROUTES: dict[str, FieldRoute] = {
     "smb_message_echoes": messages_change,
     **dict.fromkeys(acc.TEMPLATE_FIELDS, account.template_change),
     **dict.fromkeys(acc.ACCOUNT_FIELDS, account.account_change),
-    "user_preferences": account.preferences_change,
+    "user_preferences": consent_change,
     "calls": account.calls_change,
 }
 _ROUTE_NAMES = {"messages": "messages", "smb_message_echoes": "messages", "user_preferences": "consent",

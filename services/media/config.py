@@ -7,17 +7,19 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from schemas.meta.media import MIB
-from wapipe.settings import LLMSettings, MetaSettings
+from wapipe.settings import GraphSettings, LLMSettings
 
 # Meta's media hosts: the Graph API and the CDN its media URLs point at (lookaside.fbsbx.com today). A leading dot
 # admits every subdomain.
 META_MEDIA_HOSTS = "graph.facebook.com,lookaside.fbsbx.com,.fbsbx.com,.fbcdn.net,.whatsapp.net"
 
 
-class MediaSettings(MetaSettings, LLMSettings):
+class MediaSettings(GraphSettings, LLMSettings):
     """Download limits and guard, object store, and the transcriber/OCR/document readers."""
 
     # the consumer (wa.inbound.v1 -> wa.inbound.understood.v1)
+    media_host: str = Field(default="127.0.0.1", description="interface of /healthz /readyz /metrics; 0.0.0.0 in "
+                            "containers")
     media_metrics_port: int = 9106  # /healthz /readyz /metrics
     media_consumer_group: str = "wapipe-media"
     media_max_in_flight: int = Field(default=64, ge=1, description="conversations handled at once")
@@ -52,6 +54,11 @@ class MediaSettings(MetaSettings, LLMSettings):
     media_ocr_languages: str = "spa+eng"
     media_ocr_timeout_s: float = Field(default=30.0, gt=0)
     media_document_max_chars: int = Field(default=4000, ge=100)
+
+    def providers(self) -> set[str]:
+        """The OpenAI key is used only to transcribe remotely without a key of its own."""
+        remote = self.media_transcriber == "openai" and self.media_transcription_api_key is None
+        return {"openai"} if remote else set()
 
     def allowed_hosts(self) -> list[str]:
         return [h.strip().lower() for h in self.media_allowed_hosts.split(",") if h.strip()]

@@ -17,6 +17,7 @@ from wapipe.logging import configure_logging
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.s3 import S3ObjectStore
 from wapipe.runtime.service import Closer, Resources, Runnable, Service, run_consumer
+from wapipe.settings import settings_or_exit
 
 log = logging.getLogger(__name__)
 EXPIRE_INTERVAL_S = 3600.0
@@ -60,6 +61,6 @@ async def build(s: MediaSettings, r: Resources) -> Service:
 
 
 def main() -> None:
-    s = MediaSettings()
+    s = settings_or_exit(MediaSettings, "media")
     configure_logging("media", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run_consumer(s, partial(build, s), port=s.media_metrics_port))
+    asyncio.run(run_consumer(s, partial(build, s), port=s.media_metrics_port, host=s.media_host))

@@ -20,7 +20,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.notifier.operator import Forbidden, OperatorError, Operators
+from services.notifier.privacy import privacy_router
 from wapipe.access import ADMIN_CREDENTIAL, Scope, hash_token, looks_like_token
+from wapipe.privacy import Privacy
+from wapipe.privacy.subject import TenantLookup
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.store.port import OperatorTokenStore, StoreUnavailable
 
@@ -100,7 +103,17 @@ def acting(who: Scope, claimed: str | None) -> Scope:
     raise Forbidden(f"this token acts as {who.name!r}: leave out 'operator' or send that name")
 
 
-def create_api(ops: Operators, token: str, tokens: OperatorTokenStore) -> FastAPI:
+def privacy_actor(request: Request, claimed: str | None) -> str:
+    """Export and erasure are for tokens with every tenant (the admin's); the audit records who acted."""
+    who = caller(request)
+    if not who.all_tenants:
+        raise Forbidden("privacy requests need a token for every tenant (an admin's)")
+    return acting(who, claimed).name
+
+
+def create_api(ops: Operators, token: str, tokens: OperatorTokenStore,
+               privacy: tuple[Privacy, TenantLookup] | None = None) -> FastAPI:
+    """`privacy`: export and erasure of one customer (`privacy.py`), served when given."""
     if not token:
         raise ValueError("the operator API needs WAPIPE_ADMIN_TOKEN")
     secret = token.encode()
@@ -143,4 +156,6 @@ def create_api(ops: Operators, token: str, tokens: OperatorTokenStore) -> FastAP
         b = body or ReleaseIn()
         return await ops.release(conversation, acting(who, b.operator), b.message)
 
+    if privacy is not None:
+        app.include_router(privacy_router(*privacy, actor=privacy_actor))
     return app

@@ -18,6 +18,7 @@ from services.notifier.metrics import NotifierMetrics
 from services.notifier.operator import Operators
 from services.notifier.state import RedisNotifierState
 from services.notifier.watchdog import Watchdog
+from wapipe.privacy import Privacy
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.http import HttpServer
 from wapipe.runtime.producer import Producer
@@ -50,7 +51,8 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, produ
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics,
                           window=ServiceWindow(redis))
-    api = create_api(operators, s.admin_token.get_secret_value(), store)
+    api = create_api(operators, s.admin_token.get_secret_value(), store,
+                     privacy=(Privacy(store, redis), tenants))
     dlq = DlqWatch(s.kafka(), [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)

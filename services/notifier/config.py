@@ -8,7 +8,8 @@ from wapipe.settings import AdminSettings
 
 
 class NotifierSettings(AdminSettings):
-    notifier_host: str = "0.0.0.0"
+    notifier_host: str = Field(default="127.0.0.1", description="interface of the operator API and of /healthz "
+                               "/readyz /metrics; 0.0.0.0 in containers")
     notifier_port: int = Field(default=8081, description="operator API (bearer operator token or admin token)")
     notifier_metrics_port: int = Field(default=9105, description="/healthz /readyz /metrics, not the API port")
     notifier_consumer_group: str = "wapipe-notifier"

@@ -158,6 +158,8 @@ class Notifier:
         p = event.payload
         if p.audience != "customer" or not p.permanent or p.channel != "whatsapp":
             return []  # an alert about a failed alert would go down the same failing road
+        if p.reason == "opted_out":
+            return []  # the customer asked for it: nothing failed (counted by the sender)
         return await self._alert(event, "delivery", p.to.user, p.error_code, p.error_title)
 
     async def status(self, event: StatusReceived) -> Sequence[Emit]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
@@ -23,9 +24,14 @@ from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
 from wapipe.state.answers import Answers
+from wapipe.state.consent import Consent
 from wapipe.state.templates import TemplateStates
 from wapipe.state.window import ServiceWindow
-from wapipe.store import ContextCache, ConversationStore
+from wapipe.store import ConsentStore, ContextCache, ConversationStore
+
+
+class SenderStore(ConversationStore, ConsentStore, Protocol):
+    """The store the sender is wired with: turns (through the context cache), traces, and consent to read."""
 
 
 def settings_policies(s: SenderSettings) -> StaticPolicies:
@@ -35,7 +41,7 @@ def settings_policies(s: SenderSettings) -> StaticPolicies:
                                      window_template=template))
 
 
-def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationStore, graph: GraphPort,
+def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: SenderStore, graph: GraphPort,
                  registry: CollectorRegistry, policies: TenantPolicies | None = None) -> Sender:
     metrics = SenderMetrics(registry)
     retry = RetryPolicy(attempts=s.send_attempts, backoff_base_s=s.backoff_base_s, backoff_max_s=s.backoff_max_s,
@@ -50,7 +56,7 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: Conversatio
 
     return Sender(delivery=delivery, window=ServiceWindow(redis), policies=policies or settings_policies(s),
                   store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics,
-                  answers=Answers(redis), templates=TemplateStates(redis))
+                  answers=Answers(redis), consent=Consent(redis, store), templates=TemplateStates(redis))
 
 
 @dataclass
@@ -64,7 +70,7 @@ class SenderApp:
     graph: HttpGraph
 
 
-def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: ConversationStore, producer: Producer,
+def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: SenderStore, producer: Producer,
               registry: CollectorRegistry, group_id: str = "wapipe-sender",
               policies: TenantPolicies | None = None) -> SenderApp:
     graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from wapipe.settings import MetaSettings
+from wapipe.settings import GraphSettings
 
 
-class SenderSettings(MetaSettings):
+class SenderSettings(GraphSettings):
+    sender_host: str = Field(default="127.0.0.1", description="interface of /healthz /readyz /metrics; 0.0.0.0 in "
+                             "containers")
     sender_metrics_port: int = 9104  # /healthz /readyz /metrics (prefixed: one .env serves every service)
     sender_consumer_group: str = "wapipe-sender"  # statuses: the same name + "-status"
     graph_timeout_s: float = Field(default=8.0, gt=0)

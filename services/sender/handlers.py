@@ -1,7 +1,9 @@
 """The sender's handler: a ReplyRequested is planned (`plan.py`, pure), then the plan is carried out over ports
-(`ports.py`: delivery of each part, window, tenant policies, template state, turns, traces, /api/chat replies);
-events out. Meta's statuses confirm in-doubt sends; its template webhooks (wa.account.v1) update the template
-state, so a template Meta paused, disabled or rejected is refused here instead of sent.
+(`ports.py`: delivery of each part, window, consent, tenant policies, template state, turns, traces, /api/chat
+replies); events out. Meta's statuses confirm in-doubt sends; its template webhooks (wa.account.v1) update the
+template state, so a template Meta paused, disabled or rejected is refused here instead of sent. A message refused
+because the customer opted out ends in a ReplyFailed with reason `opted_out`, and not in the DLQ: nothing failed,
+there is nothing to replay.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from schemas.events import (
     caused_by,
 )
 from schemas.topics import DELIVERY
+from services.sender import consent
+from services.sender.consent import OPTED_OUT, OptedOut
 from services.sender.graph import WINDOW_CLOSED, GraphError
 from services.sender.metrics import SenderMetrics
 from services.sender.plan import (
@@ -46,6 +50,7 @@ from services.sender.plan import (
 from services.sender.ports import (
     AnswersPort,
     ApiReplies,
+    ConsentPort,
     DeliveryPort,
     PartResult,
     TemplatePort,
@@ -76,6 +81,7 @@ class Sender:
     api_replies: ApiReplies
     metrics: SenderMetrics
     answers: AnswersPort
+    consent: ConsentPort
     templates: TemplatePort
     clock: Callable[[], float] = time.time  # epoch seconds: is a template's pause over?
 
@@ -104,12 +110,21 @@ class Sender:
             return await self._cancelled(event, reason, started)
         policy = self.policies.policy(event.tenant)
         window_open = await self.window.is_open(event.conversation) if needs_window(p) else None
+        opted_out = await self._opted_out(event) if consent.applies(p) else None
         # The templates this plan could send: the request's own, and the window template when the window is shut.
         refs = [p.template] if p.kind == "template" and p.template else []
         if window_open is False and policy.window_template is not None:
             refs.append(policy.window_template)
-        plan = plan_reply(p, policy, window_open, await self._blocked(event.tenant, refs))
+        plan = plan_reply(p, policy, window_open, opted_out, await self._blocked(event.tenant, refs))
         return await self.execute(event, plan, started)
+
+    async def _opted_out(self, event: ReplyRequested) -> OptedOut | None:
+        # Keyed by the conversation's user, as guardrails records it: one identity whatever id the reply addresses.
+        state = await self.consent.state(event.tenant, parse_conversation_key(event.conversation).user)
+        if not state.opted_out:
+            return None
+        last = await self.window.last_inbound(event.conversation)
+        return OptedOut(wrote_since=last is not None and state.since is not None and last > state.since)
 
     async def _blocked(self, tenant: str, templates: Sequence[TemplateRef]) -> Blocked:
         """The templates among `templates` that Meta would refuse now (nothing is read without an account)."""
@@ -128,6 +143,8 @@ class Sender:
                 await self.delivery.mark_read(event.tenant, plan.body)
             return []
         if isinstance(plan, Refuse):
+            if plan.reason == OPTED_OUT:
+                return await self._refused(event, plan.title)
             if plan.step:
                 event.trace.step(plan.step)
             await self._failed(event, plan.code, plan.title, 0)
@@ -143,6 +160,9 @@ class Sender:
             try:
                 sent = await self._send(event, part)
             except GraphError as e:
+                if e.code == WINDOW_CLOSED and plan.no_template_reason == OPTED_OUT:
+                    return await self._refused(event, "the customer opted out: Meta says the window is closed, "
+                                                      "and no template may follow")
                 if e.code != WINDOW_CLOSED or plan.window_template is None:
                     await self._failed(event, e.code, e.title, attempts + 1)
                 # Meta knows better than our clock: fall back to the template, once, and stop there; unless Meta
@@ -208,12 +228,26 @@ class Sender:
                  mask_phone(p.to.user), reason)
         return [Emit(DELIVERY, cancelled)]
 
+    def _failure(self, event: ReplyRequested, code: int | None, title: str, attempts: int,
+                 reason: str | None = None) -> ReplyFailed:
+        p = event.payload
+        return caused_by(ReplyFailed, event, "sender", ReplyFailedPayload(
+            reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind, error_code=code,
+            error_title=title[:200], attempts=max(attempts, 1), permanent=True, reason=reason))
+
+    async def _refused(self, event: ReplyRequested, title: str) -> Sequence[Emit]:
+        """The customer opted out and this is not an answer to them: nothing is sent, the ReplyFailed says why."""
+        p = event.payload
+        event.trace.step(consent.STEP_REFUSED)
+        self.metrics.refused.labels(event.tenant, OPTED_OUT).inc()
+        await self.store.write_trace(TraceRecord.from_event(event, OPTED_OUT))
+        log.info("reply %s to %s refused: %s", p.reply_id[:12], mask_phone(p.to.user), title)
+        return [Emit(DELIVERY, self._failure(event, None, title, 0, OPTED_OUT))]
+
     async def _failed(self, event: ReplyRequested, code: int | None, title: str, attempts: int) -> NoReturn:
         p = event.payload
         event.trace.step(f"sender:failed:{code or 'invalid'}")
-        failed = caused_by(ReplyFailed, event, "sender", ReplyFailedPayload(
-            reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind, error_code=code,
-            error_title=title[:200], attempts=max(attempts, 1), permanent=True))
+        failed = self._failure(event, code, title, attempts)
         self.metrics.replies.labels(event.tenant, p.channel, "failed").inc()
         self.metrics.failures.labels(event.tenant, str(code or "invalid")).inc()
         if p.audience == "customer":

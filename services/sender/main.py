@@ -12,6 +12,7 @@ from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, TenantPolicies
 from wapipe.logging import configure_logging
 from wapipe.runtime.service import Resources, Service, run_consumer
+from wapipe.settings import settings_or_exit
 from wapipe.tenants import TenantRegistry
 
 
@@ -24,6 +25,6 @@ def build(s: SenderSettings, r: Resources) -> Service:
 
 
 def main() -> None:
-    s = SenderSettings()
+    s = settings_or_exit(SenderSettings, "sender")
     configure_logging("sender", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run_consumer(s, partial(build, s), port=s.sender_metrics_port))
+    asyncio.run(run_consumer(s, partial(build, s), port=s.sender_metrics_port, host=s.sender_host))

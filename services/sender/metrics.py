@@ -25,6 +25,9 @@ class SenderMetrics:
                                           ["tenant"], registry=registry)
         self.failures = Counter("wapipe_reply_failures_total", "Permanent reply failures (alert on increase)",
                                 ["tenant", "code"], registry=registry)
+        self.refused = Counter("wapipe_replies_refused_total",
+                               "Messages not sent by our own rule (reason opted_out: the customer opted out)",
+                               ["tenant", "reason"], registry=registry)
         self.reply_latency = Histogram(
             "wapipe_reply_latency_seconds", "Webhook accepted at ingress -> reply confirmed by the Graph API",
             ["tenant", "channel"], registry=registry,

@@ -1,13 +1,14 @@
 """The sender's decision for one ReplyRequested, with no I/O: what goes to the Graph API, in which order.
 
-    plan = plan_reply(event.payload, policies.policy(tenant), window_open)
+    plan = plan_reply(event.payload, policies.policy(tenant), window_open, opted_out)
 
-Inputs are the request, the tenant's policy and the 24 h window (None when the reply does not depend on it, see
-`needs_window`). The result is one of:
+Inputs are the request, the tenant's policy, the 24 h window (None when the reply does not depend on it, see
+`needs_window`) and whether the customer opted out (`consent.py`; None: they did not). The result is one of:
 - `ToApi`: an `/api/chat` reply, handed back to the waiting request instead of the Graph API;
 - `Receipt`: a bare read receipt / typing indicator (kind read or typing): best effort, no delivery event;
-- `Refuse`: nothing can be sent (an unsendable body, the window is closed and no template is configured, or the
-  template Meta has paused, disabled or rejected: `blocked` says which templates Meta would refuse now);
+- `Refuse`: nothing can be sent (an unsendable body, the window is closed and no template is configured, a
+  business-initiated message to a customer who opted out: `reason` "opted_out", or the template Meta has paused,
+  disabled or rejected: `blocked` says which templates Meta would refuse now);
 - `Deliver`: the message parts in order, each under the send id it is claimed by, with the mark-as-read (+ typing)
   body to send first, and the template to fall back to if Meta answers 131047 (window closed) to a free-form part.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from schemas.events import ReplyRequestedPayload, TemplateRef
 from services.sender.bodies import FREE_FORM, message_bodies, read_body, template_body
+from services.sender.consent import OPTED_OUT, OptedOut, applies, refusal
 from services.sender.graph import WINDOW_CLOSED
 from services.sender.ports import SendPolicy
 from wapipe.state.templates import TemplateState, template_key
@@ -57,6 +59,7 @@ class Receipt:
 class Refuse:
     code: int | None  # the Meta code the ReplyFailed carries (131047), None for an unsendable reply
     title: str
+    reason: str | None = None  # our own refusal (`opted_out`), carried by the ReplyFailed
     step: str | None = None  # the decision for the trace, when it says more than the failure
 
 
@@ -66,6 +69,7 @@ class Deliver:
     read: dict[str, Any] | None = None  # mark-as-read (+ typing) before the first part, best effort
     template_fallback: bool = False  # our clock says the window is closed: `parts` is the tenant's template
     window_template: TemplateRef | None = None  # Meta says 131047 to a part: send this template instead, once
+    no_template_reason: str | None = None  # why no template may follow a 131047 (`opted_out`)
     steps: tuple[str, ...] = ()  # decisions for the trace
 
 
@@ -90,20 +94,25 @@ def template_refusal(template: TemplateRef, blocked: Blocked) -> Refuse | None:
     code = {"PAUSED": TEMPLATE_PAUSED, "DISABLED": TEMPLATE_DISABLED}.get(state.status or "", TEMPLATE_UNAVAILABLE)
     why = state.title or (state.reason if state.reason not in (None, "NONE") else None)
     return Refuse(code, f"template {template.name} ({template.language}) is {(state.status or '').lower()} at Meta"
-                        f"{f' ({why})' if why else ''}; not sent", STEP_TEMPLATE_BLOCKED)
+                        f"{f' ({why})' if why else ''}; not sent", step=STEP_TEMPLATE_BLOCKED)
 
 
 def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool | None,
-               blocked: Blocked | None = None) -> Plan:
+               opted_out: OptedOut | None = None, blocked: Blocked | None = None) -> Plan:
     """Raises ValueError only when the tenant's template itself is not a valid body. `blocked`: the templates
     Meta would refuse now (the request's own template, and the window template when the window is closed)."""
     blocked = blocked or {}
     if p.channel == "api":
         return ToApi()
+    if not applies(p):
+        opted_out = None  # staff messages and receipts are not the customer's to refuse
+    refused = refusal(p, opted_out, window_open)
+    if refused is not None:
+        return Refuse(None, refused, OPTED_OUT)
     if p.kind in ("read", "typing"):
         return Receipt(read_body(p.in_reply_to, typing=p.kind == "typing") if p.in_reply_to else None)
-    if p.kind == "template" and p.template is not None and (refused := template_refusal(p.template, blocked)):
-        return refused
+    if p.kind == "template" and p.template is not None and (blocked_by := template_refusal(p.template, blocked)):
+        return blocked_by
     try:
         bodies = message_bodies(p)
     except ValueError as e:
@@ -111,8 +120,8 @@ def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool |
     if needs_window(p) and not window_open:
         if policy.window_template is None:
             return Refuse(WINDOW_CLOSED, "24 h window closed and no template configured")
-        if refused := template_refusal(policy.window_template, blocked):
-            return Refuse(refused.code, f"24 h window closed and the {refused.title}", refused.step)
+        if blocked_by := template_refusal(policy.window_template, blocked):
+            return Refuse(blocked_by.code, f"24 h window closed and the {blocked_by.title}", step=blocked_by.step)
         return Deliver((template_part(p, policy.window_template),), template_fallback=True,
                        steps=(STEP_WINDOW_CLOSED,))
     read = None
@@ -121,4 +130,6 @@ def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool |
     # Each part's own id travels in biz_opaque_callback_data, so Meta's statuses map back to that part.
     parts = tuple(Part(f"{p.reply_id}:{i}", {**b, "biz_opaque_callback_data": f"{p.reply_id}:{i}"})
                   for i, b in enumerate(bodies))
+    if opted_out is not None:  # an answer, yet never a template after Meta's 131047
+        return Deliver(parts, read=read, no_template_reason=OPTED_OUT, steps=("sender:opted_out_answer",))
     return Deliver(parts, read=read, window_template=policy.window_template)

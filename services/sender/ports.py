@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from schemas.events import TemplateRef, TemplateStatusChangedPayload
 from wapipe.apichat import ApiChatReply
+from wapipe.state.consent import ConsentState
 from wapipe.state.templates import TemplateState
 from wapipe.store.port import TraceRecord, Turn
 from wapipe.tenants import TenantRegistry
@@ -85,6 +86,16 @@ class WindowPort(Protocol):
     """The 24 h customer-service window (guardrails records each inbound message)."""
 
     async def is_open(self, conversation: str, now: datetime | None = None) -> bool: ...
+
+    async def last_inbound(self, conversation: str) -> datetime | None:
+        """When the customer last wrote (None: not within the window's memory)."""
+        ...
+
+
+class ConsentPort(Protocol):
+    """The customer's consent (`wapipe.state.consent.Consent`: cached in Redis over the store)."""
+
+    async def state(self, tenant: str, user: str) -> ConsentState: ...
 
 
 class TurnSink(Protocol):

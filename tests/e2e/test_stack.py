@@ -17,7 +17,7 @@ from schemas import events as ev
 from schemas.envelope import Trace, conversation_key, derive_id, utcnow
 from schemas.events import encode_event
 from tests.e2e.conftest import SANDBOX, LocalStack
-from wapipe_tools.local.ports import LOCAL_PORTS
+from wapipe_tools.local.ports import LOCAL_PORTS, listening_addresses
 from wapipe_tools.local.ready import NotReady, http_ok, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -48,6 +48,16 @@ def wait_reply(wa_id: str, timeout: float = 60.0) -> dict[str, object]:
 def graph_calls() -> int:
     doc = httpx.get(f"{SIM}/_sim/messages").json()
     return len(doc["messages"]) + len(doc["reads"])
+
+
+def test_every_listener_of_the_stack_is_on_loopback(stack: LocalStack) -> None:
+    """The dev secrets are public, so nothing the local stack serves may be reachable from another machine."""
+    services = stack.info["services"]
+    assert isinstance(services, dict) and {"simulator", "ingress", "notifier"} <= set(services)
+    for name, doc in services.items():
+        addresses = listening_addresses(int(doc["pid"]))
+        assert set(doc["ports"]) <= {port for _, port in addresses}, (name, addresses)
+        assert {host for host, _ in addresses} == {"127.0.0.1"}, (name, addresses)
 
 
 def test_signed_webhook_gets_the_shops_hours_back(stack: LocalStack) -> None:

@@ -4,7 +4,8 @@ database.
 It passes the same contract suite as SQLite and Cassandra (`tests/integration/store/test_contract.py`): newest `n`
 oldest first, idempotent writes (ids derived from content, as `codec` does for every backend), retention, and
 records that read back through the same codec, so a test sees what a real backend would give it. Beyond the port,
-`turns`, `traces`, `handoff_log` and `revisions` list everything still live in write order, for assertions.
+`turns`, `traces`, `handoff_log` and `revisions` list everything still live in write order, for assertions. Consent
+and the privacy operations come from `MemoryPrivacy` (`privacy.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tests.fakes.privacy import MemoryPrivacy
 from wapipe.store import codec
 from wapipe.store.port import RETENTION, HandoffEntry, IdentityLink, IdKind, TraceRecord, Turn
 
@@ -27,7 +29,7 @@ class _Row:
     record: Any  # encoded as a backend would: JSON dict (turn), JSON body (trace), HandoffEntry
 
 
-class MemoryStore:
+class MemoryStore(MemoryPrivacy):
     """ConversationStore in one process's memory; `clock` (epoch seconds) drives expiry."""
 
     def __init__(self, turns: Iterable[Turn] = (), *, retention: timedelta = RETENTION,

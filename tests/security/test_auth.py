@@ -27,6 +27,7 @@ from services.notifier.config import NotifierSettings
 from services.notifier.operator import Operators
 from tests.security.conftest import API_KEY, ingress_settings
 from wapipe.access import new_token
+from wapipe.privacy import Privacy
 from wapipe.store import Store, open_store
 
 ADMIN = "security-suite-admin-token-0c4d9e"
@@ -79,7 +80,8 @@ async def token_store(tmp_path: Path) -> AsyncIterator[Store]:
 @pytest.fixture
 def operator_api(token_store: Store) -> FastAPI:
     # Refusals happen in a middleware before any route runs, so no operator backend is needed to test them.
-    return create_api(cast(Operators, object()), ADMIN, token_store)
+    return create_api(cast(Operators, object()), ADMIN, token_store,
+                      privacy=(cast(Privacy, object()), cast(Any, object())))
 
 
 @pytest.fixture
@@ -98,7 +100,8 @@ def compare_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 async def test_every_operator_route_refuses_every_wrong_credential(operator_api: FastAPI) -> None:
     routes = concrete_paths(operator_api)
-    assert {p for _, p in routes} >= {"/handoffs", "/handoffs/100000000000001:573001112233/release"}
+    assert {p for _, p in routes} >= {"/handoffs", "/handoffs/100000000000001:573001112233/release",
+                                      "/privacy/100000000000001:573001112233/100000000000001:573001112233"}
     async with client(operator_api) as c:
         for method, path in [*routes, ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/metrics"),
                              ("DELETE", "/handoffs"), ("GET", "/no-such-route")]:

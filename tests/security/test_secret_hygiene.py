@@ -23,6 +23,7 @@ from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
 from services.notifier.app import build_app
 from services.notifier.config import NotifierSettings
+from services.sender.config import SenderSettings
 from tests.integration.ai.conftest import Wired, set_llm, wire  # noqa: F401  (fixtures)
 from tests.security.conftest import meta_bytes, sample_doc
 from tests.unit.ai.fixtures import request
@@ -43,6 +44,7 @@ SECRETS = {
     "api_chat_key": "SNTL-chat-key-1a2b3c4d5e",
     "openai_api_key": "sk-SNTL-openai-key-9f8e7d6c5b4a",
     "admin_token": "SNTL-admin-token-7e6d5c4b3a",
+    "redis_password": "SNTL-redis-password-3f2e1d",
     "operator_token": "wapipe_op_SNTL-operator-token-5d4c3b2a1f0e9d8c7b6a",  # a scoped operator API token
 }
 PHONE = "573158675309"  # the customer
@@ -219,8 +221,9 @@ def test_access_logs_with_query_strings_and_paths_stay_off() -> None:
         access.setLevel(saved[2])
 
 
-SECRET_SETTINGS = [(IngressSettings, ("meta_app_secret", "meta_verify_token", "meta_access_token", "api_chat_key")),
-                   (AISettings, ("openai_api_key",)), (NotifierSettings, ("admin_token",))]
+SECRET_SETTINGS = [(IngressSettings, ("meta_app_secret", "meta_verify_token", "api_chat_key", "redis_password")),
+                   (SenderSettings, ("meta_access_token",)), (AISettings, ("openai_api_key",)),
+                   (NotifierSettings, ("admin_token",))]
 
 
 @pytest.mark.parametrize(("cls", "fields"), SECRET_SETTINGS)

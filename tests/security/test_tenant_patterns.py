@@ -25,6 +25,7 @@ from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.route import decide
 from services.ingress.normalize import normalize as normalize_webhook
 from tests.fakes.store import MemoryStore
+from tests.unit.guardrails.consent_fakes import MemoryConsent
 from tests.unit.guardrails.messages import OPEN_AT, inbound, meta
 from tests.unit.guardrails.test_handlers import AnswerFakes, Fakes
 from wapipe.tenants import Tenant, TenantConfigError, load_tenant
@@ -165,7 +166,8 @@ async def test_a_tenant_with_too_many_patterns_reaches_the_model_and_is_counted(
     answers = AnswerFakes()
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
                   tenants=_OneTenant(Tenant.model_validate(doc | {"name": "demo"})), store=MemoryStore(),
-                  answers=answers, moves=answers)  # type: ignore[arg-type]
+                  answers=answers, moves=answers,
+                  consent=MemoryConsent())  # type: ignore[arg-type]
     handler = GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
     out = await handler(inbound("quisiera saber si tienen tenis blancos"), meta())
     assert [e.event.type for e in out] == ["AnswerRequested"]

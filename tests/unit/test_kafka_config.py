@@ -132,7 +132,7 @@ def test_settings_refuse_sasl_without_credentials_and_do_not_echo_the_inputs() -
 
 
 def test_a_generated_short_kafka_password_is_accepted_in_production_but_a_placeholder_is_not() -> None:
-    common = {"production": True, "kafka_security_protocol": "SASL_SSL", "kafka_sasl_mechanism": "SCRAM-SHA-512",
+    common = {"env": "production", "kafka_security_protocol": "SASL_SSL", "kafka_sasl_mechanism": "SCRAM-SHA-512",
               "kafka_sasl_username": "wapipe"}
     s = CommonSettings(_env_file=None, kafka_sasl_password=SecretStr("Xk3mQ9vL2pTz"), **common)  # type: ignore[arg-type]
     assert s.kafka().sasl_password is not None  # Strimzi generates 12 characters

@@ -1,4 +1,4 @@
-"""Settings refuse placeholder secrets in production; logs mask phone numbers and never show secrets."""
+"""Settings refuse placeholder secrets outside dev mode; logs mask phone numbers and never show secrets."""
 
 from __future__ import annotations
 
@@ -11,18 +11,18 @@ from pydantic import ValidationError
 from wapipe.logging import JsonFormatter, TextFormatter, bound_correlation, mask_phone, redact
 from wapipe.settings import AdminSettings, MetaSettings
 
-STRONG = "k9Xq2vR7pL4mZ8tB3nW6yH1s"
+STRONG = "k9Xq2vR7pL4mZ8tB3nW6yH1sQ5cJ0dFa"
 
 
-def test_dev_defaults_load_outside_production(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("WAPIPE_PRODUCTION", raising=False)
+def test_dev_defaults_load_in_dev_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WAPIPE_ENV", "dev")
     s = MetaSettings(_env_file=None)
-    assert s.graph_api_version == "v25.0"
+    assert s.dev and s.graph_api_version == "v25.0"
     assert s.topic("wa.inbound.v1") == "wa.inbound.v1"
 
 
 def test_production_refuses_placeholder_secrets_and_names_them(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WAPIPE_PRODUCTION", "true")
+    monkeypatch.setenv("WAPIPE_ENV", "production")
     monkeypatch.setenv("WAPIPE_META_APP_SECRET", STRONG)
     monkeypatch.setenv("WAPIPE_META_VERIFY_TOKEN", "changeme")
     monkeypatch.setenv("WAPIPE_META_ACCESS_TOKEN", STRONG + "x")
@@ -33,10 +33,10 @@ def test_production_refuses_placeholder_secrets_and_names_them(monkeypatch: pyte
 
 
 def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("WAPIPE_PRODUCTION", "true")
+    monkeypatch.setenv("WAPIPE_ENV", "production")
     monkeypatch.setenv("WAPIPE_ADMIN_TOKEN", STRONG)
     s = AdminSettings(_env_file=None)
-    assert s.admin_token.get_secret_value() == STRONG
+    assert s.production and s.admin_token.get_secret_value() == STRONG
     assert STRONG not in repr(s)
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager, contextmanager
 
 import redis.asyncio as aioredis
 
-from wapipe.redis import DEFAULT_MAX_CONNECTIONS, connect
+from wapipe.redis import DEFAULT_MAX_CONNECTIONS, RedisConnection, connect
 from wapipe.runtime.producer import Producer
 from wapipe.settings import CommonSettings
 from wapipe.store import Store
@@ -29,9 +29,11 @@ def open_producer(settings: CommonSettings, *, delivery_timeout_s: float = 10.0,
 
 
 @asynccontextmanager
-async def open_redis(url: str, max_connections: int = DEFAULT_MAX_CONNECTIONS) -> AsyncIterator[aioredis.Redis]:
-    """`wapipe.redis.connect`; on exit the client and its whole connection pool are closed."""
-    client = connect(url, max_connections)
+async def open_redis(where: str | RedisConnection, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                     ) -> AsyncIterator[aioredis.Redis]:
+    """`wapipe.redis.connect` (a URL, or `CommonSettings.redis()`: URL, ACL user and password); on exit the client
+    and its whole connection pool are closed."""
+    client = connect(where, max_connections)
     try:
         yield client
     finally:

@@ -78,7 +78,7 @@ class Resources:
 
 async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Service | Awaitable[Service]], *,
                        port: int,
-                       host: str = "0.0.0.0", redis_max_connections: int = DEFAULT_MAX_CONNECTIONS,
+                       host: str = "127.0.0.1", redis_max_connections: int = DEFAULT_MAX_CONNECTIONS,
                        stop: asyncio.Event | None = None, handle_signals: bool = True) -> None:
     """Open the resources, `build` the service from them and serve it until SIGTERM/SIGINT (or `stop`).
 
@@ -89,7 +89,7 @@ async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Se
         if handle_signals:
             _stop_on_signals(stack, stop)
         producer = stack.enter_context(open_producer(settings))
-        redis = await stack.enter_async_context(open_redis(settings.redis_url, redis_max_connections))
+        redis = await stack.enter_async_context(open_redis(settings.redis(), redis_max_connections))
         store = await stack.enter_async_context(open_store(settings.store_url))
         registry = CollectorRegistry()
         built = build(Resources(registry, producer, redis, store))
@@ -97,7 +97,7 @@ async def run_consumer(settings: CommonSettings, build: Callable[[Resources], Se
         await _serve(stack, service, registry=registry, host=host, port=port, stop=stop)
 
 
-async def serve(service: Service, *, registry: CollectorRegistry, port: int, host: str = "0.0.0.0",
+async def serve(service: Service, *, registry: CollectorRegistry, port: int, host: str = "127.0.0.1",
                 stop: asyncio.Event | None = None, handle_signals: bool = True) -> None:
     """`run_consumer` for a service wired from resources its caller owns and closes (tests, benchmarks)."""
     stop = stop or asyncio.Event()
@@ -126,7 +126,7 @@ async def _serve(stack: AsyncExitStack, service: Service, *, registry: Collector
     health = HealthServer(registry, service.alive, service.ready)
     bound = await health.start(host, port)
     stack.push_async_callback(health.close)
-    log.info("%s health and metrics on :%d", service.name, bound)
+    log.info("%s health and metrics on %s:%d", service.name, host, bound)
     await _run_until_stopped(service, stop)
 
 

@@ -20,17 +20,23 @@ from wapipe.store.port import (
     TraceRecord,
     Turn,
 )
+from wapipe.store.privacy import ConsentChange, ConsentStatus, ConsentStore, PrivacyAudit, PrivacyStore
 from wapipe.store.url import open_store
 
 __all__ = [
     "RETENTION",
     "ContextCache",
+    "ConsentChange",
+    "ConsentStatus",
+    "ConsentStore",
     "ConversationStore",
     "HandoffEntry",
     "IdentityLink",
     "IdentityStore",
     "OperatorToken",
     "OperatorTokenStore",
+    "PrivacyAudit",
+    "PrivacyStore",
     "Store",
     "StoreUnavailable",
     "TraceRecord",

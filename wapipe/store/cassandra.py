@@ -3,8 +3,8 @@
 Never blocks the event loop: queries use `execute_async` and the driver's callbacks resolve an asyncio future
 through `call_soon_threadsafe`; the few blocking driver calls (connect, prepare, DDL, shutdown) run in a thread.
 Routing is token-aware over DC-aware round robin; consistency (LOCAL_QUORUM by default), timeouts and the protocol
-version come from `CassandraConfig`. Every conversation write carries `USING TTL <retention>`; operator tokens
-have none.
+version come from `CassandraConfig`. Every conversation write carries `USING TTL <retention>`; operator tokens,
+consent and the privacy audit (`cassandra_privacy.py`) have none.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, N
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, tuple_factory
 
-from wapipe.store import cassandra_identity, cassandra_schema, cassandra_turns, codec
+from wapipe.store import cassandra_identity, cassandra_privacy, cassandra_schema, cassandra_turns, codec
 from wapipe.store.cassandra_identity import CassandraIdentities
+from wapipe.store.cassandra_privacy import CassandraPrivacy
 from wapipe.store.cassandra_turns import CassandraTurns
 from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
 
@@ -58,6 +59,7 @@ _QUERIES = {
     "revoke_token": "UPDATE {ks}.operator_tokens SET revoked_us = ? WHERE realm = ? AND token_hash = ?",
     **cassandra_identity.QUERIES,
     **cassandra_turns.QUERIES,
+    **cassandra_privacy.QUERIES,
 }
 
 
@@ -78,8 +80,8 @@ class CassandraConfig:
     max_in_flight: int = 1024  # requests per store; beyond it callers wait instead of overrunning the driver
 
 
-class CassandraStore(CassandraIdentities, CassandraTurns):
-    """ConversationStore and IdentityStore on Cassandra. Call `migrate()` once per deployment
+class CassandraStore(CassandraIdentities, CassandraTurns, CassandraPrivacy):
+    """ConversationStore, IdentityStore, consent and privacy on Cassandra. Call `migrate()` once per deployment
     (`wapipe store migrate`)."""
 
     def __init__(self, config: CassandraConfig, *, retention: timedelta = RETENTION) -> None:

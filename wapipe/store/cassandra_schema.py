@@ -7,7 +7,8 @@ Every conversation row has a TTL (written with `USING TTL`, the table default is
 TimeWindowCompactionStrategy drops whole expired SSTables instead of compacting tombstones. Two exceptions never
 expire: operator tokens (they are revoked), in one small partition (`realm`), read by hash on every operator API
 request and listed whole by `wapipe operators token list`; and the identity mapping (`identities` by id,
-`identities_by_user` by the conversation's user, a few rows per customer), kept until erased.
+`identities_by_user` by the conversation's user, a few rows per customer), kept until erased. So are consent
+changes (by customer) and the privacy audit (by tenant), in small partitions with the default compaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 
 from wapipe.store.port import RETENTION
 
-VERSION = 3
+VERSION = 4
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _TABLE_OPTS = (
     "default_time_to_live = {ttl} AND compaction = {{'class': 'TimeWindowCompactionStrategy', "
@@ -66,8 +67,19 @@ TABLES: tuple[str, ...] = (
         revoked_us bigint,
         PRIMARY KEY ((realm), token_hash)
     )""",
+    # Version 4: no TTL. An opt-out outlives the 30-day conversation data; erasure deletes the partition.
+    """CREATE TABLE IF NOT EXISTS {ks}.consent_changes (
+        tenant text, uid text, ts_us bigint, change_id text, status text, source text, actor text, detail text,
+        message_id text,
+        PRIMARY KEY ((tenant, uid), ts_us, change_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, change_id ASC)""",
+    """CREATE TABLE IF NOT EXISTS {ks}.privacy_audit (
+        tenant text, ts_us bigint, entry_id text, action text, actor text, subject text, counts text,
+        PRIMARY KEY ((tenant), ts_us, entry_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC)""",
 )
-KEPT_TABLES = ("identities", "identities_by_user", "schema_migrations", "operator_tokens")  # no TTL
+KEPT_TABLES = ("identities", "identities_by_user", "schema_migrations", "operator_tokens", "consent_changes",
+               "privacy_audit")  # no TTL
 
 
 def check_name(keyspace: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from schemas.envelope import derive_id
 from wapipe.store.port import HandoffEntry, TraceRecord, Turn
+from wapipe.store.privacy import ConsentChange, PrivacyAudit
 
 
 def to_us(ts: datetime) -> int:
@@ -40,6 +41,14 @@ def trace_id(t: TraceRecord) -> str:
 
 def handoff_id(h: HandoffEntry) -> str:
     return derive_id("handoff", h.tenant, h.user, to_us(h.ts), h.action, h.actor, h.reason, h.detail)
+
+
+def consent_id(c: ConsentChange) -> str:
+    return derive_id("consent", c.tenant, c.user, to_us(c.ts), c.status, c.source, c.actor, c.detail, c.message_id)
+
+
+def audit_id(a: PrivacyAudit) -> str:
+    return derive_id("privacy", a.tenant, to_us(a.ts), a.action, a.actor, a.subject)
 
 
 def bucket_of(correlation_id: str, buckets: int) -> int:

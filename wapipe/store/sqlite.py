@@ -3,7 +3,8 @@
 Every statement runs off the event loop. Writes go through one dedicated writer thread (one connection, so writers
 in this process never contend for SQLite's lock); reads run on a small pool, one connection per thread, which WAL
 lets proceed while a write is in progress. Other processes on the same file wait on `busy_timeout`.
-Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them (operator tokens never expire).
+Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them (operator tokens, consent
+and the privacy audit (`sqlite_privacy.py`) never expire).
 """
 
 from __future__ import annotations
@@ -25,15 +26,16 @@ from wapipe.store import codec, sqlite_schema
 from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
 from wapipe.store.sqlite_identity import SQLiteIdentities
 from wapipe.store.sqlite_moves import move_user
+from wapipe.store.sqlite_privacy import SQLitePrivacy
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 PURGE_BATCH = 5000
 
 
-class SQLiteStore(SQLiteIdentities):
-    """ConversationStore and IdentityStore on one SQLite file. `retention` and `purge_interval` are injectable
-    (tests use seconds)."""
+class SQLiteStore(SQLiteIdentities, SQLitePrivacy):
+    """ConversationStore, IdentityStore, consent and privacy on one SQLite file. `retention` and `purge_interval`
+    are injectable (tests use seconds)."""
 
     def __init__(self, path: str | Path, *, retention: timedelta = RETENTION, purge_interval: float = 3600.0,
                  readers: int = 4, busy_timeout: float = 10.0, clock: Callable[[], float] = time.time) -> None:
@@ -86,6 +88,11 @@ class SQLiteStore(SQLiteIdentities):
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         await self._start()
         return await asyncio.get_running_loop().run_in_executor(self._writer, self._write_tx, fn)
+
+    async def _write_unlocked(self, sql: str) -> None:
+        """One statement on the writer's connection outside a transaction (checkpoints, pragmas)."""
+        await self._start()
+        await asyncio.get_running_loop().run_in_executor(self._writer, lambda: self._conn().execute(sql).fetchall())
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         await self._start()

@@ -51,6 +51,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (tenant, user, message_id))""",
         "CREATE INDEX IF NOT EXISTS turn_revisions_by_expiry ON turn_revisions (expires_at)",
     ),
+    (
+        # Consent changes and the privacy audit never expire (no expires_at, never purged): an opt-out must
+        # outlive the 30-day conversation data; erasure deletes a customer's consent rows.
+        """CREATE TABLE IF NOT EXISTS consent_changes (
+            change_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, user TEXT NOT NULL, ts_us INTEGER NOT NULL,
+            status TEXT NOT NULL, source TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT, message_id TEXT)""",
+        "CREATE INDEX IF NOT EXISTS consent_by_user ON consent_changes (tenant, user, ts_us)",
+        """CREATE TABLE IF NOT EXISTS privacy_audit (
+            entry_id TEXT PRIMARY KEY, tenant TEXT NOT NULL, ts_us INTEGER NOT NULL, action TEXT NOT NULL,
+            actor TEXT NOT NULL, subject TEXT NOT NULL, counts TEXT NOT NULL)""",
+        "CREATE INDEX IF NOT EXISTS privacy_audit_by_tenant ON privacy_audit (tenant, ts_us)",
+    ),
 )
 
 TABLES = ("turns", "traces", "handoffs", "turn_revisions")  # the tables whose rows expire (purged)

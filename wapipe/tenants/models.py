@@ -157,6 +157,31 @@ class Wording(_Model):
     closed_now: str = "En este momento estamos cerrados; abrimos {next_open}."
 
 
+class ConsentSettings(_Model):
+    """Opt-out / opt-in keywords beyond the built-in Spanish and English ones, and the one confirmation of each.
+
+    A keyword of one word ("stop", "baja") counts only when it is the whole message (courtesies such as "por
+    favor" or "gracias" around it aside); a phrase of several words ("no me escriban más") counts anywhere in the
+    message unless a "no" stands just before it. Matching is on normalised text: case, accents and punctuation
+    do not matter.
+    """
+
+    opt_out: list[str] = Field(default_factory=list, description="extra opt-out keywords or phrases")
+    opt_in: list[str] = Field(default_factory=list, description="extra opt-in keywords or phrases")
+    builtin: bool = Field(default=True, description="also use the built-in keywords (STOP, baja, START, alta...)")
+    opted_out: str = ("Listo, no te enviaremos más mensajes. Si quieres volver a recibirlos, escríbenos ALTA. "
+                      "Si nos escribes, te seguiremos respondiendo.")
+    opted_in: str = "¡Listo! Volverás a recibir nuestros mensajes. Si quieres dejar de recibirlos, escríbenos BAJA."
+
+    @field_validator("opt_out", "opt_in")
+    @classmethod
+    def _words(cls, v: list[str]) -> list[str]:
+        for k in v:
+            if not k.strip() or len(k) > 200:
+                raise ValueError(f"consent keyword {k[:40]!r} must be 1 to 200 characters")
+        return v
+
+
 class AISettings(_Model):
     system_prompt: str
     model: str | None = None
@@ -235,6 +260,7 @@ class Tenant(_Model):
     faqs: list[FAQ] = Field(default_factory=list)
     synonyms: dict[str, list[str]] = Field(default_factory=dict, description="canonical word -> variants")
     wording: Wording
+    consent: ConsentSettings = Field(default_factory=ConsentSettings)
     handoff_triggers: list[Trigger] = Field(default_factory=list)
     internal_numbers: list[str] = Field(default_factory=list)
     relay_to_internal: bool = True

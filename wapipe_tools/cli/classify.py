@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import typer
 
 from services.guardrails.classify import classify as classify_text
+from services.guardrails.consent import match_consent
 from services.guardrails.route import decide_text
 from wapipe.settings import CommonSettings
 from wapipe.tenants import TenantConfigError, TenantRegistry
@@ -22,7 +23,8 @@ def classify(
     tenants_dir: str | None = typer.Option(None, "--tenants-dir", help="default: WAPIPE_TENANTS_DIR"),
     at: datetime | None = AtOpt,
 ) -> None:
-    """Print message_type, intent, route, the matched rule and the answer guardrails would give."""
+    """Print message_type, intent, route, the matched rule and the answer guardrails would give; `consent` is the
+    opt-out / opt-in the message asks for (guardrails decides that first), or null."""
     directory = tenants_dir or CommonSettings().tenants_dir
     try:
         registry = TenantRegistry(directory, check_interval_s=3600)
@@ -34,5 +36,7 @@ def classify(
         fail(f"unknown tenant {tenant!r} in {directory} (known: {known})")
     now = (at if at and at.tzinfo else (at.replace(tzinfo=t.zone) if at else datetime.now(UTC)))
     d = decide_text(text, t, now)
-    doc = {"tenant": t.name, "text": text, "normalized": classify_text(text, t).normalized, **d.as_dict()}
+    consent = match_consent(text, t.consent)
+    doc = {"tenant": t.name, "text": text, "normalized": classify_text(text, t).normalized, **d.as_dict(),
+           "consent": {"status": consent.status, "keyword": consent.keyword} if consent else None}
     console.print(json.dumps(doc, ensure_ascii=False, indent=2), highlight=False, soft_wrap=True)

@@ -34,7 +34,9 @@ def go_no_go(
     store_url: Annotated[str | None, typer.Option(help="store to find traces in (default: the stack's)")] = None,
 ) -> None:
     """Health, webhook security, chat scenarios, rate limit, shadow mode, model fallback, traces, masked logs."""
-    meta, llm, admin = MetaSettings(), LLMSettings(), AdminSettings()
+    # A client of a dev stack (it drives the simulator): it signs with whatever secrets that stack was given and
+    # protects nothing itself, so its settings are read as dev settings whatever WAPIPE_ENV says.
+    meta, llm, admin = MetaSettings(env="dev"), LLMSettings(env="dev"), AdminSettings(env="dev")
     state = _stack_state(state_dir)
     target = Target(
         url=url.rstrip("/"), sim_url=sim_url.rstrip("/"), admin_url=admin_url.rstrip("/"),

@@ -7,6 +7,7 @@ import typer
 from wapipe_tools.cli import deploy as deploy_cli
 from wapipe_tools.cli import dlq as dlq_cli
 from wapipe_tools.cli import operators as operators_cli
+from wapipe_tools.cli import privacy as privacy_cli
 from wapipe_tools.cli import replay as replay_cli
 from wapipe_tools.cli import schemas as schemas_cli
 from wapipe_tools.cli import store as store_cli
@@ -30,6 +31,7 @@ app.add_typer(schemas_cli.app, name="schemas")
 app.add_typer(deploy_cli.app, name="deploy")
 app.add_typer(store_cli.app, name="store")
 app.add_typer(operators_cli.app, name="operators")
+app.add_typer(privacy_cli.app, name="privacy")
 app.command("simulator")(simulator)
 app.command("run")(run_cmd)
 app.command("up")(up)

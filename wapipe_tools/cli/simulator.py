@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from wapipe.settings import LLMSettings, MetaSettings
-from wapipe_tools.cli.common import console
+from wapipe.settings import CommonSettings, LLMSettings, MetaSettings, settings_or_exit
+from wapipe_tools.cli.common import console, fail
 from wapipe_tools.local.ports import LOCAL_PORTS
 
 
@@ -18,9 +18,13 @@ def simulator(
     status_webhooks: bool = typer.Option(True, help="post sent/delivered/read statuses after each accepted send"),
 ) -> None:
     """Run the Graph API + OpenAI-compatible simulator (tokens and app secret from WAPIPE_* settings)."""
-    from wapipe_tools.simulator.serve import run
+    from wapipe_tools.simulator.serve import NotDevMode, require_dev_mode, run
     from wapipe_tools.simulator.state import SimState
 
+    try:
+        require_dev_mode(settings_or_exit(CommonSettings, "the simulator"))
+    except NotDevMode as exc:
+        fail(str(exc))
     meta, llm = MetaSettings(), LLMSettings()
     state = SimState(access_token=meta.meta_access_token.get_secret_value(),
                      app_secret=meta.meta_app_secret.get_secret_value(),

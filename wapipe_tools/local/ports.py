@@ -1,5 +1,6 @@
-"""The local stack's ports, in one table, and who holds a port (so `wapipe up` can say "port 8080 is already in use
-by <command> (pid N)" instead of crashing).
+"""The local stack's ports, in one table; who holds a port (so `wapipe up` can say "port 8080 is already in use
+by <command> (pid N)" instead of crashing); and where a process listens, so the tests can prove the local
+stack binds loopback only (Linux /proc).
 
 `wapipe up`, the benchmarks, the e2e tests and the CLI's default URLs all read `LOCAL_PORTS`; a private range
 (`StackPorts.from_base`) runs a second stack beside a developer's on the defaults.
@@ -8,6 +9,7 @@ by <command> (pid N)" instead of crashing).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,40 @@ class StackPorts:
 
 
 LOCAL_PORTS = StackPorts()
+
+
+def _address(hex_addr: str) -> tuple[str, int]:
+    """/proc/net/tcp{,6} notation ("0100007F:1F90": host-order 32-bit words in hex) -> ("127.0.0.1", 8080)."""
+    host, port = hex_addr.split(":")
+    raw = b"".join(int(host[i:i + 8], 16).to_bytes(4, "little") for i in range(0, len(host), 8))
+    ip = ipaddress.ip_address(raw)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return str(ip), int(port, 16)
+
+
+def listening_addresses(pid: int) -> set[tuple[str, int]]:
+    """Every (address, port) a TCP socket of process `pid` listens on."""
+    fds = Path(f"/proc/{pid}/fd")
+    inodes = set()
+    for fd in fds.iterdir():
+        try:
+            link = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[len("socket:["):-1])
+    found = set()
+    for table in ("tcp", "tcp6"):
+        try:
+            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            cols = line.split()
+            if len(cols) > 9 and cols[3] == _LISTEN and cols[9] in inodes:
+                found.add(_address(cols[1]))
+    return found
 
 
 def _listening_inodes(port: int) -> set[str]:

@@ -1,7 +1,8 @@
 """The local stack's process supervisor: broker, Redis, topics, store, simulator and the five services.
 
 Every service runs as its own process with the command production runs (`wapipe run <name>`) and an explicit
-environment (dev values from `.env.example`, then the caller's `WAPIPE_*` overrides, then the stack's addresses).
+environment (dev values from `.env.example`, then the caller's `WAPIPE_*` overrides, then the stack's addresses,
+`WAPIPE_ENV=dev` and loopback-only listeners).
 Logs go to `<state>/logs/<name>.log`; `<state>/stack.json` says which pid serves what, for tools and tests, and
 `<state>/stack.pid` lists the supervisor and every process it started (`wapipe down` reads it). Every process dies
 with the supervisor, even when the supervisor is SIGKILLed (see `spawn`).
@@ -34,11 +35,15 @@ from wapipe_tools.local.spawn import spawn
 BROKER_PORT, REDIS_PORT, SIM_PORT = LOCAL_PORTS.broker, LOCAL_PORTS.redis, LOCAL_PORTS.simulator
 # Dev values when `.env.example` is not next to the working directory (an installed wheel, say).
 DEV_ENV = {
-    "WAPIPE_PRODUCTION": "false", "WAPIPE_META_APP_SECRET": "dev-app-secret-not-for-production",
+    "WAPIPE_ENV": "dev", "WAPIPE_META_APP_SECRET": "dev-app-secret-not-for-production",
     "WAPIPE_META_VERIFY_TOKEN": "dev-verify-token", "WAPIPE_META_ACCESS_TOKEN": "dev-access-token",
     "WAPIPE_GRAPH_API_VERSION": "v25.0", "WAPIPE_LLM_PROVIDER": "openai", "WAPIPE_OPENAI_API_KEY": "dev-openai-key",
-    "WAPIPE_ADMIN_TOKEN": "dev-admin-token",
+    "WAPIPE_ADMIN_TOKEN": "dev-admin-token", "WAPIPE_API_CHAT_KEY": "dev-api-chat-key",
 }
+# Every listener of the local stack stays on loopback whatever the caller's environment says: the dev secrets
+# are public, so nothing of it may be reachable from another machine.
+LOOPBACK_HOSTS = ("WAPIPE_INGRESS_HOST", "WAPIPE_GUARDRAILS_HOST", "WAPIPE_AI_HOST", "WAPIPE_SENDER_HOST",
+                  "WAPIPE_NOTIFIER_HOST", "WAPIPE_MEDIA_HOST")
 # What a child may inherit besides WAPIPE_*: enough to find Python, locales and temp dirs.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "TZ", "TERM")
 
@@ -91,7 +96,8 @@ def env_file_values(path: Path) -> dict[str, str]:
 
 def stack_env(state: Path, *, broker_port: int = BROKER_PORT, redis_port: int = REDIS_PORT,
               sim_port: int = SIM_PORT, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The explicit environment of every child: dev values < caller's WAPIPE_* < the stack's own addresses."""
+    """The explicit environment of every child: dev values < caller's WAPIPE_* < the stack's own addresses, dev
+    mode and loopback listeners."""
     outer = dict(os.environ if base is None else base)
     env = {k: outer[k] for k in _INHERITED if k in outer}
     env.update(DEV_ENV)
@@ -106,6 +112,8 @@ def stack_env(state: Path, *, broker_port: int = BROKER_PORT, redis_port: int = 
         "WAPIPE_OPENAI_BASE_URL": f"http://127.0.0.1:{sim_port}/v1",
         "WAPIPE_TENANTS_DIR": str(tenants.resolve()),
         "WAPIPE_TOPIC_PREFIX": "",
+        "WAPIPE_ENV": "dev",
+        **dict.fromkeys(LOOPBACK_HOSTS, "127.0.0.1"),
         "PYTHONUNBUFFERED": "1",
     })
     return env

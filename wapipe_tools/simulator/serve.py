@@ -8,12 +8,29 @@ from types import TracebackType
 
 import uvicorn
 
+from wapipe.settings import CommonSettings
 from wapipe_tools.local.servers import free_port
 from wapipe_tools.simulator.app import create_app
 from wapipe_tools.simulator.state import SimState
 
+NOT_DEV = ("the simulator refuses to start outside dev mode: it plays Meta's Graph API and a model, signs "
+           "webhooks with whatever app secret it is given and accepts the public development tokens, so it must "
+           "never stand where a real endpoint is expected. Only the local stack and the tests run it "
+           "(WAPIPE_ENV=dev).")
+
+
+class NotDevMode(RuntimeError):
+    """The simulator was asked to start in a process that is not in dev mode."""
+
+
+def require_dev_mode(settings: CommonSettings | None = None) -> None:
+    """Raise `NotDevMode` unless `WAPIPE_ENV=dev` (read from the environment when no settings are given)."""
+    if not (settings or CommonSettings()).dev:
+        raise NotDevMode(NOT_DEV)
+
 
 def run(state: SimState, host: str = "127.0.0.1", port: int = 8090, log_level: str = "info") -> None:
+    require_dev_mode()
     uvicorn.run(create_app(state), host=host, port=port, log_level=log_level)
 
 
@@ -33,6 +50,7 @@ class BackgroundSimulator:
         self._thread = threading.Thread(target=self._server.run, name="wapipe-simulator", daemon=True)
 
     def start(self, timeout: float = 10.0) -> BackgroundSimulator:
+        require_dev_mode()
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:

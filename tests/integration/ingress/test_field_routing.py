@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from schemas.events import AccountEventReceived, TemplateStatusChanged, UserPreferencesReceived
+from schemas.events import AccountEventReceived, ConsentChanged, TemplateStatusChanged
 from schemas.topics import ACCOUNT, INBOUND, RAW_WEBHOOKS, STATUS
 from tests.integration.ingress.conftest import Ingress, sample
 from tests.support import read_topic
@@ -21,23 +21,25 @@ ACCOUNT_SAMPLES = {  # sample -> (event type, field)
     "template_category_update": ("TemplateStatusChanged", "template_category_update"),
     "phone_number_quality_update": ("AccountEventReceived", "phone_number_quality_update"),
     "account_update": ("AccountEventReceived", "account_update"),
-    "user_preferences": ("UserPreferencesReceived", "user_preferences"),
 }
 
 
 async def test_each_field_is_routed_to_its_event(ingress: Ingress) -> None:
-    for name in (*ACCOUNT_SAMPLES, "message_text", "status_read"):
+    for name in (*ACCOUNT_SAMPLES, "message_text", "status_read", "user_preferences"):
         r = await ingress.post_webhook(sample(name))
         assert (r.status_code, r.json()) == (200, {"events": 1}), name
     account = read_topic(ingress.bootstrap, ingress.prefix + ACCOUNT, expect=len(ACCOUNT_SAMPLES))
     got = set()
     for rec in account:
         e = rec.event()
-        assert isinstance(e, TemplateStatusChanged | AccountEventReceived | UserPreferencesReceived)
+        assert isinstance(e, TemplateStatusChanged | AccountEventReceived)
         assert rec.key == WABA and e.tenant == WABA
-        got.add((e.type, e.payload.field if not isinstance(e, UserPreferencesReceived) else "user_preferences"))
+        got.add((e.type, e.payload.field))
     assert got == set(ACCOUNT_SAMPLES.values()) and len(account) == len(ACCOUNT_SAMPLES)
-    assert len(read_topic(ingress.bootstrap, ingress.prefix + INBOUND, expect=1)) == 1
+    inbound = [r.event() for r in read_topic(ingress.bootstrap, ingress.prefix + INBOUND, expect=2)]
+    assert sorted(e.type for e in inbound) == ["ConsentChanged", "MessageReceived"]  # user_preferences -> consent
+    [consent] = [e for e in inbound if isinstance(e, ConsentChanged)]
+    assert consent.tenant == TENANT and consent.payload.status == "opted_out"
     assert len(read_topic(ingress.bootstrap, ingress.prefix + STATUS, expect=1)) == 1
     assert ingress.metric("wapipe_account_events_total", {
         "account": WABA, "field": "message_template_status_update", "event": "paused"}) == 1

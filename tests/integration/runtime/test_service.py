@@ -28,6 +28,7 @@ from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.service import Resources, Service, run_consumer
 from wapipe.runtime.worker import Worker
 from wapipe.settings import CommonSettings
+from wapipe_tools.local.ports import listening_addresses
 from wapipe_tools.local.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -193,13 +194,15 @@ async def test_sigterm_stops_the_service_gracefully_and_the_handler_is_removed_a
 @pytest.mark.slow
 def test_every_consumer_service_exits_0_on_sigterm(kafka_bootstrap: str, topic_prefix: str, redis_url: str,
                                                   tmp_path: Path) -> None:
-    """`wapipe run <name>`, what production runs: ready, then SIGTERM, then drained, committed and exit 0."""
+    """`wapipe run <name>`, what production runs: ready, then SIGTERM, then drained, committed and exit 0. Left to
+    their defaults, every listener of each (health and metrics, the notifier's operator API) is on loopback."""
     ports = {name: free_port() for name in ("guardrails", "ai", "sender", "notifier")}
     base = {k: v for k, v in os.environ.items() if not k.startswith("WAPIPE_")}
-    common = {"WAPIPE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "WAPIPE_TOPIC_PREFIX": topic_prefix,
-              "WAPIPE_REDIS_URL": redis_url, "WAPIPE_STORE_URL": f"sqlite:///{tmp_path}/wapipe.db",
-              "WAPIPE_TENANTS_DIR": str(ROOT / "config" / "tenants"), "WAPIPE_NOTIFIER_HOST": "127.0.0.1",
-              "WAPIPE_NOTIFIER_PORT": str(free_port())}
+    api_port = free_port()
+    common = {"WAPIPE_ENV": "dev", "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+              "WAPIPE_TOPIC_PREFIX": topic_prefix, "WAPIPE_REDIS_URL": redis_url,
+              "WAPIPE_STORE_URL": f"sqlite:///{tmp_path}/wapipe.db",
+              "WAPIPE_TENANTS_DIR": str(ROOT / "config" / "tenants"), "WAPIPE_NOTIFIER_PORT": str(api_port)}
     procs: dict[str, subprocess.Popen[bytes]] = {}
     logs = {name: tmp_path / f"{name}.log" for name in ports}
     try:
@@ -221,6 +224,11 @@ def test_every_consumer_service_exits_0_on_sigterm(kafka_bootstrap: str, topic_p
                     pass
             assert time.monotonic() < deadline, f"not ready: {sorted(waiting)}"
             time.sleep(0.2)
+        listening = {name: listening_addresses(proc.pid) for name, proc in procs.items()}
+        assert ("127.0.0.1", api_port) in listening["notifier"]
+        for name, addresses in listening.items():
+            assert ("127.0.0.1", ports[name]) in addresses, (name, addresses)
+            assert {host for host, _ in addresses} == {"127.0.0.1"}, (name, addresses)
         for proc in procs.values():
             proc.send_signal(signal.SIGTERM)
         codes = {name: proc.wait(60) for name, proc in procs.items()}

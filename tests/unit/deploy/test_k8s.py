@@ -14,7 +14,7 @@ from wapipe_tools.deploy import stale
 K8S_VERSION = "1.32"
 # Custom resources: kubernetes-validate ships schemas for built-in kinds only; these are checked by the
 # targeted tests below (topics vs the registry, rules vs promtool) instead.
-CRD_KINDS = {"KafkaTopic", "ServiceMonitor", "PrometheusRule", "ScaledObject"}
+CRD_KINDS = {"KafkaTopic", "ServiceMonitor", "PrometheusRule", "ScaledObject", "TriggerAuthentication"}
 SERVICES = {"ingress": 8080, "guardrails": 9102, "ai": 9103, "sender": 9104, "notifier": 9105}
 CONSUMERS = ("guardrails", "ai", "sender", "notifier")
 
@@ -104,9 +104,9 @@ def test_prod_ships_no_secret_values_and_runs_in_production_mode() -> None:
     objs = build("prod")
     assert by_kind(objs, "Secret") == {}, "prod secrets are created outside git"
     (config,) = [c for n, c in by_kind(objs, "ConfigMap").items() if n.startswith("wapipe-config")]
-    assert config["data"]["WAPIPE_PRODUCTION"] == "true"
+    assert config["data"]["WAPIPE_ENV"] == "production"  # stated, though it is the default
     dev_config = next(c for n, c in by_kind(build("dev"), "ConfigMap").items() if n.startswith("wapipe-config"))
-    assert dev_config["data"]["WAPIPE_PRODUCTION"] == "false"
+    assert dev_config["data"]["WAPIPE_ENV"] == "dev"
 
 
 def test_tenant_knowledge_configmap_carries_config_tenants() -> None:

@@ -11,6 +11,7 @@ from schemas.events import AnswerRequested, FlowReply, HandoffRequested, Identit
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from tests.fakes.store import MemoryStore
+from tests.unit.guardrails.consent_fakes import MemoryConsent
 from tests.unit.guardrails.messages import OPEN_AT, TENANT, inbound, meta
 from tests.unit.guardrails.test_handlers import TENANTS, AnswerFakes, Fakes
 from wapipe.tenants import FlowRule, Tenant, TenantRegistry
@@ -41,7 +42,7 @@ def registry() -> TenantRegistry:
 @pytest.fixture
 def handler(fakes: Fakes, answers: AnswerFakes, store: MemoryStore, registry: TenantRegistry) -> GuardrailsHandler:
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes, tenants=registry,
-                  store=store, answers=answers, moves=answers)  # type: ignore[arg-type]
+                  store=store, answers=answers, moves=answers, consent=MemoryConsent())  # type: ignore[arg-type]
     return GuardrailsHandler(ports, GuardrailsMetrics(CollectorRegistry()), Limits(), clock=lambda: OPEN_AT)
 
 
@@ -145,7 +146,7 @@ async def test_the_tenant_decides_what_a_flow_answer_does(fakes: Fakes, answers:
             return shop if phone_number_id == TENANT else None
 
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes, tenants=OneTenant(),
-                  store=store, answers=answers, moves=answers)  # type: ignore[arg-type]
+                  store=store, answers=answers, moves=answers, consent=MemoryConsent())  # type: ignore[arg-type]
     handler = GuardrailsHandler(ports, GuardrailsMetrics(CollectorRegistry()), Limits(), clock=lambda: OPEN_AT)
     acked = await handler(inbound("x", message_type="interactive", flow=FLOW), meta(0))
     assert acked[0].event.payload.text == "¡Gracias! Ya buscamos tu talla." and acked[0].event.trace.route == "reply"

@@ -15,6 +15,7 @@ from schemas.events import AnswerRequested, HandoffRequested, ReplyRequested
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from tests.fakes.store import MemoryStore
+from tests.unit.guardrails.consent_fakes import MemoryConsent
 from tests.unit.guardrails.messages import OPEN_AT, inbound, meta
 from wapipe.runtime.types import PermanentError
 from wapipe.tenants import TenantRegistry
@@ -108,7 +109,8 @@ def store() -> MemoryStore:
 @pytest.fixture
 def handler(fakes: Fakes, store: MemoryStore, answers: AnswerFakes) -> GuardrailsHandler:
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=TenantRegistry(TENANTS), store=store, answers=answers, moves=answers)  # type: ignore[arg-type]
+                  tenants=TenantRegistry(TENANTS), store=store, answers=answers, moves=answers,  # type: ignore[arg-type]
+                  consent=MemoryConsent())
     return GuardrailsHandler(ports, GuardrailsMetrics(CollectorRegistry()), Limits(), clock=lambda: OPEN_AT)
 
 
@@ -206,7 +208,8 @@ async def test_every_metric_labels_tenant_with_the_phone_number_id(fakes: Fakes,
     registry = CollectorRegistry()
     answers = AnswerFakes()
     ports = Ports(dedupe=fakes, window=fakes, shadow=fakes, flood=fakes, pending=fakes,
-                  tenants=TenantRegistry(TENANTS), store=store, answers=answers, moves=answers)  # type: ignore[arg-type]
+                  tenants=TenantRegistry(TENANTS), store=store, answers=answers, moves=answers,  # type: ignore[arg-type]
+                  consent=MemoryConsent())
     handler = GuardrailsHandler(ports, GuardrailsMetrics(registry), Limits(), clock=lambda: OPEN_AT)
     fakes.limit = 2
     await handler(inbound("hola"), meta(0))

@@ -32,7 +32,7 @@ def load(name: str) -> WebhookPayload:
     ("template_category_update", ACCOUNT, "TemplateStatusChanged"),
     ("phone_number_quality_update", ACCOUNT, "AccountEventReceived"),
     ("account_update", ACCOUNT, "AccountEventReceived"),
-    ("user_preferences", ACCOUNT, "UserPreferencesReceived"),
+    ("user_preferences", INBOUND, "ConsentChanged"),
 ])
 def test_each_field_becomes_its_event(sample: str, topic: str, kind: str) -> None:
     out = normalize(load(sample), NOW)
@@ -43,9 +43,7 @@ def test_each_field_becomes_its_event(sample: str, topic: str, kind: str) -> Non
     if topic == ACCOUNT:  # account-level: keyed and addressed by the WhatsApp Business Account
         assert out.emits[0].record_key == WABA and event.tenant == WABA
         assert event.conversation == ev.account_conversation(WABA)
-        # Meta's entry.time when the webhook has one (the user_preferences sample has none): arrival otherwise
-        assert event.occurred_at == (NOW if sample == "user_preferences" else META_TIME)
-        assert event.trace.received_at == NOW
+        assert event.occurred_at == META_TIME and event.trace.received_at == NOW
 
 
 def test_a_paused_template_says_which_template_and_why() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,9 @@ def test_dev_admits_the_simulator_production_only_meta(monkeypatch: pytest.Monke
     dev = build_guard(MediaSettings(_env_file=None))  # type: ignore[call-arg]
     assert dev.host_allowed("127.0.0.1") and dev.allow_private and dev.allow_http
     assert dev.host_allowed("lookaside.fbsbx.com") and dev.host_allowed("scontent.xx.fbcdn.net")
-    prod = build_guard(MediaSettings(_env_file=None, production=True, graph_api_url="https://graph.facebook.com",  # type: ignore[call-arg]
-                                     meta_app_secret="a" * 40, meta_verify_token="b" * 40,
-                                     meta_access_token="c" * 40, openai_api_key="d" * 40, admin_token="e" * 40))
+    prod = build_guard(MediaSettings(_env_file=None, env="production",  # type: ignore[call-arg]
+                                     graph_api_url="https://graph.facebook.com",
+                                     meta_access_token=secrets.token_hex(24), media_transcriber="none"))
     assert not prod.allow_private and not prod.allow_http and not prod.host_allowed("127.0.0.1")
     assert prod.host_allowed("graph.facebook.com")
 

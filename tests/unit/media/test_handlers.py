@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
 from schemas.events import Media
+from schemas.meta.webhook import WebhookPayload
 from schemas.topics import INBOUND_UNDERSTOOD
+from services.ingress.consent import consent_events
 from services.media.download import MediaUnavailable
 from services.media.handlers import MediaHandler, Ports
 from services.media.metrics import MediaMetrics
@@ -22,6 +24,8 @@ from wapipe.runtime.types import RecordMeta
 
 VOICE = b"OggS voice note bytes"
 META = RecordMeta("wa.inbound.v1", 0, 0, None, None)
+USER_PREFERENCES = Path(__file__).parents[2] / "data" / "meta" / "v25.0" / "user_preferences.json"
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def _handler(tmp_path: Path, downloader: FakeDownloader, understander: FakeUnderstander,
@@ -44,6 +48,14 @@ async def test_a_text_passes_through_unchanged(tmp_path: Path) -> None:
     assert downloader.calls == [] and understander.calls == []
     assert registry.get_sample_value("wapipe_media_messages_total",
                                      {"tenant": text.tenant, "kind": "text", "outcome": "passed"}) == 1
+
+
+async def test_a_consent_change_passes_through_in_order_for_guardrails(tmp_path: Path) -> None:
+    handler, _ = _handler(tmp_path, FakeDownloader(), FakeUnderstander())
+    [consent] = [e.event for e in consent_events(
+        WebhookPayload.model_validate_json(USER_PREFERENCES.read_bytes()).entry[0].changes[0].value, NOW).emits]
+    [emit] = await handler(consent, META)
+    assert emit.topic == INBOUND_UNDERSTOOD and emit.event is consent and emit.record_key == consent.conversation
 
 
 async def test_a_voice_note_goes_on_as_its_transcript_and_is_stored(tmp_path: Path) -> None:

@@ -100,7 +100,3 @@ async def test_only_tenants_of_that_account_are_alerted_and_edits_are_not() -> N
     nobody, _ = notifier(demo_tenant(waba_id=None, internal_numbers=[INTERNAL]))
     assert await nobody.handle(account_event("template_status_rejected"), META) == []
 
-
-async def test_customer_preferences_are_not_the_notifiers() -> None:
-    n, _ = notifier(demo_tenant(internal_numbers=[INTERNAL]))
-    assert await n.handle(account_event("user_preferences"), META) == []

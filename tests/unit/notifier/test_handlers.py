@@ -146,6 +146,14 @@ async def test_permanent_delivery_failures_alert_once_per_code_in_the_window() -
     assert await n.handle(status_failed("wamid.S9", 470, recipient=INTERNAL), META) == []
 
 
+async def test_a_message_refused_because_the_customer_opted_out_alerts_nobody() -> None:
+    n = _notifier()
+    refused = reply_failed("r1", None)
+    refused.payload.reason = "opted_out"
+    assert await n.handle(refused, META) == []
+    assert len(_replies(await n.handle(reply_failed("r2", None), META))) == 2  # an unsendable reply still alerts
+
+
 async def test_arrival_is_the_record_time_not_metas_whole_second_timestamp() -> None:
     n = _notifier()
     await n.handle(handoff(), META)

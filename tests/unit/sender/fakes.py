@@ -25,6 +25,7 @@ from schemas.events import (
 from services.sender.graph import GraphError
 from services.sender.ports import Claim
 from wapipe.apichat import ApiChatReply
+from wapipe.state.consent import ConsentState
 from wapipe.state.templates import TemplateState, template_key
 
 PNID = "100000000000001"
@@ -155,10 +156,25 @@ class FakeWindow:
 
     open: set[str] = field(default_factory=set)
     asked: list[str] = field(default_factory=list)
+    last: dict[str, datetime] = field(default_factory=dict)  # conversation -> the customer's last message
 
     async def is_open(self, conversation: str, now: datetime | None = None) -> bool:
         self.asked.append(conversation)
         return conversation in self.open
+
+    async def last_inbound(self, conversation: str) -> datetime | None:
+        return self.last.get(conversation)
+
+
+@dataclass
+class FakeConsent:
+    """ConsentPort: the customers in `out` opted out at the time given."""
+
+    out: dict[str, datetime] = field(default_factory=dict)
+
+    async def state(self, tenant: str, user: str) -> ConsentState:
+        since = self.out.get(user)
+        return ConsentState("opted_out", since) if since else ConsentState("opted_in")
 
 
 @dataclass

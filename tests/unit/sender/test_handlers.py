@@ -23,6 +23,7 @@ from tests.unit.sender.fakes import (
     PNID,
     USER,
     ApiReplies,
+    FakeConsent,
     FakeGraph,
     FakePacer,
     FakeTemplates,
@@ -144,6 +145,7 @@ class Rig:
     api: ApiReplies
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     answers: MemoryAnswers = field(default_factory=MemoryAnswers)
+    consent: FakeConsent = field(default_factory=FakeConsent)
     templates: FakeTemplates = field(default_factory=FakeTemplates)
 
     def metric(self, name: str, **labels: str) -> float:
@@ -160,11 +162,12 @@ def rig(*script: GraphError | None, policy: SendPolicy = WITH_TEMPLATE, window_o
     store, api = MemoryStore(), ApiReplies()
     delivery = Delivery(graph, claims, pacer, metrics, RetryPolicy(attempts=attempts), doubt_grace_s=doubt_grace_s,
                         sleep=clock.sleep, clock=clock.clock)
-    answers = MemoryAnswers()
+    answers, consent = MemoryAnswers(), FakeConsent()
     templates = templates or FakeTemplates()
     sender = Sender(delivery=delivery, window=window, policies=StaticPolicies(policy), store=store, turns=store,
-                    api_replies=api, metrics=metrics, answers=answers, templates=templates, clock=lambda: now)
-    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, answers, templates)
+                    api_replies=api, metrics=metrics, answers=answers, consent=consent, templates=templates,
+                    clock=lambda: now)
+    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, answers, consent, templates)
 
 
 def sent_event(emits: object) -> ReplySent:

@@ -39,7 +39,7 @@ def test_a_paused_window_template_is_refused_with_the_reason() -> None:
     blocked = {template_key(TEMPLATE.name, TEMPLATE.language): PAUSED}
     plan = plan_reply(reply().payload, POLICY, window_open=False, blocked=blocked)
     assert plan == Refuse(TEMPLATE_PAUSED, "24 h window closed and the template seguimiento (es) is paused at Meta "
-                                           "(FIRST_PAUSE); not sent", "sender:template_blocked")
+                                           "(FIRST_PAUSE); not sent", step="sender:template_blocked")
 
 
 @pytest.mark.parametrize(("status", "code"), [("DISABLED", TEMPLATE_DISABLED), ("REJECTED", TEMPLATE_UNAVAILABLE),
@@ -47,7 +47,7 @@ def test_a_paused_window_template_is_refused_with_the_reason() -> None:
 def test_a_template_reply_of_a_template_meta_refuses_is_not_planned(status: str, code: int) -> None:
     ev = reply(None, kind="template", template=TEMPLATE)
     blocked = {template_key("seguimiento", "es"): TemplateState(status=status, status_at=NOW)}
-    plan = plan_reply(ev.payload, POLICY, None, blocked)
+    plan = plan_reply(ev.payload, POLICY, None, blocked=blocked)
     assert isinstance(plan, Refuse) and plan.code == code and f"is {status.lower()} at Meta" in plan.title
 
 
