@@ -238,6 +238,53 @@ class ReplyCancelledPayload(_Model):
     message_ids: list[str] = Field(default_factory=list, description="the customer messages it answered")
 
 
+TemplateField = Literal["message_template_status_update", "message_template_quality_update",
+                        "message_template_components_update", "template_category_update"]
+AccountField = Literal["phone_number_quality_update", "account_update"]
+ACCOUNT_CONVERSATION_PREFIX = "account:"
+
+
+def account_conversation(waba_id: str) -> str:
+    """The `conversation` of an account-level event: no customer's, and no key `parse_conversation_key` accepts."""
+    return f"{ACCOUNT_CONVERSATION_PREFIX}{waba_id}"
+
+
+class TemplateStatusChangedPayload(_Model):
+    """One of Meta's template webhooks, read: which template (name + language, as sends name it) and what changed.
+    Fields a webhook does not carry are None; `raw` is the change's value as Meta sent it."""
+
+    account: str = Field(min_length=1, description="WhatsApp Business Account id (the webhook's entry.id)")
+    field: TemplateField
+    template_id: str | None = None
+    name: str = Field(min_length=1, max_length=512)
+    language: str | None = None
+    event: str | None = Field(default=None, description="status update: APPROVED, PAUSED, DISABLED, REJECTED, ...")
+    reason: str | None = None
+    category: str | None = Field(default=None, description="the template's category now, when the webhook says")
+    previous_category: str | None = None
+    correct_category: str | None = Field(default=None, description="the category Meta will move it to in 24 h")
+    quality: str | None = Field(default=None, description="quality update: the new score (GREEN, YELLOW, RED)")
+    previous_quality: str | None = None
+    title: str | None = Field(default=None, description="status update's other_info.title (FIRST_PAUSE, UNPAUSE...)")
+    description: str | None = None
+    timestamp: datetime = Field(description="Meta's time of the webhook (entry.time), else its arrival")
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class AccountEventReceivedPayload(_Model):
+    """`phone_number_quality_update` (a number's messaging limit or throughput) or `account_update` (the account
+    restricted, banned, in violation, verified, ...)."""
+
+    account: str = Field(min_length=1)
+    field: AccountField
+    event: str | None = None
+    display_phone_number: str | None = Field(default=None, description="the business number concerned, if any")
+    current_limit: str | None = None
+    old_limit: str | None = None
+    timestamp: datetime
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
 def check_namespace(tenant: str, conversation: str, channel: Channel, who: Recipient,
                     audience: str = "customer") -> None:
     """The direct channel and WhatsApp never share a conversation: a channel "api" event addresses an `api:<id>`
@@ -351,6 +398,23 @@ class ConsentChanged(Envelope):
         return self
 
 
+class TemplateStatusChanged(Envelope):
+    """Meta changed a template's status, quality, components or category (tenant = the account id)."""
+
+    type: Literal["TemplateStatusChanged"] = "TemplateStatusChanged"
+    version: Literal[1] = 1
+    payload: TemplateStatusChangedPayload
+
+
+class AccountEventReceived(Envelope):
+    """A business number's quality/limit changed, or the account was updated (tenant = the account id)."""
+
+    type: Literal["AccountEventReceived"] = "AccountEventReceived"
+    version: Literal[1] = 1
+    payload: AccountEventReceivedPayload
+
+
+
 Event = Annotated[
     MessageReceived
     | StatusReceived
@@ -360,7 +424,9 @@ Event = Annotated[
     | ReplySent
     | ReplyFailed
     | ReplyCancelled
-    | ConsentChanged,
+    | ConsentChanged
+    | TemplateStatusChanged
+    | AccountEventReceived,
     Field(discriminator="type"),
 ]
 
@@ -376,6 +442,8 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         ReplyFailed,
         ReplyCancelled,
         ConsentChanged,
+        TemplateStatusChanged,
+        AccountEventReceived,
     )
 }
 

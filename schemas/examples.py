@@ -8,6 +8,7 @@ from schemas import events as ev
 from schemas.envelope import Envelope, Trace, conversation_key, derive_id
 
 TENANT = "100000000000001"
+WABA = "102290129340398"
 WA_ID = "573001234567"
 USER_ID = "CO.1234567890123456"
 WAMID = "wamid.HBgMNTczMDAxMjM0NTY3FQIAEhgUM0EwRjY4QjQ2QkE5RDQ5NkY0QTEA"
@@ -23,6 +24,12 @@ def _base(kind: str) -> dict[str, object]:
         "correlation_id": WAMID,
         "trace": Trace(received_at=AT, decision_path=["dedupe:new"]),
     }
+
+
+def _account(kind: str) -> dict[str, object]:
+    return {"event_id": derive_id("example", kind), "occurred_at": AT, "tenant": WABA,
+            "conversation": ev.account_conversation(WABA), "correlation_id": f"{kind}.{derive_id('example', kind)}",
+            "trace": Trace(received_at=AT)}
 
 
 def examples() -> list[Envelope]:
@@ -52,4 +59,12 @@ def examples() -> list[Envelope]:
         ev.ConsentChanged(**_base("consent"), payload=ev.ConsentChangedPayload(
             user=to, status="opted_out", category="marketing_messages",
             detail="User requested to stop marketing messages", timestamp=AT)),
+        ev.TemplateStatusChanged(**_account("tpl"), payload=ev.TemplateStatusChangedPayload(
+            account=WABA, field="message_template_status_update", template_id="1689556908129832",
+            name="seguimiento_pedido", language="es", event="PAUSED", reason="NONE", category="UTILITY",
+            title="FIRST_PAUSE", description="Your WhatsApp message template has been paused for 3 hours.",
+            timestamp=AT, raw={"event": "PAUSED", "message_template_name": "seguimiento_pedido"})),
+        ev.AccountEventReceived(**_account("acct"), payload=ev.AccountEventReceivedPayload(
+            account=WABA, field="phone_number_quality_update", event="FLAGGED", display_phone_number="15550783881",
+            current_limit="TIER_1K", timestamp=AT, raw={"event": "FLAGGED", "current_limit": "TIER_1K"})),
     ]

@@ -29,8 +29,22 @@ def event_schemas() -> dict[str, dict[str, Any]]:
     return out
 
 
+# The raw webhook log holds no events: each record is the body Meta POSTed, byte for byte.
+RAW_BODY_MESSAGE = {
+    "name": "MetaWebhookBody",
+    "title": "MetaWebhookBody",
+    "summary": "A signed webhook body as Meta POSTed it (not re-serialised).",
+    "contentType": "application/json",
+    "headers": {"type": "object", "properties": {
+        "received-at": {"type": "string", "format": "date-time", "description": "when ingress received it"},
+        "signature-verified": {"type": "string", "const": "true"}}},
+    "payload": {"type": "object", "description": "Meta's webhook: object whatsapp_business_account and entry[]"},
+}
+
+
 def asyncapi() -> dict[str, Any]:
     example_by_type = {e.type: json.loads(e.model_dump_json(by_alias=True)) for e in examples()}
+    key_by_type = {name: t.key for t in TOPICS for name in t.event_types}
     messages: dict[str, Any] = {}
     for name, cls in EVENT_TYPES.items():
         version = int(cls.model_fields["version"].default)
@@ -43,7 +57,7 @@ def asyncapi() -> dict[str, Any]:
                 "type": {"type": "string", "const": name}, "version": {"type": "string"},
                 "event_id": {"type": "string"}, "correlation_id": {"type": "string"}}},
             "payload": {"$ref": f"./../schemas/json/{schema_filename(name, version)}"},
-            "bindings": {"kafka": {"key": {"type": "string", "description": "{phone_number_id}:{user}"}}},
+            "bindings": {"kafka": {"key": {"type": "string", "description": key_by_type[name]}}},
             "examples": [{"name": f"{name}-example", "payload": example_by_type[name]}],
         }
     channels: dict[str, Any] = {}
@@ -53,7 +67,9 @@ def asyncapi() -> dict[str, Any]:
         channels[cid] = {
             "address": t.name,
             "description": t.description,
-            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in t.event_types},
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in t.event_types}
+            or {"MetaWebhookBody": {**RAW_BODY_MESSAGE,
+                                    "bindings": {"kafka": {"key": {"type": "string", "description": t.key}}}}},
             "bindings": {"kafka": {"topic": t.name, "partitions": t.partitions,
                                    "topicConfiguration": {"retention.ms": t.retention_ms}}},
         }

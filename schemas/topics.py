@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 DAY_MS = 24 * 3600 * 1000
+DLQ_RETENTION_MS = 30 * DAY_MS
 
 
 @dataclass(frozen=True)
@@ -26,8 +27,20 @@ class Topic:
     def dlq(self) -> str:
         return dlq_name(self.name)
 
+    @property
+    def dlq_config(self) -> dict[str, str]:
+        """The DLQ's topic config: its own retention, and the record size limit of the topic it serves (a
+        dead-lettered record is as large as the original)."""
+        kept = {k: v for k, v in self.config.items() if k == MAX_MESSAGE_BYTES}
+        return {"retention.ms": str(DLQ_RETENTION_MS), **kept}
+
 
 CONVERSATION_KEY = "{phone_number_id}:{user}"
+ACCOUNT_KEY = "{waba_id}"
+RAW_KEY = "{phone_number_id}, else the entry id"
+MAX_MESSAGE_BYTES = "max.message.bytes"
+# A webhook body may be 3 MiB (ingress refuses larger ones): the raw log and its DLQ take records of that size.
+RAW_RECORD_MAX_BYTES = 4 * 1024 * 1024
 
 INBOUND = "wa.inbound.v1"
 INBOUND_UNDERSTOOD = "wa.inbound.understood.v1"
@@ -36,6 +49,8 @@ AI_REQUESTS = "wa.ai.requests.v1"
 OUTBOUND = "wa.outbound.v1"
 HANDOFF = "wa.handoff.v1"
 DELIVERY = "wa.delivery.v1"
+ACCOUNT = "wa.account.v1"
+RAW_WEBHOOKS = "wa.webhooks.raw.v1"
 
 TOPICS: tuple[Topic, ...] = (
     # The notifier reads it with its own group: it relays what customers write while a person has the conversation.
@@ -59,9 +74,18 @@ TOPICS: tuple[Topic, ...] = (
           ("ReplySent", "ReplyFailed", "ReplyCancelled"),
           "Outcome of each reply: sent, failed at the Graph API, or cancelled (the customer deleted or edited "
           "what it answered)."),
+    # Meta's account-level webhook fields (templates, quality, account state): `tenant` is the WhatsApp Business
+    # Account id (entry.id), which tenant files name with `waba_id`.
+    Topic(ACCOUNT, 3, ACCOUNT_KEY, 30 * DAY_MS, ("ingress",), ("sender", "notifier"),
+          ("TemplateStatusChanged", "AccountEventReceived"),
+          "Template status, quality and category changes, number quality and account updates, per WhatsApp "
+          "Business Account."),
+    # Not events: the signed bodies exactly as Meta POSTed them, read by `wapipe reprocess` (no consumer group).
+    Topic(RAW_WEBHOOKS, 6, RAW_KEY, 7 * DAY_MS, ("ingress",), (), (),
+          "Every accepted webhook body, byte for byte (headers received-at, signature-verified); its DLQ holds the "
+          "parts ingress could not read.", config={MAX_MESSAGE_BYTES: str(RAW_RECORD_MAX_BYTES)}),
 )
 
-DLQ_RETENTION_MS = 30 * DAY_MS
 
 
 def dlq_name(name: str) -> str:

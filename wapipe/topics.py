@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ClusterMetadata, NewTopic
 
-from schemas.topics import DLQ_RETENTION_MS, TOPICS
+from schemas.topics import TOPICS
 from wapipe.kafka import Broker, client_config
 
 
@@ -42,8 +42,7 @@ def registry_specs(prefix: str = "", partitions: int | None = None) -> list[Topi
     for t in TOPICS:
         n = partitions or t.partitions
         specs.append(TopicSpec(prefix + t.name, n, {"retention.ms": str(t.retention_ms), **t.config}))
-        specs.append(TopicSpec(prefix + t.dlq, max(1, n // 4) if partitions is None else n,
-                               {"retention.ms": str(DLQ_RETENTION_MS)}))
+        specs.append(TopicSpec(prefix + t.dlq, max(1, n // 4) if partitions is None else n, t.dlq_config))
     return specs
 
 

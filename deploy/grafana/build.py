@@ -167,6 +167,14 @@ def ingress() -> dict:
             (f"sum by (code) (increase(wapipe_meta_errors_total{R}))", "{{code}}")], w=8),
         panel("Updates skipped (not an event)", [
             (f"sum(rate(wapipe_webhook_updates_skipped_total{R}))", "skipped")], "ops"),
+        panel("Unreadable parts set aside (raw log DLQ)", [
+            (f"sum by (part) (increase(wapipe_webhook_unreadable_parts_total{R}))", "{{part}}")]),
+        panel("Webhook changes/s by route", [
+            (f"sum by (route) (rate(wapipe_webhook_changes_total{R}))", "{{route}}")], "ops", w=8, stack=True),
+        panel("Account events by field and event", [
+            (f"sum by (field, event) (increase(wapipe_account_events_total{R}))", "{{field}} {{event}}")], w=8),
+        panel("Call events ignored", [
+            (f"sum by (event) (increase(wapipe_webhook_calls_total{{{T}}}{R}))", "{{event}}")], w=8),
         panel("/api/chat requests/s by outcome", [
             (f"sum by (outcome) (rate(wapipe_api_chat_requests_total{R}))", "{{outcome}}")], "reqps", stack=True),
     ], [TENANT])

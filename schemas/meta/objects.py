@@ -5,18 +5,47 @@ Every model accepts unknown fields: Meta adds fields without notice.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 
 class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
 
+_LAST_SECOND = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+
+
+def epoch_seconds(value: Any) -> Any:
+    """Meta's timestamps are epoch seconds as a string ("1763740800"). The same number sent as a JSON integer (or
+    an integral float) means the same instant and is read as the string; anything else (ISO dates, fractions,
+    milliseconds, negative or out of range) is refused, since which instant it names is a guess."""
+    if isinstance(value, bool):
+        raise ValueError("a timestamp is epoch seconds, not a boolean")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        value = str(value)
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or int(value) > _LAST_SECOND:
+        raise ValueError("a timestamp is epoch seconds (digits)")
+    return value
+
+
+def _digits_as_text(value: Any) -> Any:
+    """An id Meta sends as a string of digits (phone numbers, phone_number_id, account id), sent as a JSON integer:
+    the same digits."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else value
+
+
+EpochSeconds = Annotated[str, BeforeValidator(epoch_seconds)]
+DigitId = Annotated[str, BeforeValidator(_digits_as_text)]
+
+
 class Metadata(_Open):
-    display_phone_number: str | None = None
-    phone_number_id: str
+    display_phone_number: DigitId | None = None
+    phone_number_id: DigitId
 
 
 class Profile(_Open):
@@ -28,7 +57,7 @@ class Contact(_Open):
     """The customer behind a message: phone-based `wa_id` and/or the business-scoped user id (BSUID)."""
 
     profile: Profile | None = None
-    wa_id: str | None = None
+    wa_id: DigitId | None = None
     user_id: str | None = None
 
 
@@ -85,8 +114,9 @@ class MediaObject(_Open):
 
 
 class LocationObject(_Open):
-    latitude: float
-    longitude: float
+    # A number sent as a string ("4.6951") reads as that number; a non-number, NaN or out of range does not.
+    latitude: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    longitude: float = Field(ge=-180, le=180, allow_inf_nan=False)
     name: str | None = None
     address: str | None = None
     url: str | None = None

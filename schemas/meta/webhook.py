@@ -3,13 +3,28 @@
 Every model accepts unknown fields (Meta adds fields without notice) and keeps them in `model_extra`.
 A message whose `type` we do not model (or whose typed object is missing) parses as `UnsupportedMessage`,
 which keeps every field it arrived with, so the raw object is never lost and never fails the batch.
+
+Each entry, change, message and status is read on its own: one that does not fit its model becomes an
+`Unreadable` holding the part exactly as it was parsed from the body and why it was refused, and the rest of the
+payload is read as usual. Only the envelope (`object`, `entry` as a list) can fail the whole payload.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+)
 
 from schemas.meta.objects import (
     ButtonObject as ButtonObject,
@@ -24,7 +39,13 @@ from schemas.meta.objects import (
     Context as Context,
 )
 from schemas.meta.objects import (
+    DigitId as DigitId,
+)
+from schemas.meta.objects import (
     EditObject as EditObject,
+)
+from schemas.meta.objects import (
+    EpochSeconds as EpochSeconds,
 )
 from schemas.meta.objects import (
     ErrorData as ErrorData,
@@ -82,13 +103,56 @@ from schemas.meta.objects import (  # re-exported: this module is the webhook's 
 )
 
 
+class Unreadable(BaseModel):
+    """A part of the payload that does not fit Meta's shape: `raw` as parsed from the body, `error` says why (field
+    paths and messages only, never the values: they may hold a customer's number or words)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raw: Any
+    error: str
+
+
+def explain(e: ValidationError) -> str:
+    """A ValidationError as `loc: message; ...`, without the input values."""
+    parts = [f"{'.'.join(str(p) for p in err['loc']) or '(part)'}: {err['msg']}"
+             for err in e.errors(include_url=False, include_input=False, include_context=False)]
+    return "; ".join(parts)[:1000]
+
+
+def _each(model: Any) -> PlainValidator:
+    """Validate one list element with `model`; an element that does not fit becomes `Unreadable`."""
+    adapter: TypeAdapter[Any] = TypeAdapter(model)
+
+    def read(value: Any) -> Any:
+        if isinstance(value, Unreadable):
+            return value
+        try:
+            return adapter.validate_python(value)
+        except ValidationError as e:
+            return Unreadable(raw=value, error=explain(e))
+
+    return PlainValidator(read)
+
+
+def _as_read(value: Any, info: SerializationInfo) -> Any:
+    """A part dumps as it was read: an `Unreadable` as its raw value, a model with the caller's options."""
+    if isinstance(value, Unreadable):
+        return value.raw
+    return value.model_dump(mode=info.mode, by_alias=bool(info.by_alias), exclude_unset=info.exclude_unset,
+                            exclude_none=info.exclude_none)
+
+
+_PART = PlainSerializer(_as_read, when_used="always")
+
+
 class _MessageBase(_Open):
     """Fields every inbound message has; `from` and/or `from_user_id` (BSUID) identify the sender."""
 
-    from_: str | None = Field(default=None, alias="from")
+    from_: DigitId | None = Field(default=None, alias="from")
     from_user_id: str | None = None
     id: str
-    timestamp: str
+    timestamp: EpochSeconds
     context: Context | None = None
     referral: Referral | None = None
     errors: list[WebhookError] = Field(default_factory=list)
@@ -247,8 +311,8 @@ class Status(_Open):
 
     id: str
     status: str  # sent | delivered | read | failed | played (kept open: Meta adds values)
-    timestamp: str
-    recipient_id: str | None = None
+    timestamp: EpochSeconds
+    recipient_id: DigitId | None = None
     recipient_user_id: str | None = None
     conversation: StatusConversation | None = None
     pricing: Pricing | None = None
@@ -257,13 +321,15 @@ class Status(_Open):
 
 
 class Value(_Open):
-    """`changes[].value`. Only the `messages` field carries metadata/messages/statuses; others are kept raw."""
+    """`changes[].value`. The `messages` field carries metadata/contacts/messages/statuses; other fields keep
+    their own keys in `model_extra`. Each message and status is read on its own (`Unreadable` when it does not
+    fit); metadata and contacts are the context of every message, so a change whose context is unreadable is."""
 
     messaging_product: str | None = None
     metadata: Metadata | None = None
     contacts: list[Contact] = Field(default_factory=list)
-    messages: list[Message] = Field(default_factory=list)
-    statuses: list[Status] = Field(default_factory=list)
+    messages: list[Annotated[Message | Unreadable, _each(Message), _PART]] = Field(default_factory=list)
+    statuses: list[Annotated[Status | Unreadable, _each(Status), _PART]] = Field(default_factory=list)
     errors: list[WebhookError] = Field(default_factory=list)
 
 
@@ -273,18 +339,17 @@ class Change(_Open):
 
 
 class Entry(_Open):
-    id: str  # WhatsApp Business Account id
-    changes: list[Change] = Field(default_factory=list)
+    id: DigitId  # WhatsApp Business Account id
+    changes: list[Annotated[Change | Unreadable, _each(Change), _PART]] = Field(default_factory=list)
 
 
 class WebhookPayload(_Open):
     """The body Meta POSTs to the webhook."""
 
     object: Literal["whatsapp_business_account"]
-    entry: list[Entry]
+    entry: list[Annotated[Entry | Unreadable, _each(Entry), _PART]]
 
     def update_count(self) -> int:
         """Messages + statuses + errors in this delivery (Meta batches up to 1,000)."""
-        return sum(
-            len(c.value.messages) + len(c.value.statuses) + len(c.value.errors) for e in self.entry for c in e.changes
-        )
+        return sum(len(c.value.messages) + len(c.value.statuses) + len(c.value.errors)
+                   for e in self.entry if isinstance(e, Entry) for c in e.changes if isinstance(c, Change))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, model_validator
 
+from schemas.topics import RAW_RECORD_MAX_BYTES
 from wapipe.settings import WebhookSettings
 
 MIB = 1024 * 1024
@@ -14,7 +15,9 @@ class IngressSettings(WebhookSettings):
     ingress_host: str = Field(default="127.0.0.1", description="0.0.0.0 in containers")
     ingress_port: int = 8080
     ingress_metrics_port: int = 9101
-    ingress_max_body_bytes: int = Field(default=3 * MIB, gt=0, description="larger webhook bodies get 413")
+    ingress_max_body_bytes: int = Field(default=3 * MIB, gt=0, le=RAW_RECORD_MAX_BYTES - 64 * 1024,
+                                        description="larger webhook bodies get 413; each accepted one is a record "
+                                        "of the raw webhook log, whose records are at most 4 MiB")
     ingress_max_updates: int = Field(default=1000, gt=0, description="messages + statuses per webhook; more -> 413")
     ingress_body_read_timeout_s: float = Field(
         default=10.0, gt=0, description="a webhook body not received in full by then -> 408, connection closed")

@@ -24,6 +24,20 @@ class IngressMetrics:
             "wapipe_events_published_total", "events confirmed by the broker", ["type", "tenant"], registry=registry)
         self.meta_errors = Counter(
             "wapipe_meta_errors_total", "errors Meta reported inside webhooks", ["code"], registry=registry)
+        self.webhook_changes = Counter(
+            "wapipe_webhook_changes_total", "webhook changes by field and route (messages, templates, account, "
+            "consent, calls, unknown); an unknown field is accepted and ignored", ["field", "route"],
+            registry=registry)
+        self.account_events = Counter(
+            "wapipe_account_events_total", "account-level events published (templates, number quality, account "
+            "updates), by WhatsApp Business Account id, field and Meta's event", ["account", "field", "event"],
+            registry=registry)
+        self.calls_ignored = Counter(
+            "wapipe_webhook_calls_total", "call events received and ignored (calling is not supported yet)",
+            ["tenant", "event"], registry=registry)
+        self.unreadable_parts = Counter(
+            "wapipe_webhook_unreadable_parts_total", "parts of accepted webhooks that could not be read, put on "
+            "the raw log's DLQ (entry, change, message, status)", ["part"], registry=registry)
         self.updates_skipped = Counter(
             "wapipe_webhook_updates_skipped_total", "updates that could not become an event", registry=registry)
         self.identity_links = Counter(

@@ -1,65 +1,178 @@
 """Pure translation of one Meta webhook delivery into the events ingress publishes.
 
-Ids are derived from Meta's ids, so a redelivery of the same webhook yields the same event ids (guardrails
-drops the duplicates). Nothing here does I/O.
+Each change is routed on its `field` (`ROUTES`): messages and statuses here, account-level fields in
+`account.py`; a field no route knows is counted and ignored. Each entry, change, message and status is read on
+its own: one that cannot be read becomes an `UnreadablePart` (for the raw log's DLQ) and the rest still yields
+its events. Ids are derived from Meta's ids, so a redelivery of the same webhook yields the same event ids
+(guardrails drops the duplicates). Nothing here does I/O.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
+
+from pydantic import ValidationError
 
 from schemas import events as ev
 from schemas.envelope import Trace, conversation_key, derive_id, is_whatsapp_user
+from schemas.meta import account as acc
 from schemas.meta import webhook as wh
+from schemas.meta.objects import epoch_seconds
 from schemas.topics import INBOUND, STATUS
+from services.ingress import account, consent
+from services.ingress.parts import Normalized, UnreadablePart, Where
 from wapipe.logging import mask_phone
 from wapipe.runtime.types import Emit
 
 log = logging.getLogger(__name__)
 
 STATUSES = frozenset({"sent", "delivered", "read", "failed", "played", "deleted", "warning"})
+__all__ = ["Normalized", "UnreadablePart", "normalize"]  # the result types live in parts.py
 
-
-@dataclass
-class Normalized:
-    emits: list[Emit] = field(default_factory=list)
-    errors: list[wh.WebhookError] = field(default_factory=list)  # Meta `errors` (change-level, message, status)
-    skipped: int = 0  # updates we could not turn into an event (no sender, unknown status)
+FieldRoute = Callable[[Where, wh.Change, datetime, Normalized], None]
+M = TypeVar("M", bound=wh._Open)
 
 
 def count_updates(payload: wh.WebhookPayload) -> int:
     """Messages plus statuses in the whole delivery (the unit a size cap counts)."""
-    return sum(len(c.value.messages) + len(c.value.statuses) for entry in payload.entry for c in entry.changes)
+    return sum(len(c.value.messages) + len(c.value.statuses) for entry in payload.entry
+               if isinstance(entry, wh.Entry) for c in entry.changes if isinstance(c, wh.Change))
 
 
 def normalize(payload: wh.WebhookPayload, received_at: datetime) -> Normalized:
     out = Normalized()
-    for entry in payload.entry:
-        for change in entry.changes:
-            value = change.value
-            out.errors.extend(value.errors)
-            if value.metadata is None:  # other webhook fields (template updates, ...) carry no messages
+    for ei, entry in enumerate(payload.entry):
+        if isinstance(entry, wh.Unreadable):
+            out.unreadable.append(UnreadablePart(f"entry[{ei}]", "entry", None, None, entry.raw, entry.error))
+            continue
+        when = _entry_time(entry)
+        for ci, change in enumerate(entry.changes):
+            path = f"entry[{ei}].changes[{ci}]"
+            if isinstance(change, wh.Unreadable):
+                field = change.raw.get("field") if isinstance(change.raw, dict) else None
+                out.unreadable.append(UnreadablePart(path, "change", field if isinstance(field, str) else None,
+                                                     entry.id, change.raw, change.error))
                 continue
-            contacts = ContactIndex(value.contacts)
-            for msg in value.messages:
-                out.errors.extend(msg.errors)
-                event = message_event(value, msg, received_at, contacts)
-                if event is None:
-                    out.skipped += 1
-                else:
-                    out.emits.append(Emit(INBOUND, event))
-            for st in value.statuses:
-                out.errors.extend(st.errors)
-                status = status_event(value.metadata, st, received_at)
-                if status is None:
-                    out.skipped += 1
-                else:
-                    out.emits.append(Emit(STATUS, status))
+            out.errors.extend(change.value.errors)
+            out.fields[change.field] += 1
+            route = ROUTES.get(change.field)
+            if route is None:
+                out.unknown_fields.add(change.field)
+                continue
+            try:
+                route(Where(entry.id, when, path, change.field), change, received_at, out)
+            # A value not as Meta documents (ValidationError is a ValueError), or a bug in reading this field: either
+            # way only this change is set aside (DLQ, alert, reprocess after the fix), never the rest of the POST.
+            except Exception as e:
+                _note_bug(e, path)
+                out.unreadable.append(UnreadablePart(path, "change", change.field, entry.id,
+                                                     change.model_dump(by_alias=True, exclude_unset=True,
+                                                                       mode="json"), _reason(e), type(e).__name__))
     return out
+
+
+def _entry_time(entry: wh.Entry) -> datetime | None:
+    try:
+        return meta_time(epoch_seconds((entry.model_extra or {}).get("time")))
+    except ValueError:
+        return None
+
+
+def _note_bug(e: Exception, path: str) -> None:
+    if not isinstance(e, ValueError):  # not the data's fault: the traceback is needed to fix it
+        log.error("reading %s failed with %s; the part is set aside", path, type(e).__name__, exc_info=e)
+
+
+def _reason(e: Exception) -> str:
+    return wh.explain(e) if isinstance(e, ValidationError) else str(e)[:1000]
+
+
+def messages_change(at: Where, change: wh.Change, received_at: datetime, out: Normalized) -> None:
+    """Messages and statuses, each on its own: an unreadable one is set aside, the others become events."""
+    value, md = change.value, change.value.metadata
+    if md is None:
+        if value.messages or value.statuses:  # nobody to attribute them to: set aside whole, never dropped
+            raise ValueError("value.metadata: missing, so the business number is unknown")
+        return
+    contacts = ContactIndex(value.contacts)
+    for i, msg in enumerate(value.messages):
+        part = _Part(out, at, md.phone_number_id, f"{at.path}.value.messages[{i}]", "message")
+        if not isinstance(msg, wh.Unreadable):
+            out.errors.extend(msg.errors)
+        with part.reading(msg) as read:
+            if read is not None:
+                part.emit(INBOUND, message_event(value, cast(wh.Message, read), received_at, contacts))
+    for i, st in enumerate(value.statuses):
+        part = _Part(out, at, md.phone_number_id, f"{at.path}.value.statuses[{i}]", "status")
+        if not isinstance(st, wh.Unreadable):
+            out.errors.extend(st.errors)
+        with part.reading(st) as read_st:
+            if read_st is not None:
+                part.emit(STATUS, status_event(md, read_st, received_at))
+
+
+class _Part:
+    """One message or status being read: set aside when unreadable (as parsed, or when turning it into an event
+    fails), else its event (or a deliberate skip) recorded."""
+
+    def __init__(self, out: Normalized, at: Where, tenant: str, path: str, kind: str) -> None:
+        self.out, self.at, self.tenant, self.path, self.kind = out, at, tenant, path, kind
+
+    def _aside(self, raw: Any, error: str, error_class: str = "UnreadablePart") -> None:
+        self.out.unreadable.append(UnreadablePart(self.path, self.kind, self.at.field, self.tenant, raw, error,
+                                                  error_class))
+
+    @contextmanager
+    def reading(self, item: M | wh.Unreadable) -> Iterator[M | None]:
+        if isinstance(item, wh.Unreadable):
+            self._aside(item.raw, item.error)
+            yield None
+            return
+        try:
+            yield item
+        except Exception as e:  # a value the event refuses (ValidationError is a ValueError), or a bug: set aside
+            _note_bug(e, self.path)
+            self._aside(item.model_dump(by_alias=True, exclude_unset=True, mode="json"), _reason(e),
+                        type(e).__name__)
+
+    def emit(self, topic: str, event: ev.MessageReceived | ev.StatusReceived | None) -> None:
+        if event is None:
+            self.out.skipped += 1
+        else:
+            self.out.emits.append(Emit(topic, event))
+
+
+def consent_change(at: Where, change: wh.Change, received_at: datetime, out: Normalized) -> None:
+    """Meta's `user_preferences`: `ConsentChanged` per entry on wa.inbound.v1, keyed like the customer's messages
+    (`consent.py`); entries it cannot attribute or read are counted as skipped there."""
+    result = consent.consent_events(change.value, received_at)
+    out.emits.extend(result.emits)
+    out.skipped += result.skipped
+
+
+# Which handler reads each webhook field. `smb_message_echoes` (the business writing from the WhatsApp Business
+# app) keeps the messages path until the operator console handles echoes; their `message_echoes` yield nothing yet.
+ROUTES: dict[str, FieldRoute] = {
+    "messages": messages_change,
+    "smb_message_echoes": messages_change,
+    **dict.fromkeys(acc.TEMPLATE_FIELDS, account.template_change),
+    **dict.fromkeys(acc.ACCOUNT_FIELDS, account.account_change),
+    "user_preferences": consent_change,
+    "calls": account.calls_change,
+}
+_ROUTE_NAMES = {"messages": "messages", "smb_message_echoes": "messages", "user_preferences": "consent",
+                "calls": "calls", **dict.fromkeys(acc.TEMPLATE_FIELDS, "templates"),
+                **dict.fromkeys(acc.ACCOUNT_FIELDS, "account")}
+
+
+def route_name(field: str) -> str:
+    """How a field is handled, as a metric label: messages, templates, account, consent, calls or unknown."""
+    return _ROUTE_NAMES.get(field, "unknown")
 
 
 def meta_time(ts: str) -> datetime:

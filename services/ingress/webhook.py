@@ -9,14 +9,16 @@ from datetime import datetime
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from schemas.envelope import utcnow
+from schemas.events import AccountEventReceived, TemplateStatusChanged, TemplateStatusChangedPayload
 from schemas.meta import signature
-from schemas.meta.webhook import WebhookPayload
-from services.ingress.deps import Deps, PublishFailed, publish
-from services.ingress.normalize import count_updates, normalize
+from services.ingress.body import NotAWebhook, read_payload
+from services.ingress.deps import Deps, PublishFailed, publish_webhook
+from services.ingress.normalize import Normalized, count_updates, normalize, route_name
+from services.ingress.rawlog import raw_record
 from services.ingress.signature import token_matches
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class Refusal(BaseModel):
 
 class Accepted(BaseModel):
     events: int
+    unreadable: int | None = None  # parts set aside to the raw log's DLQ, when any
 
 
 def _refusals(*codes: int) -> dict[int | str, dict[str, object]]:
@@ -130,26 +133,18 @@ async def _read_and_handle(request: Request, deps: Deps, header: str, received_a
 
 
 async def _handle(body: bytes, deps: Deps, received_at: datetime) -> tuple[str, Response]:
-    """A signed body: parse, normalise, publish."""
-    s, m = deps.settings, deps.metrics
+    """A signed body: read it part by part, route each change on its field, give each customer event its
+    conversation key (the identity map), publish the raw body, the events and the unreadable parts; 200 once the
+    broker confirmed all of them."""
+    s = deps.settings
     try:
-        payload = WebhookPayload.model_validate_json(body)
-        updates = count_updates(payload)
-        if updates > s.ingress_max_updates:  # Meta never batches that many; refused before normalising any
-            return "too_many_updates", _refuse(413, f"{updates} updates in one webhook, at most "
-                                                    f"{s.ingress_max_updates}")
-        result = normalize(payload, received_at)
-    except ValidationError as e:
-        not_json = any(err["type"] == "json_invalid" for err in e.errors())
-        return "malformed", _refuse(400, "body is not JSON" if not_json else "not a WhatsApp webhook payload")
-    except (ValueError, OverflowError):  # e.g. a timestamp that is not epoch seconds
-        return "malformed", _refuse(400, "malformed update in WhatsApp payload")
-    for err in result.errors:
-        m.meta_errors.labels(code=str(err.code)).inc()
-        details = err.error_data.details if err.error_data else None
-        log.warning("meta reported error %s (%s): %s", err.code, err.title, details)
-    if result.skipped:
-        m.updates_skipped.inc(result.skipped)
+        payload = read_payload(body)
+    except NotAWebhook as e:
+        return "malformed", _refuse(400, str(e))
+    updates = count_updates(payload)
+    if updates > s.ingress_max_updates:  # Meta never batches that many; refused before normalising any
+        return "too_many_updates", _refuse(413, f"{updates} updates in one webhook, at most {s.ingress_max_updates}")
+    result = normalize(payload, received_at)
     resolver, emits = deps.identities, result.emits
     try:
         resolved = await resolver.resolve(emits) if resolver is not None else None
@@ -157,7 +152,8 @@ async def _handle(body: bytes, deps: Deps, received_at: datetime) -> tuple[str, 
         log.exception("webhook not accepted, Meta will retry: the identity map is unavailable")
         return "identity_unavailable", _refuse(503, "identity store unavailable, retry later")
     try:
-        await publish(deps, resolved.emits if resolved is not None else emits)
+        await publish_webhook(deps, raw_record(body, payload, received_at),
+                              resolved.emits if resolved is not None else emits, result.unreadable, received_at)
     except PublishFailed as e:
         log.error("webhook not accepted, Meta will retry: %s", e)
         return "broker_unavailable", _refuse(503, "event broker unavailable, retry later")
@@ -167,4 +163,52 @@ async def _handle(body: bytes, deps: Deps, received_at: datetime) -> tuple[str, 
         except Exception:
             log.exception("identity change published but not recorded; Meta will retry the webhook")
             return "identity_unavailable", _refuse(503, "identity store unavailable, retry later")
-    return "ok", JSONResponse({"events": len(emits)})
+    _account_for(result, deps)
+    answer: dict[str, int] = {"events": len(result.emits)}
+    if result.unreadable:
+        answer["unreadable"] = len(result.unreadable)
+    return "ok", JSONResponse(answer)
+
+
+MAX_UNKNOWN_FIELD_LABELS = 50  # Meta's field names, not arbitrary text: beyond this many, counted as "other"
+
+
+def _account_for(result: Normalized, deps: Deps) -> None:
+    """Metrics and logs of what one accepted webhook held (after the broker confirmed it)."""
+    m = deps.metrics
+    for err in result.errors:
+        m.meta_errors.labels(code=str(err.code)).inc()
+        details = err.error_data.details if err.error_data else None
+        log.warning("meta reported error %s (%s): %s", err.code, err.title, details)
+    if result.skipped:
+        m.updates_skipped.inc(result.skipped)
+    for part in result.unreadable:
+        m.unreadable_parts.labels(part.kind).inc()
+        log.warning("unreadable %s at %s (field %s) set aside to the raw log's DLQ: %s", part.kind, part.path,
+                    part.field, part.error)
+    for field in sorted(result.unknown_fields - deps.fields_logged):
+        deps.fields_logged.add(field)
+        log.warning("webhook field %r is not handled: accepted and ignored (logged once per process)", field[:64])
+    for field, n in result.fields.items():
+        m.webhook_changes.labels(_field_label(field, deps), route_name(field)).inc(n)
+    for (tenant, event), n in result.calls.items():
+        m.calls_ignored.labels(tenant, event).inc(n)
+        log.info("%d call event(s) %s for number %s ignored: calling is not supported", n, event, tenant)
+    for emit in result.emits:
+        e = emit.event
+        if isinstance(e, TemplateStatusChanged | AccountEventReceived):
+            p = e.payload
+            what = p.event or (p.quality if isinstance(p, TemplateStatusChangedPayload) else None)
+            m.account_events.labels(e.tenant, p.field, _label(what)).inc()
+
+
+def _field_label(field: str, deps: Deps) -> str:
+    if route_name(field) != "unknown":
+        return field
+    few = len(deps.fields_logged) <= MAX_UNKNOWN_FIELD_LABELS
+    return field if few and len(field) <= 64 and field.replace("_", "").isalpha() and field.islower() else "other"
+
+
+def _label(value: str | None) -> str:
+    text = (value or "none").lower()
+    return text if len(text) <= 40 and text.replace("_", "").isalpha() else "other"

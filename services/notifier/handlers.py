@@ -15,6 +15,7 @@ from typing import Protocol
 
 from schemas.envelope import Envelope, derive_id, parse_conversation_key
 from schemas.events import (
+    AccountEventReceived,
     HandoffRequested,
     MessageReceived,
     Recipient,
@@ -22,10 +23,12 @@ from schemas.events import (
     ReplyRequested,
     ReplyRequestedPayload,
     StatusReceived,
+    TemplateStatusChanged,
     caused_by,
 )
 from schemas.topics import OUTBOUND
 from services.notifier import texts
+from services.notifier.account import AccountAlerts
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.state import NotifierState
 from wapipe.logging import mask_phone
@@ -77,6 +80,8 @@ class Notifier:
             return await self.reply_failed(event)
         if isinstance(event, StatusReceived):
             return await self.status(event)
+        if isinstance(event, TemplateStatusChanged | AccountEventReceived):
+            return await AccountAlerts(self.state, self.metrics, self.alert_interval_s)(event, self.tenants.all())
         return []  # ReplySent and whatever else shares these topics: nothing to do
 
     def _tenant(self, event: Envelope) -> Tenant:

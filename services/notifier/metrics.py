@@ -13,8 +13,8 @@ class NotifierMetrics:
                             registry=registry)
         self.notifications = Counter("wapipe_notifications_total", "Messages for the internal numbers by kind "
                                      "(handoff, relay, alert)", ["tenant", "kind"], registry=registry)
-        self.alerts = Counter("wapipe_alerts_total", "Alerts by kind (delivery, status, dlq) and outcome "
-                              "(sent, rate_limited)", ["kind", "outcome"], registry=registry)
+        self.alerts = Counter("wapipe_alerts_total", "Alerts by kind (delivery, status, dlq, template, account) and "
+                              "outcome (sent, rate_limited)", ["kind", "outcome"], registry=registry)
         self.relayed = Counter("wapipe_relayed_messages_total", "Customer messages relayed while HUMAN_ACTIVE",
                                ["tenant"], registry=registry)
         self.relays_suppressed = Counter("wapipe_relays_suppressed_total", "Customer messages not relayed because "

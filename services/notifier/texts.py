@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from schemas.envelope import derive_id, parse_conversation_key
-from schemas.events import MessageReceivedPayload
+from schemas.events import AccountEventReceivedPayload, MessageReceivedPayload, TemplateStatusChangedPayload
 from wapipe.logging import mask_phone
 from wapipe.store.port import Turn
 
@@ -79,3 +79,43 @@ def delivery_alert(*, business: str, recipient: str, code: int | None, title: st
 def dlq_alert(*, topic: str, grew_by: int, total: int) -> str:
     return (f"⚠️ wapipe: {grew_by} evento(s) nuevos en la cola de errores {topic} ({total} en total). "
             "Revísalos con `wapipe replay`.")
+
+
+TEMPLATE_EVENTS = {"PAUSED": "fue pausada por Meta", "DISABLED": "fue desactivada por Meta",
+                   "REJECTED": "fue rechazada por Meta", "APPROVED": "está aprobada y se puede usar",
+                   "REINSTATED": "se puede usar de nuevo", "FLAGGED": "recibió reportes y podría desactivarse",
+                   "DELETED": "fue eliminada", "PENDING_DELETION": "será eliminada", "ARCHIVED": "fue archivada",
+                   "PENDING": "está en revisión", "IN_APPEAL": "está en apelación", "LOCKED": "fue bloqueada para "
+                   "edición"}
+BLOCKED_NOTE = "Mientras tanto el bot no la envía (los mensajes que la necesiten fallan y se avisan)."
+
+
+def template_alert(business: str, p: TemplateStatusChangedPayload) -> str:
+    name = f"«{p.name}» ({p.language or '-'})"
+    if p.field == "message_template_status_update":
+        what = TEMPLATE_EVENTS.get((p.event or "").upper(), f"cambió de estado: {p.event}")
+        why = p.title or (p.reason if p.reason not in (None, "NONE") else None)
+        line = f"⚠️ {business}: la plantilla {name} {what}" + (f" ({why})" if why else "") + "."
+        if (p.event or "").upper() in ("PAUSED", "DISABLED", "REJECTED", "DELETED", "PENDING_DELETION", "ARCHIVED"):
+            line += " " + BLOCKED_NOTE
+        if p.description:
+            line += f"\nMeta: {_clip(p.description, 200)}"
+        return line
+    if p.field == "message_template_quality_update":
+        return (f"⚠️ {business}: la calidad de la plantilla {name} pasó de {p.previous_quality or '-'} a "
+                f"{p.quality or '-'}.")
+    if p.correct_category:
+        return (f"⚠️ {business}: Meta cambiará la categoría de la plantilla {name} de {p.category or '-'} a "
+                f"{p.correct_category} en 24 h (cambia su precio).")
+    return (f"⚠️ {business}: la categoría de la plantilla {name} cambió de {p.previous_category or '-'} a "
+            f"{p.category or '-'} (cambia su precio).")
+
+
+def account_alert(business: str, p: AccountEventReceivedPayload) -> str:
+    number = f" {p.display_phone_number}" if p.display_phone_number else ""
+    if p.field == "phone_number_quality_update":
+        limit = f" Límite actual: {p.current_limit}" + (f" (antes {p.old_limit})" if p.old_limit else "") + "." \
+            if p.current_limit else ""
+        return f"⚠️ {business}: Meta actualizó la calidad del número{number}: {p.event or '-'}.{limit}"
+    return (f"⚠️ {business}: Meta actualizó la cuenta de WhatsApp Business: {p.event or '-'}. Revisa WhatsApp "
+            "Manager.")

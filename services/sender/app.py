@@ -25,6 +25,7 @@ from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
 from wapipe.state.answers import Answers
 from wapipe.state.consent import Consent
+from wapipe.state.templates import TemplateStates
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ConsentStore, ContextCache, ConversationStore
 
@@ -55,7 +56,7 @@ def build_sender(s: SenderSettings, *, redis: aioredis.Redis, store: SenderStore
 
     return Sender(delivery=delivery, window=ServiceWindow(redis), policies=policies or settings_policies(s),
                   store=store, turns=ContextCache(redis, store), api_replies=api_replies, metrics=metrics,
-                  answers=Answers(redis), consent=Consent(redis, store))
+                  answers=Answers(redis), consent=Consent(redis, store), templates=TemplateStates(redis))
 
 
 @dataclass

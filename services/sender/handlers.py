@@ -1,14 +1,16 @@
 """The sender's handler: a ReplyRequested is planned (`plan.py`, pure), then the plan is carried out over ports
-(`ports.py`: delivery of each part, window, consent, tenant policies, turns, traces, /api/chat replies); events
-out. Meta's statuses confirm in-doubt sends. A message refused because the customer opted out ends in a ReplyFailed
-with reason `opted_out`, and not in the DLQ: nothing failed, there is nothing to replay.
+(`ports.py`: delivery of each part, window, consent, tenant policies, template state, turns, traces, /api/chat
+replies); events out. Meta's statuses confirm in-doubt sends; its template webhooks (wa.account.v1) update the
+template state, so a template Meta paused, disabled or rejected is refused here instead of sent. A message refused
+because the customer opted out ends in a ReplyFailed with reason `opted_out`, and not in the DLQ: nothing failed,
+there is nothing to replay.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NoReturn
@@ -23,6 +25,8 @@ from schemas.events import (
     ReplySent,
     ReplySentPayload,
     StatusReceived,
+    TemplateRef,
+    TemplateStatusChanged,
     caused_by,
 )
 from schemas.topics import DELIVERY
@@ -30,13 +34,26 @@ from services.sender import consent
 from services.sender.consent import OPTED_OUT, OptedOut
 from services.sender.graph import WINDOW_CLOSED, GraphError
 from services.sender.metrics import SenderMetrics
-from services.sender.plan import Part, Plan, Receipt, Refuse, ToApi, needs_window, plan_reply, template_part
+from services.sender.plan import (
+    STEP_TEMPLATE_BLOCKED,
+    Blocked,
+    Part,
+    Plan,
+    Receipt,
+    Refuse,
+    ToApi,
+    needs_window,
+    plan_reply,
+    template_part,
+    template_refusal,
+)
 from services.sender.ports import (
     AnswersPort,
     ApiReplies,
     ConsentPort,
     DeliveryPort,
     PartResult,
+    TemplatePort,
     TenantPolicies,
     TraceSink,
     TurnSink,
@@ -65,6 +82,8 @@ class Sender:
     metrics: SenderMetrics
     answers: AnswersPort
     consent: ConsentPort
+    templates: TemplatePort
+    clock: Callable[[], float] = time.time  # epoch seconds: is a template's pause over?
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
         if isinstance(event, StatusReceived):
@@ -76,7 +95,12 @@ class Sender:
             return []
         if isinstance(event, ReplyRequested):
             return await self.reply(event)
-        return []
+        if isinstance(event, TemplateStatusChanged):
+            if await self.templates.record(event.payload):
+                log.info("template %s (%s) of account %s: %s", event.payload.name, event.payload.language,
+                         event.tenant, event.payload.event or event.payload.quality or event.payload.category)
+            return []
+        return []  # other account events: the notifier's
 
     async def reply(self, event: ReplyRequested) -> Sequence[Emit]:
         """Decide (`plan_reply`, pure), then carry the plan out."""
@@ -84,9 +108,14 @@ class Sender:
         started = datetime.now(UTC)
         if p.covers and p.channel == "whatsapp" and (reason := await self.answers.begin(event.tenant, p.covers)):
             return await self._cancelled(event, reason, started)
+        policy = self.policies.policy(event.tenant)
         window_open = await self.window.is_open(event.conversation) if needs_window(p) else None
         opted_out = await self._opted_out(event) if consent.applies(p) else None
-        plan = plan_reply(p, self.policies.policy(event.tenant), window_open, opted_out)
+        # The templates this plan could send: the request's own, and the window template when the window is shut.
+        refs = [p.template] if p.kind == "template" and p.template else []
+        if window_open is False and policy.window_template is not None:
+            refs.append(policy.window_template)
+        plan = plan_reply(p, policy, window_open, opted_out, await self._blocked(event.tenant, refs))
         return await self.execute(event, plan, started)
 
     async def _opted_out(self, event: ReplyRequested) -> OptedOut | None:
@@ -96,6 +125,14 @@ class Sender:
             return None
         last = await self.window.last_inbound(event.conversation)
         return OptedOut(wrote_since=last is not None and state.since is not None and last > state.since)
+
+    async def _blocked(self, tenant: str, templates: Sequence[TemplateRef]) -> Blocked:
+        """The templates among `templates` that Meta would refuse now (nothing is read without an account)."""
+        account = self.policies.policy(tenant).account
+        if account is None or not templates:
+            return {}
+        now = self.clock()
+        return {k: st for k, st in (await self.templates.states(account, templates)).items() if st.blocked(now)}
 
     async def execute(self, event: ReplyRequested, plan: Plan, started: datetime) -> Sequence[Emit]:
         """Send what the plan says, each part at most once; ReplySent, or ReplyFailed raised with the record."""
@@ -108,6 +145,8 @@ class Sender:
         if isinstance(plan, Refuse):
             if plan.reason == OPTED_OUT:
                 return await self._refused(event, plan.title)
+            if plan.step:
+                event.trace.step(plan.step)
             await self._failed(event, plan.code, plan.title, 0)
         for step in plan.steps:
             event.trace.step(step)
@@ -126,7 +165,13 @@ class Sender:
                                                       "and no template may follow")
                 if e.code != WINDOW_CLOSED or plan.window_template is None:
                     await self._failed(event, e.code, e.title, attempts + 1)
-                # Meta knows better than our clock: fall back to the template, once, and stop there.
+                # Meta knows better than our clock: fall back to the template, once, and stop there; unless Meta
+                # has paused, disabled or rejected it.
+                blocked = await self._blocked(event.tenant, [plan.window_template])
+                if refused := template_refusal(plan.window_template, blocked):
+                    event.trace.step(refused.step or STEP_TEMPLATE_BLOCKED)
+                    await self._failed(event, refused.code, f"24 h window closed and the {refused.title}",
+                                       attempts + 1)
                 event.trace.step("sender:131047_template")
                 fallback = True
                 try:

@@ -6,14 +6,16 @@ Inputs are the request, the tenant's policy, the 24 h window (None when the repl
 `needs_window`) and whether the customer opted out (`consent.py`; None: they did not). The result is one of:
 - `ToApi`: an `/api/chat` reply, handed back to the waiting request instead of the Graph API;
 - `Receipt`: a bare read receipt / typing indicator (kind read or typing): best effort, no delivery event;
-- `Refuse`: nothing can be sent (an unsendable body, the window is closed and no template is configured, or a
-  business-initiated message to a customer who opted out: `reason` "opted_out");
+- `Refuse`: nothing can be sent (an unsendable body, the window is closed and no template is configured, a
+  business-initiated message to a customer who opted out: `reason` "opted_out", or the template Meta has paused,
+  disabled or rejected: `blocked` says which templates Meta would refuse now);
 - `Deliver`: the message parts in order, each under the send id it is claimed by, with the mark-as-read (+ typing)
   body to send first, and the template to fall back to if Meta answers 131047 (window closed) to a free-form part.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +24,13 @@ from services.sender.bodies import FREE_FORM, message_bodies, read_body, templat
 from services.sender.consent import OPTED_OUT, OptedOut, applies, refusal
 from services.sender.graph import WINDOW_CLOSED
 from services.sender.ports import SendPolicy
+from wapipe.state.templates import TemplateState, template_key
 
 STEP_WINDOW_CLOSED = "sender:window_closed_template"
+STEP_TEMPLATE_BLOCKED = "sender:template_blocked"
+# Meta's own codes for sending such a template, so the ReplyFailed reads as if Meta had answered
+TEMPLATE_PAUSED, TEMPLATE_DISABLED, TEMPLATE_UNAVAILABLE = 132015, 132016, 132001
+Blocked = Mapping[tuple[str, str], TemplateState]
 
 
 @dataclass(frozen=True)
@@ -53,6 +60,7 @@ class Refuse:
     code: int | None  # the Meta code the ReplyFailed carries (131047), None for an unsendable reply
     title: str
     reason: str | None = None  # our own refusal (`opted_out`), carried by the ReplyFailed
+    step: str | None = None  # the decision for the trace, when it says more than the failure
 
 
 @dataclass(frozen=True)
@@ -78,9 +86,22 @@ def template_part(p: ReplyRequestedPayload, template: TemplateRef) -> Part:
     return Part(send_id, {**template_body(p, template), "biz_opaque_callback_data": send_id})
 
 
+def template_refusal(template: TemplateRef, blocked: Blocked) -> Refuse | None:
+    """Why Meta would refuse `template` now, None when nothing says so."""
+    state = blocked.get(template_key(template.name, template.language))
+    if state is None:
+        return None
+    code = {"PAUSED": TEMPLATE_PAUSED, "DISABLED": TEMPLATE_DISABLED}.get(state.status or "", TEMPLATE_UNAVAILABLE)
+    why = state.title or (state.reason if state.reason not in (None, "NONE") else None)
+    return Refuse(code, f"template {template.name} ({template.language}) is {(state.status or '').lower()} at Meta"
+                        f"{f' ({why})' if why else ''}; not sent", step=STEP_TEMPLATE_BLOCKED)
+
+
 def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool | None,
-               opted_out: OptedOut | None = None) -> Plan:
-    """Raises ValueError only when the tenant's template itself is not a valid body."""
+               opted_out: OptedOut | None = None, blocked: Blocked | None = None) -> Plan:
+    """Raises ValueError only when the tenant's template itself is not a valid body. `blocked`: the templates
+    Meta would refuse now (the request's own template, and the window template when the window is closed)."""
+    blocked = blocked or {}
     if p.channel == "api":
         return ToApi()
     if not applies(p):
@@ -90,6 +111,8 @@ def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool |
         return Refuse(None, refused, OPTED_OUT)
     if p.kind in ("read", "typing"):
         return Receipt(read_body(p.in_reply_to, typing=p.kind == "typing") if p.in_reply_to else None)
+    if p.kind == "template" and p.template is not None and (blocked_by := template_refusal(p.template, blocked)):
+        return blocked_by
     try:
         bodies = message_bodies(p)
     except ValueError as e:
@@ -97,6 +120,8 @@ def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool |
     if needs_window(p) and not window_open:
         if policy.window_template is None:
             return Refuse(WINDOW_CLOSED, "24 h window closed and no template configured")
+        if blocked_by := template_refusal(policy.window_template, blocked):
+            return Refuse(blocked_by.code, f"24 h window closed and the {blocked_by.title}", step=blocked_by.step)
         return Deliver((template_part(p, policy.window_template),), template_fallback=True,
                        steps=(STEP_WINDOW_CLOSED,))
     read = None

@@ -9,14 +9,15 @@ API's port, `GraphPort`, sits beside its errors in `graph.py`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from schemas.events import TemplateRef
+from schemas.events import TemplateRef, TemplateStatusChangedPayload
 from wapipe.apichat import ApiChatReply
 from wapipe.state.consent import ConsentState
+from wapipe.state.templates import TemplateState
 from wapipe.store.port import TraceRecord, Turn
 from wapipe.tenants import TenantRegistry
 
@@ -26,6 +27,7 @@ class SendPolicy:
     mark_as_read: bool = True
     typing: bool = True
     window_template: TemplateRef | None = None  # sent instead when the 24 h window is closed
+    account: str | None = None  # the WhatsApp Business Account (waba_id) whose template state applies
 
 
 class TenantPolicies(Protocol):
@@ -66,6 +68,17 @@ class PacingPort(Protocol):
 
     async def pause(self, phone_number_id: str, user: str | None, seconds: float) -> None:
         """Hold one conversation, or with user None the whole number."""
+        ...
+
+
+class TemplatePort(Protocol):
+    """Meta's word on the account's templates (`wapipe.state.templates.TemplateStates`): kept from the template
+    webhooks, read before a template is used."""
+
+    async def record(self, change: TemplateStatusChangedPayload) -> bool: ...
+
+    async def states(self, account: str, templates: Sequence[TemplateRef]) -> dict[tuple[str, str], TemplateState]:
+        """What is known of each template, by (name, language key); unknown ones are left out."""
         ...
 
 
@@ -157,4 +170,4 @@ class RegistryPolicies:
         tpl = t.window_template
         return SendPolicy(mark_as_read=t.sender.mark_as_read, typing=t.sender.typing,
                           window_template=TemplateRef(name=tpl.name, language=tpl.language) if tpl
-                          else self.default.window_template)
+                          else self.default.window_template, account=t.waba_id or self.default.account)

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 import confluent_kafka
 
 from schemas.events import encode_event
+from schemas.topics import RAW_RECORD_MAX_BYTES
 from wapipe.kafka import Broker, client_config
 from wapipe.runtime.types import Emit
 
@@ -46,6 +47,8 @@ class Producer:
             "linger.ms": 2,
             "message.timeout.ms": int(delivery_timeout_s * 1000),
             "socket.connection.setup.timeout.ms": 3000,
+            # Room for a whole webhook body on the raw log (the topic allows it; other topics keep the broker's).
+            "message.max.bytes": RAW_RECORD_MAX_BYTES + 64 * 1024,
             **(extra or {}),
         }))
         self._closed = threading.Event()
@@ -57,8 +60,11 @@ class Producer:
             self._producer.poll(0.1)
 
     async def send(self, topic: str, value: bytes, key: str | bytes | None = None,
-                   headers: Sequence[tuple[str, bytes]] | None = None) -> tuple[int, int]:
-        """Produce one record (topic taken as given) and await the broker's confirmation -> (partition, offset)."""
+                   headers: Sequence[tuple[str, bytes]] | None = None,
+                   timestamp_ms: int | None = None) -> tuple[int, int]:
+        """Produce one record (topic taken as given) and await the broker's confirmation -> (partition, offset).
+
+        `timestamp_ms` sets the record's time (a re-published record keeping its original's); default: now."""
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[tuple[int, int]] = loop.create_future()
 
@@ -72,7 +78,7 @@ class Producer:
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=list(headers or ()),
-                                       on_delivery=on_delivery)
+                                       on_delivery=on_delivery, timestamp=timestamp_ms or 0)
                 break
             except BufferError:  # local queue full: let callbacks drain it
                 await asyncio.sleep(0.01)

@@ -246,6 +246,9 @@ class FlowRule(_Model):
 class Tenant(_Model):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     phone_number_id: str = Field(pattern=r"^\d{5,20}$")
+    waba_id: str | None = Field(default=None, pattern=r"^\d{5,20}$", description="the WhatsApp Business Account "
+                                "the number belongs to (the webhooks' entry.id): its template and account webhooks "
+                                "reach this tenant (alerts, templates the sender stops using)")
     business_name: str
     language: str = "es"
     timezone: str = "America/Bogota"

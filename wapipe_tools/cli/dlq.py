@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from schemas.topics import RAW_WEBHOOKS, dlq_name
 from wapipe.kafka import KafkaConnection
 from wapipe.settings import CommonSettings
 from wapipe.topics import BrokerUnreachable, describe_topics
@@ -19,7 +20,8 @@ app = typer.Typer(help="Dead-letter topics: list, show, requeue.", no_args_is_he
 BootstrapOpt = Annotated[str | None, typer.Option(help="broker (default: WAPIPE_KAFKA_BOOTSTRAP_SERVERS)")]
 DLQ_SUFFIX = ".dlq"
 SHOWN_HEADERS = ("dlq.error.class", "dlq.error.message", "dlq.attempts", "dlq.original.topic",
-                 "dlq.original.partition", "dlq.original.offset", "dlq.service", "dlq.time", "type", "correlation_id")
+                 "dlq.original.partition", "dlq.original.offset", "dlq.service", "dlq.time", "type", "correlation_id",
+                 "webhook.path", "webhook.field")
 
 
 def _addr(bootstrap: str | None) -> KafkaConnection:
@@ -87,6 +89,9 @@ def requeue(
     bootstrap: BootstrapOpt = None,
 ) -> None:
     """Send DLQ records back to the topic they failed on (dlq.* headers dropped, replay.* headers added)."""
+    if topic.endswith(dlq_name(RAW_WEBHOOKS)):
+        fail(f"{topic} holds parts of webhook bodies, not records of {RAW_WEBHOOKS}: after the fix, run "
+             "`wapipe reprocess --since ...` over the raw log (dlq.original.* name each part's body)")
     addr = _addr(bootstrap)
     records = _records(addr, topic, Selection(from_offset=from_offset, conversation=conversation))
     targets = [(r, original_topic(r)) for r in records]

@@ -16,6 +16,7 @@ from wapipe_tools.cli.chat import chat
 from wapipe_tools.cli.classify import classify as classify_cmd
 from wapipe_tools.cli.down import down
 from wapipe_tools.cli.gonogo import go_no_go
+from wapipe_tools.cli.reprocess import reprocess
 from wapipe_tools.cli.run import run as run_cmd
 from wapipe_tools.cli.simulator import simulator
 from wapipe_tools.cli.up import up
@@ -38,6 +39,7 @@ app.command("down")(down)
 app.command("classify")(classify_cmd)
 app.add_typer(replay_cli.app, name="replay")
 app.add_typer(dlq_cli.app, name="dlq")
+app.command("reprocess")(reprocess)
 app.command("chat")(chat)
 app.command("go-no-go")(go_no_go)
 

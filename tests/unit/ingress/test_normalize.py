@@ -200,10 +200,14 @@ def test_unknown_status_value_is_skipped_not_fatal() -> None:
     assert out.emits == [] and out.skipped == 1
 
 
-def test_non_message_fields_are_ignored() -> None:
+def test_a_template_update_that_names_no_template_is_set_aside_not_published() -> None:
     doc = {"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
         {"field": "message_template_status_update", "value": {"event": "APPROVED", "message_template_id": 9}}]}]}
-    assert normalize(WebhookPayload.model_validate(doc), NOW).emits == []
+    out = normalize(WebhookPayload.model_validate(doc), NOW)
+    assert out.emits == []
+    [part] = out.unreadable
+    assert (part.kind, part.path, part.field) == ("change", "entry[0].changes[0]", "message_template_status_update")
+    assert "message_template_name" in part.error and part.raw["value"]["message_template_id"] == 9
 
 
 @pytest.mark.parametrize("field", ["from", "from_user_id"])

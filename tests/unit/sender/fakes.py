@@ -7,17 +7,26 @@ tests can say how long the sender chose to wait.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from schemas.envelope import api_user, conversation_key, derive_id
-from schemas.events import Recipient, ReplyRequested, ReplyRequestedPayload, StatusReceived, StatusReceivedPayload
+from schemas.events import (
+    Recipient,
+    ReplyRequested,
+    ReplyRequestedPayload,
+    StatusReceived,
+    StatusReceivedPayload,
+    TemplateRef,
+    TemplateStatusChangedPayload,
+)
 from services.sender.graph import GraphError
 from services.sender.ports import Claim
 from wapipe.apichat import ApiChatReply
 from wapipe.state.consent import ConsentState
+from wapipe.state.templates import TemplateState, template_key
 
 PNID = "100000000000001"
 USER = "573001112233"
@@ -166,6 +175,29 @@ class FakeConsent:
     async def state(self, tenant: str, user: str) -> ConsentState:
         since = self.out.get(user)
         return ConsentState("opted_out", since) if since else ConsentState("opted_in")
+
+
+@dataclass
+class FakeTemplates:
+    """TemplatePort: what is known of each template of each account is set by the test (`known`); webhooks
+    handed to `record` are kept in `recorded`. (How webhooks become state is `TemplateStates`' own contract,
+    tested on Redis.)"""
+
+    known: dict[tuple[str, str, str], TemplateState] = field(default_factory=dict)  # (account, name, lang key)
+    recorded: list[TemplateStatusChangedPayload] = field(default_factory=list)
+    asked: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+
+    def set(self, account: str, template: TemplateRef, state: TemplateState) -> None:
+        self.known[(account, *template_key(template.name, template.language))] = state
+
+    async def record(self, change: TemplateStatusChangedPayload) -> bool:
+        self.recorded.append(change)
+        return True
+
+    async def states(self, account: str, templates: Sequence[TemplateRef]) -> dict[tuple[str, str], TemplateState]:
+        self.asked.append((account, tuple(t.name for t in templates)))
+        keys = [template_key(t.name, t.language) for t in templates]
+        return {k: self.known[(account, *k)] for k in keys if (account, *k) in self.known}
 
 
 @dataclass

@@ -26,6 +26,7 @@ from tests.unit.sender.fakes import (
     FakeConsent,
     FakeGraph,
     FakePacer,
+    FakeTemplates,
     FakeTime,
     FakeWindow,
     MemoryAnswers,
@@ -145,13 +146,15 @@ class Rig:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     answers: MemoryAnswers = field(default_factory=MemoryAnswers)
     consent: FakeConsent = field(default_factory=FakeConsent)
+    templates: FakeTemplates = field(default_factory=FakeTemplates)
 
     def metric(self, name: str, **labels: str) -> float:
         return self.registry.get_sample_value(name, labels) or 0.0
 
 
 def rig(*script: GraphError | None, policy: SendPolicy = WITH_TEMPLATE, window_open: bool = True,
-        attempts: int = 6, doubt_grace_s: float = 15.0) -> Rig:
+        attempts: int = 6, doubt_grace_s: float = 15.0, templates: FakeTemplates | None = None,
+        now: float = 1_763_740_800.0) -> Rig:
     registry = CollectorRegistry()
     metrics = SenderMetrics(registry)
     graph, claims, pacer, clock = FakeGraph(list(script)), MemoryClaims(), FakePacer(), FakeTime()
@@ -160,9 +163,11 @@ def rig(*script: GraphError | None, policy: SendPolicy = WITH_TEMPLATE, window_o
     delivery = Delivery(graph, claims, pacer, metrics, RetryPolicy(attempts=attempts), doubt_grace_s=doubt_grace_s,
                         sleep=clock.sleep, clock=clock.clock)
     answers, consent = MemoryAnswers(), FakeConsent()
+    templates = templates or FakeTemplates()
     sender = Sender(delivery=delivery, window=window, policies=StaticPolicies(policy), store=store, turns=store,
-                    api_replies=api, metrics=metrics, answers=answers, consent=consent)
-    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, answers, consent)
+                    api_replies=api, metrics=metrics, answers=answers, consent=consent, templates=templates,
+                    clock=lambda: now)
+    return Rig(sender, graph, claims, pacer, window, clock, store, api, registry, answers, consent, templates)
 
 
 def sent_event(emits: object) -> ReplySent:
