@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,14 +14,21 @@ import pytest
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
-from schemas.events import Location, OutboundMedia, QuotedMessage, ReplyFailed, ReplySent
+from schemas.events import Location, Media, OutboundMedia, QuotedMessage, ReplyFailed, ReplyRequested, ReplySent
+from schemas.understanding import MediaUnderstanding
 from services.media.download import new_client
+from services.notifier.handlers import Notifier
+from services.notifier.metrics import NotifierMetrics
+from services.notifier.state import RedisNotifierState
 from services.sender.app import build_media, build_sender
 from services.sender.graph import HttpGraph
 from services.sender.handlers import ReplyFailedError, Sender
 from services.sender.media_adapters import MediaIds
 from services.sender.ports import SendPolicy, StaticPolicies
+from tests.fakes.store import MemoryStore
 from tests.integration.sender.conftest import PNID, open_window, reply, settings
+from tests.unit.notifier.events import handoff, message
+from tests.unit.notifier.fakes import FakeTenants, demo_tenant
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.port import content_key
 from wapipe.runtime.types import RecordMeta
@@ -173,3 +181,40 @@ async def test_context_location_and_contacts(sim: BackgroundSimulator, media_sen
     assert text["context"] == {"message_id": "wamid.in.573002220006.0"} and text["text"] == "Sí, esa talla la tenemos."
     assert loc["kind"] == "location" and loc["body"]["location"]["name"] == "Tienda Demo"
     assert card["kind"] == "contacts" and card["body"]["contacts"][0]["name"]["formatted_name"] == "Tienda Demo"
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["by-object-key", "downloaded-and-re-uploaded"])
+async def test_a_human_active_photo_reaches_the_internal_numbers_as_a_photo(
+        stored: bool, sim: BackgroundSimulator, media_sender: Callable[[], Sender], redis_client: aioredis.Redis,
+        objects: FolderObjectStore) -> None:
+    """Notifier (real Redis state) -> ReplyRequested -> sender -> simulator: the shop's phones get the image."""
+    internal = ["573009990001", "573009990002"] if stored else ["573009990003", "573009990004"]
+    for number in internal:
+        await open_window(redis_client, sim, number)
+    notifier = Notifier(state=RedisNotifierState(redis_client), store=MemoryStore(()),
+                        tenants=FakeTenants(demo_tenant(internal_numbers=internal)),
+                        metrics=NotifierMetrics(CollectorRegistry()))
+    customer = "573001234500" if stored else "573001234501"
+    await notifier.handle(handoff(f"wamid.H.{customer}", customer), META)
+    customer_media = httpx.post(f"{sim.url}/_sim/media", content=JPEG, headers={"Content-Type": "image/jpeg"},
+                                params={"phone_number_id": PNID}).json()["id"]
+    photo = message(f"wamid.P.{customer}", "¿tienen este en 40?", customer, message_type="image",
+                    at=datetime.now(UTC) + timedelta(seconds=1))
+    understanding = None
+    if stored:
+        await objects.put(content_key(PNID, JPEG), JPEG, "image/jpeg")
+        understanding = MediaUnderstanding(status="understood", object_key=content_key(PNID, JPEG))
+    photo = photo.model_copy(update={"payload": photo.payload.model_copy(update={
+        "media": Media(id=customer_media, mime_type="image/jpeg", caption="¿tienen este en 40?"),
+        "understanding": understanding})})
+    requests = [e.event for e in await notifier.handle(photo, META)]
+    for r in requests:
+        assert isinstance(r, ReplyRequested)
+        await media_sender().handle(r, META)
+    got = [m for number in internal for m in sent(sim, number)]
+    assert [m["media"]["kind"] for m in got] == ["image", "image"]
+    assert all("¿tienen este en 40?" in m["media"]["caption"] and customer not in m["media"]["caption"]
+               for m in got)
+    uploads = httpx.get(f"{sim.url}/_sim/messages").json()["uploads"]
+    assert [u["sha256"] for u in uploads] == [hashlib.sha256(JPEG).hexdigest()]  # once for both numbers
+    assert {m["media"]["id"] for m in got} == {uploads[0]["id"]}
