@@ -67,10 +67,13 @@ CAPTIONED = frozenset({"image", "video", "document"})
 
 def relayed_media(p: MessageReceived) -> OutboundMedia | None:
     """A customer's media as a reply can send it: by the media stage's object-store key when it stored the bytes,
-    else by the customer's media id (the sender downloads and re-uploads it). None for other messages."""
+    else by the customer's media id (the sender downloads and re-uploads it). None for other messages, and for
+    media the media stage found unavailable (relayed as text)."""
     m, u = p.payload.media, p.payload.understanding
     if p.payload.message_type not in MEDIA_REPLY_KINDS or m is None:
         return None
+    if u is not None and u.status == "unavailable":
+        return None  # the media stage could not get the bytes: neither can we; the text relay says what came
     filename = m.filename if p.payload.message_type == "document" else None
     if u is not None and u.object_key:
         return OutboundMedia(object_key=u.object_key, mime_type=m.mime_type, filename=filename)

@@ -77,3 +77,12 @@ async def test_a_voice_note_goes_after_a_line_saying_who_sent_it() -> None:
     assert kinds == [(INTERNAL, "text"), (SECOND, "text"), (INTERNAL, "audio"), (SECOND, "audio")]
     assert all(r.payload.media is not None and r.payload.media.caption is None for r in out[2:])
     assert "[audio]" in (out[0].payload.text or "")
+
+
+async def test_media_the_media_stage_could_not_get_is_relayed_as_text() -> None:
+    n = await active_notifier()
+    m = media_message("wamid.U1", "image", caption="mira")
+    m = m.model_copy(update={"payload": m.payload.model_copy(update={
+        "understanding": MediaUnderstanding(status="unavailable", reason="expired")})})
+    out = replies(await n.handle(m, META))
+    assert [r.payload.kind for r in out] == ["text", "text"] and "[imagen] mira" in (out[0].payload.text or "")
