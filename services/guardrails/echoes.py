@@ -74,9 +74,14 @@ async def handle_echo(p: EchoPorts, m: GuardrailsMetrics, ev: BusinessEchoReceiv
         m.unknown_tenant.inc()
         return await end("unknown_tenant")
 
-    # A revoke deletes a message the customer already saw; an edit is stored as what the person now says.
-    if msg.message_type != "revoke":
-        text = msg.text or f"[{msg.message_type}]"
+    text = msg.text or f"[{msg.message_type}]"
+    if msg.message_type in ("edit", "revoke") and msg.original_message_id is not None:
+        # The person edited or deleted what they sent from the app: their turn reads back revised, as the
+        # customer's do (the store applies revisions to customer and human turns, never the bot's).
+        new = msg.text if msg.message_type == "edit" else None
+        await p.store.revise_turn(ev.tenant, user, msg.original_message_id, new, msg.timestamp)
+        tr.step(f"turn:revised:human:{msg.message_type}")
+    else:
         await p.store.append_turn(Turn(ev.tenant, user, msg.timestamp, "human", text, (msg.message_id,)))
         tr.step("turn:stored:human")
     was_active = await p.shadow.is_active(conv)
@@ -87,7 +92,7 @@ async def handle_echo(p: EchoPorts, m: GuardrailsMetrics, ev: BusinessEchoReceiv
     if not was_active:
         await p.store.append_handoff(HandoffEntry(ev.tenant, user, msg.timestamp, "taken", ACTOR, CREDENTIAL))
     await p.store.append_handoff(HandoffEntry(ev.tenant, user, msg.timestamp, "reply", ACTOR, CREDENTIAL,
-                                              (msg.text or f"[{msg.message_type}]")[:500]))
+                                              text[:500]))
     log.info("a person wrote to %s from the WhatsApp Business app: the bot stays silent", mask_phone(user))
     return await end("echo")
 

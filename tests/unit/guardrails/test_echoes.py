@@ -136,11 +136,21 @@ async def test_a_redelivered_echo_is_dropped_and_a_retried_record_decided_again(
     assert store.traces[-1].outcome == "duplicate" and len(fakes.taken) == 2
 
 
-async def test_non_text_and_revoke_echoes(handler: GuardrailsHandler, fakes: EchoFakes, store: MemoryStore) -> None:
-    await handler(echo(None, wamid="wamid.IMG", message_type="image"), meta())
-    await handler(echo(None, wamid="wamid.DEL", message_type="revoke"), meta(1))
-    assert [t.text for t in store.turns] == ["[image]"]  # a deletion adds no turn, but a person is still there
-    assert len(fakes.taken) == 2
+async def test_edits_and_deletions_from_the_app_revise_the_persons_turns(handler: GuardrailsHandler,
+                                                                          fakes: EchoFakes, store: MemoryStore) -> None:
+    await handler(echo("te separo las botas cafés", wamid="wamid.E1"), meta())
+    await handler(echo(None, wamid="wamid.IMG", message_type="image"), meta(1))
+    edit = echo("te separo las botas negras", wamid="wamid.ED", message_type="edit")
+    edit.payload.original_message_id = "wamid.E1"
+    revoke = echo(None, wamid="wamid.DEL", message_type="revoke")
+    revoke.payload.original_message_id = "wamid.IMG"
+    await handler(edit, meta(2))
+    await handler(revoke, meta(3))
+    turns = await store.last_turns(TENANT, CUSTOMER, 10)
+    assert [(t.role, t.text, t.edited, t.deleted) for t in turns] == [
+        ("human", "te separo las botas negras", True, False), ("human", "", False, True)]
+    assert len(fakes.taken) == 4  # a person is still at the app
+    assert "turn:revised:human:edit" in store.traces[2].decision_path
 
 
 async def test_an_echo_for_an_unknown_tenant_changes_nothing(handler: GuardrailsHandler, fakes: EchoFakes,
