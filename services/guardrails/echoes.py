@@ -85,14 +85,15 @@ async def handle_echo(p: EchoPorts, m: GuardrailsMetrics, ev: BusinessEchoReceiv
         await p.store.append_turn(Turn(ev.tenant, user, msg.timestamp, "human", text, (msg.message_id,)))
         tr.step("turn:stored:human")
     was_active = await p.shadow.is_active(conv)
-    await p.shadow.take_over(conv, ACTOR, ttl_s)
-    tr.step("shadow:extended" if was_active else "shadow:taken_over")
-    tr.attrs["operator"] = BUSINESS_APP
-    # The echo's own time, so a retried record writes the same (idempotent) audit rows.
+    # The audit first, at the echo's own time: a record retried before the take-over below writes the same
+    # (idempotent) rows again, and one retried after it finds the conversation taken and its `taken` row written.
     if not was_active:
         await p.store.append_handoff(HandoffEntry(ev.tenant, user, msg.timestamp, "taken", ACTOR, CREDENTIAL))
     await p.store.append_handoff(HandoffEntry(ev.tenant, user, msg.timestamp, "reply", ACTOR, CREDENTIAL,
                                               text[:500]))
+    await p.shadow.take_over(conv, ACTOR, ttl_s)
+    tr.step("shadow:extended" if was_active else "shadow:taken_over")
+    tr.attrs["operator"] = BUSINESS_APP
     log.info("a person wrote to %s from the WhatsApp Business app: the bot stays silent", mask_phone(user))
     return await end("echo")
 
