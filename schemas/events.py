@@ -266,6 +266,23 @@ class ConsentChangedPayload(_Model):
     timestamp: datetime = Field(description="when the customer made the choice (Meta's timestamp)")
 
 
+class BusinessEchoReceivedPayload(_Model):
+    """A message a person of the business sent from the WhatsApp Business app on the Cloud API number (Meta's
+    `smb_message_echoes`, coexistence): the business's words, never the customer's."""
+
+    message_id: str = Field(min_length=1, description="the echo's wamid")
+    to: Recipient = Field(description="the customer it was sent to")
+    business_number: str | None = Field(default=None, description="the echo's `from`: the business's number")
+    timestamp: datetime
+    message_type: str = Field(description="Meta's type: text, image, ..., edit, revoke, or unsupported")
+    text: str | None = Field(default=None, description="body or caption")
+    media: Media | None = None
+    location: Location | None = None
+    reaction: Reaction | None = None
+    original_message_id: str | None = Field(default=None, description="edit/revoke: the message it changes")
+    raw: dict[str, Any] = Field(default_factory=dict, description="Meta's echo object as received")
+
+
 class ReplyCancelledPayload(_Model):
     reply_id: str
     channel: Channel = "whatsapp"
@@ -436,6 +453,19 @@ class ConsentChanged(Envelope):
         return self
 
 
+class BusinessEchoReceived(Envelope):
+    """A person of the business wrote to the customer from the WhatsApp Business app (keyed by the customer)."""
+
+    type: Literal["BusinessEchoReceived"] = "BusinessEchoReceived"
+    version: Literal[1] = 1
+    payload: BusinessEchoReceivedPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> BusinessEchoReceived:
+        check_namespace(self.tenant, self.conversation, "whatsapp", self.payload.to)  # Meta's: WhatsApp only
+        return self
+
+
 class TemplateStatusChanged(Envelope):
     """Meta changed a template's status, quality, components or category (tenant = the account id)."""
 
@@ -463,6 +493,7 @@ Event = Annotated[
     | ReplyFailed
     | ReplyCancelled
     | ConsentChanged
+    | BusinessEchoReceived
     | TemplateStatusChanged
     | AccountEventReceived,
     Field(discriminator="type"),
@@ -480,6 +511,7 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         ReplyFailed,
         ReplyCancelled,
         ConsentChanged,
+        BusinessEchoReceived,
         TemplateStatusChanged,
         AccountEventReceived,
     )
