@@ -7,7 +7,7 @@ conversation over and replies -> the customer receives the reply at the simulato
 the customer's next message. Signed-out pages redirect to sign-in, a POST without its CSRF token is refused, an
 agent of another shop cannot open the conversation by its URL, and a locked account stays locked.
 
-`WAPIPE_CONSOLE_SCREENSHOTS=docs` also writes the README's screenshots (docs/console-*.png).
+`CONSOLE_SCREENSHOTS=docs` also writes the README's screenshots (docs/console-*.png).
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ async def sign_in(page: Any, url: str, name: str, password: str) -> None:
 
 
 def shots(tmp_path: Path) -> Path:
-    return ROOT / "docs" if os.environ.get("WAPIPE_CONSOLE_SCREENSHOTS") == "docs" else tmp_path
+    return ROOT / "docs" if os.environ.get("CONSOLE_SCREENSHOTS") == "docs" else tmp_path
 
 
 async def test_queue_live_take_over_reply_and_release(stack: Stack, browser: Any, tmp_path: Path) -> None:

@@ -28,6 +28,9 @@
     source.addEventListener("hello", function () {
       if (status) { status.textContent = status.dataset.on; status.classList.add("on"); }
       document.body.dataset.liveReady = "1";
+      // On every (re)connection: what changed between rendering the page (or losing the stream) and subscribing
+      // would be missed otherwise.
+      onChange({});
     });
     source.addEventListener("change", function (e) {
       try { onChange(JSON.parse(e.data)); } catch (err) { /* a malformed event changes nothing */ }
