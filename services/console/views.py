@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from schemas.envelope import parse_conversation_key
 from services.console.store_redis import RedisInbox, Summary
@@ -74,10 +74,6 @@ class Line:
 class Conversation:
     row: Row
     lines: list[Line] = field(default_factory=list)
-
-
-class ActiveLookup(Protocol):
-    async def active(self, tenant: str | None = None) -> list[ActiveHandoff]: ...
 
 
 def _row(s: Summary, active: ActiveHandoff | None) -> Row:

@@ -28,7 +28,7 @@ from services.console.session import COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_ok
 from services.console.store_redis import RedisInbox
 from services.console.texts import Lang, language, words
 from services.console.views import Views
-from services.notifier.operator import OperatorError, Operators
+from services.notifier.operator import OperatorError, Operators, TenantLookup
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.tenants import Tenant
 
@@ -50,7 +50,7 @@ class ConsoleDeps:
     inbox: RedisInbox
     operators: Operators
     notes: Notes
-    tenants: Any  # TenantLookup: get(phone_number_id) -> Tenant | None
+    tenants: TenantLookup
     metrics: ConsoleMetrics
     secure_cookies: bool
     default_lang: Lang = "es"
