@@ -29,6 +29,8 @@ WORDS: dict[str, dict[str, str]] = {
         "taken": "Conversación tomada.", "sent": "Mensaje en cola de envío.", "released": "Devuelta al bot.",
         "noted": "Nota guardada.", "language": "Idioma", "open": "Abrir", "minutes": "min", "back": "Volver",
         "skip": "Saltar al contenido", "take_first": "Toma la conversación para responder.",
+        "event_taken": "Tomó la conversación", "event_released": "La devolvió al bot",
+        "event_requested": "Pidió hablar con una persona",
     },
     "en": {
         "app": "wapipe console", "sign_in": "Sign in", "sign_out": "Sign out", "name": "User",
@@ -50,6 +52,8 @@ WORDS: dict[str, dict[str, str]] = {
         "taken": "Conversation taken.", "sent": "Message queued for sending.", "released": "Released to the bot.",
         "noted": "Note saved.", "language": "Language", "open": "Open", "minutes": "min", "back": "Back",
         "skip": "Skip to content", "take_first": "Take the conversation over to reply.",
+        "event_taken": "Took the conversation over", "event_released": "Released it to the bot",
+        "event_requested": "Asked for a person",
     },
 }
 

@@ -147,8 +147,9 @@ class Views:
         for h in await self.store.handoffs(key.phone_number_id, key.user, HISTORY):
             if h.action == "note":
                 lines.append(Line(h.ts, "note", h.detail or "", h.actor.removeprefix("operator:")))
-            elif h.action in ("taken", "released", "requested"):
-                lines.append(Line(h.ts, "event", h.action if h.action != "requested" else h.reason or h.action,
-                                  h.actor.removeprefix("operator:")))
+            elif h.action in ("taken", "released"):
+                lines.append(Line(h.ts, "event", h.action, h.actor.removeprefix("operator:")))
+            elif h.action == "requested":  # who asked is the customer; the reason says why
+                lines.append(Line(h.ts, "event", h.action, h.reason or ""))
         lines.sort(key=lambda line: line.ts)
         return Conversation(row, lines)
