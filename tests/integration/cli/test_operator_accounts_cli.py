@@ -49,7 +49,8 @@ def test_add_list_disable_and_reset_password(store_url: str) -> None:
     listed = runner.invoke(app, ["operators", "list", "--json"])
     assert listed.exit_code == 0
     docs = json.loads(listed.stdout)
-    assert [d["name"] for d in docs] == ["laura"] and "password" not in json.dumps(docs)
+    assert [d["name"] for d in docs] == ["laura"] and "password_hash" not in docs[0]
+    assert "$argon2" not in listed.stdout and "clave de laura" not in listed.stdout
 
     reset = runner.invoke(app, ["operators", "reset-password", "laura", "--password-stdin"],
                           input="otra clave de laura\n")
