@@ -22,8 +22,9 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 # System packages the checks need (promtool for the alert-rule tests; speech synthesis, audio encoding and OCR for
-# the media tests); installed only when missing.
-MEDIA_DEBS := espeak-ng ffmpeg tesseract-ocr tesseract-ocr-spa
+# the media tests; Debian's chromium for the console's browser tests, driven by Playwright: never
+# `playwright install`); installed only when missing.
+MEDIA_DEBS := espeak-ng ffmpeg tesseract-ocr tesseract-ocr-spa chromium
 sysdeps:
 	@command -v promtool >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
@@ -35,7 +36,7 @@ sysdeps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
 	      || echo "warning: could not install$$missing"; \
-	  else echo "warning: missing Debian packages:$$missing (media tests need them)"; fi; fi
+	  else echo "warning: missing Debian packages:$$missing (media and console browser tests need them)"; fi; fi
 
 up: $(STAMP)
 	$(BIN)/wapipe up

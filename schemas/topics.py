@@ -55,7 +55,7 @@ RAW_WEBHOOKS = "wa.webhooks.raw.v1"
 TOPICS: tuple[Topic, ...] = (
     # The notifier reads it with its own group: it relays what customers write while a person has the conversation.
     # ConsentChanged rides with the messages (not on a topic of its own) so it is ordered with them.
-    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier", "media"),
+    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier", "media", "console"),
           ("MessageReceived", "ConsentChanged", "BusinessEchoReceived"),
           "Every customer message Meta delivered, normalised, the customer's consent changes Meta reported, and "
           "what the business wrote from the WhatsApp Business app on the same number (echoes)."),
@@ -70,9 +70,10 @@ TOPICS: tuple[Topic, ...] = (
           "Messages that need a model's answer."),
     Topic(OUTBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("guardrails", "ai", "notifier"), ("sender",),
           ("ReplyRequested",), "Everything the business is about to send through the Graph API."),
-    Topic(HANDOFF, 12, CONVERSATION_KEY, 30 * DAY_MS, ("guardrails", "ai"), ("notifier",), ("HandoffRequested",),
+    Topic(HANDOFF, 12, CONVERSATION_KEY, 30 * DAY_MS, ("guardrails", "ai"), ("notifier", "console"),
+          ("HandoffRequested",),
           "Conversations handed to a person."),
-    Topic(DELIVERY, 12, CONVERSATION_KEY, 7 * DAY_MS, ("sender",), ("notifier",),
+    Topic(DELIVERY, 12, CONVERSATION_KEY, 7 * DAY_MS, ("sender",), ("notifier", "console"),
           ("ReplySent", "ReplyFailed", "ReplyCancelled"),
           "Outcome of each reply: sent, failed at the Graph API, or cancelled (the customer deleted or edited "
           "what it answered)."),

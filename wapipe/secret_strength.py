@@ -15,6 +15,8 @@ DEV_VALUES = frozenset({
     "dev-access-token",
     "dev-openai-key",
     "dev-admin-token",
+    "dev-console-session-secret",
+    "dev-console-password",
     "dev-api-chat-key",
 })
 MIN_LENGTH = 32

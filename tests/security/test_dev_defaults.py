@@ -15,6 +15,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from services.ai.config import AISettings
+from services.console.config import ConsoleSettings
 from services.guardrails.config import GuardrailsSettings
 from services.ingress.config import IngressSettings
 from services.media.config import MediaSettings
@@ -28,7 +29,8 @@ from wapipe_tools.simulator.serve import BackgroundSimulator, NotDevMode
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES: dict[str, type[BaseSettings]] = {"ingress": IngressSettings, "guardrails": GuardrailsSettings,
                                            "ai": AISettings, "sender": SenderSettings,
-                                           "notifier": NotifierSettings, "media": MediaSettings}
+                                           "notifier": NotifierSettings, "media": MediaSettings,
+                                           "console": ConsoleSettings}
 # Per service: its secrets, one of them (the first) holding a value of .env.example. guardrails has no secret of
 # its own; the Redis password every service may be given stands in.
 DEV_VALUE_OF = {
@@ -39,6 +41,7 @@ DEV_VALUE_OF = {
     "sender": ("WAPIPE_META_ACCESS_TOKEN", "dev-access-token", []),
     "notifier": ("WAPIPE_ADMIN_TOKEN", "dev-admin-token", []),
     "media": ("WAPIPE_META_ACCESS_TOKEN", "dev-access-token", []),
+    "console": ("WAPIPE_CONSOLE_SESSION_SECRET", "dev-console-session-secret", []),
 }
 
 

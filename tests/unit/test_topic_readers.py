@@ -15,6 +15,8 @@ from prometheus_client import CollectorRegistry
 from schemas.topics import TOPICS, read_by, readers
 from services.ai import main as ai
 from services.ai.config import AISettings
+from services.console import main as console
+from services.console.config import ConsoleSettings
 from services.guardrails import main as guardrails
 from services.guardrails.config import GuardrailsSettings
 from services.media import main as media
@@ -35,6 +37,7 @@ SERVICES: dict[str, Callable[[Resources], Service | Awaitable[Service]]] = {
     "sender": lambda r: sender.build(SenderSettings(_env_file=None, tenants_dir=TENANTS), r),
     "notifier": lambda r: notifier.build(NotifierSettings(_env_file=None, tenants_dir=TENANTS), r),
     "media": lambda r: media.build(MediaSettings(_env_file=None, media_transcriber="none"), r),
+    "console": lambda r: console.build(ConsoleSettings(_env_file=None, tenants_dir=TENANTS), r),
 }
 
 
@@ -65,7 +68,7 @@ async def test_workers_subscribe_to_exactly_the_registry_topics_the_service_read
 
 def test_the_notifier_and_the_media_stage_read_the_inbound_topic_beside_guardrails() -> None:
     inbound = next(t for t in TOPICS if t.name == "wa.inbound.v1")
-    assert inbound.readers == ("guardrails", "notifier", "media")
+    assert inbound.readers == ("guardrails", "notifier", "media", "console")
 
 
 def test_a_service_that_reads_nothing_is_an_error() -> None:

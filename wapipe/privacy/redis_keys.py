@@ -27,9 +27,10 @@ from wapipe.state.identity import cache_key as identity_key
 
 # key prefix -> how its value points at the customer ("value": the value is a conversation key; "sent": the value
 # is "sent:<wamid>" of a message sent to them, services/sender/claims.py)
-REFERENCES = {f"{KEY_PREFIX}notifier:ref:": "value", f"{KEY_PREFIX}send:": "sent"}
+REFERENCES = {f"{KEY_PREFIX}notifier:ref:": "value", f"{KEY_PREFIX}console:ref:": "value",
+              f"{KEY_PREFIX}send:": "sent"}
 SEND_TRY = f"{KEY_PREFIX}sendtry:"  # the in-doubt twin of a send claim, same send id
-INDEXES = (f"{KEY_PREFIX}shadow:index",)  # wapipe/state/shadow.py
+INDEXES = (f"{KEY_PREFIX}shadow:index", f"{KEY_PREFIX}console:index")  # wapipe/state/shadow.py, the console
 SCAN_COUNT = 1000
 
 

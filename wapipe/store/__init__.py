@@ -6,6 +6,7 @@ and SQLite as the embedded default.
     context = ContextCache(redis, store)        # last 6 turns, cached in Redis for 30 min
 """
 
+from wapipe.store.accounts import OperatorAccount, OperatorAccountStore, OperatorEvent
 from wapipe.store.context import ContextCache
 from wapipe.store.port import (
     RETENTION,
@@ -33,6 +34,9 @@ __all__ = [
     "HandoffEntry",
     "IdentityLink",
     "IdentityStore",
+    "OperatorAccount",
+    "OperatorAccountStore",
+    "OperatorEvent",
     "OperatorToken",
     "OperatorTokenStore",
     "PrivacyAudit",

@@ -21,7 +21,15 @@ from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile, N
 from cassandra.policies import DCAwareRoundRobinPolicy, TokenAwarePolicy
 from cassandra.query import PreparedStatement, tuple_factory
 
-from wapipe.store import cassandra_identity, cassandra_privacy, cassandra_schema, cassandra_turns, codec
+from wapipe.store import (
+    cassandra_accounts,
+    cassandra_identity,
+    cassandra_privacy,
+    cassandra_schema,
+    cassandra_turns,
+    codec,
+)
+from wapipe.store.cassandra_accounts import CassandraAccounts
 from wapipe.store.cassandra_identity import CassandraIdentities
 from wapipe.store.cassandra_privacy import CassandraPrivacy
 from wapipe.store.cassandra_turns import CassandraTurns
@@ -60,6 +68,7 @@ _QUERIES = {
     **cassandra_identity.QUERIES,
     **cassandra_turns.QUERIES,
     **cassandra_privacy.QUERIES,
+    **cassandra_accounts.QUERIES,
 }
 
 
@@ -80,7 +89,7 @@ class CassandraConfig:
     max_in_flight: int = 1024  # requests per store; beyond it callers wait instead of overrunning the driver
 
 
-class CassandraStore(CassandraIdentities, CassandraTurns, CassandraPrivacy):
+class CassandraStore(CassandraIdentities, CassandraTurns, CassandraPrivacy, CassandraAccounts):
     """ConversationStore, IdentityStore, consent and privacy on Cassandra. Call `migrate()` once per deployment
     (`wapipe store migrate`)."""
 

@@ -8,7 +8,8 @@ TimeWindowCompactionStrategy drops whole expired SSTables instead of compacting 
 expire: operator tokens (they are revoked), in one small partition (`realm`), read by hash on every operator API
 request and listed whole by `wapipe operators token list`; and the identity mapping (`identities` by id,
 `identities_by_user` by the conversation's user, a few rows per customer), kept until erased. So are consent
-changes (by customer) and the privacy audit (by tenant), in small partitions with the default compaction.
+changes (by customer) and the privacy audit (by tenant), in small partitions with the default compaction, and the
+console's accounts (one `realm` partition) and the operators' audit (by month).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import re
 
 from wapipe.store.port import RETENTION
 
-VERSION = 4
+VERSION = 5
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,47}$")
 _TABLE_OPTS = (
     "default_time_to_live = {ttl} AND compaction = {{'class': 'TimeWindowCompactionStrategy', "
@@ -77,9 +78,19 @@ TABLES: tuple[str, ...] = (
         tenant text, ts_us bigint, entry_id text, action text, actor text, subject text, counts text,
         PRIMARY KEY ((tenant), ts_us, entry_id)
     ) WITH CLUSTERING ORDER BY (ts_us DESC, entry_id ASC)""",
+    # Version 5: console accounts (one small partition, like the tokens) and the operators' audit by month.
+    """CREATE TABLE IF NOT EXISTS {ks}.operator_accounts (
+        realm text, name text, role text, tenants set<text>, password_hash text, created_us bigint,
+        password_set_us bigint, disabled_us bigint,
+        PRIMARY KEY ((realm), name)
+    )""",
+    """CREATE TABLE IF NOT EXISTS {ks}.operator_events (
+        month text, ts_us bigint, event_id text, name text, action text, actor text, detail text,
+        PRIMARY KEY ((month), ts_us, event_id)
+    ) WITH CLUSTERING ORDER BY (ts_us DESC, event_id ASC)""",
 )
 KEPT_TABLES = ("identities", "identities_by_user", "schema_migrations", "operator_tokens", "consent_changes",
-               "privacy_audit")  # no TTL
+               "privacy_audit", "operator_accounts", "operator_events")  # no TTL
 
 
 def check_name(keyspace: str) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from schemas.envelope import derive_id
+from wapipe.store.accounts import OperatorEvent
 from wapipe.store.port import HandoffEntry, TraceRecord, Turn
 from wapipe.store.privacy import ConsentChange, PrivacyAudit
 
@@ -41,6 +42,10 @@ def trace_id(t: TraceRecord) -> str:
 
 def handoff_id(h: HandoffEntry) -> str:
     return derive_id("handoff", h.tenant, h.user, to_us(h.ts), h.action, h.actor, h.reason, h.detail)
+
+
+def operator_event_id(e: OperatorEvent) -> str:
+    return derive_id("operator-event", to_us(e.ts), e.name, e.action, e.actor, e.detail)
 
 
 def consent_id(c: ConsentChange) -> str:

@@ -1,7 +1,7 @@
 """The ports every service uses to keep conversation turns, interaction traces and the handoff audit
 (`ConversationStore`), the durable copy of the wa_id <-> user_id mapping (`IdentityStore`) and the operators'
-API tokens (`OperatorTokenStore`); consent and the privacy operations have their own ports
-(`wapipe.store.privacy`). Every backend implements them all (`Store`).
+API tokens (`OperatorTokenStore`); console accounts (`wapipe.store.accounts`), consent and the privacy operations
+have their own ports (`wapipe.store.privacy`). Every backend implements them all (`Store`).
 
 `user` is the user of the conversation key (`{phone_number_id}:{user}`): the customer's first id ever seen
 (`wapipe.state.identity`); `tenant` is the phone_number_id. Conversation data expires after `RETENTION` (30 days);
@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from schemas.envelope import Envelope
+from wapipe.store.accounts import OperatorAccountStore
 from wapipe.store.privacy import ConsentStore, PrivacyStore
 
 RETENTION = timedelta(days=30)
@@ -199,5 +200,6 @@ class OperatorTokenStore(Protocol):
         ...
 
 
-class Store(ConversationStore, IdentityStore, OperatorTokenStore, ConsentStore, PrivacyStore, Protocol):
+class Store(ConversationStore, IdentityStore, OperatorTokenStore, OperatorAccountStore, ConsentStore, PrivacyStore,
+            Protocol):
     """What `open_store` returns: one backend behind every port."""

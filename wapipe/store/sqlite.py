@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from wapipe.store import codec, sqlite_schema
 from wapipe.store.port import RETENTION, HandoffEntry, OperatorToken, StoreUnavailable, TraceRecord, Turn
+from wapipe.store.sqlite_accounts import SQLiteAccounts
 from wapipe.store.sqlite_identity import SQLiteIdentities
 from wapipe.store.sqlite_moves import move_user
 from wapipe.store.sqlite_privacy import SQLitePrivacy
@@ -33,9 +34,9 @@ T = TypeVar("T")
 PURGE_BATCH = 5000
 
 
-class SQLiteStore(SQLiteIdentities, SQLitePrivacy):
-    """ConversationStore, IdentityStore, consent and privacy on one SQLite file. `retention` and `purge_interval`
-    are injectable (tests use seconds)."""
+class SQLiteStore(SQLiteIdentities, SQLitePrivacy, SQLiteAccounts):
+    """ConversationStore, IdentityStore, consent, privacy and console accounts on one SQLite file. `retention`
+    and `purge_interval` are injectable (tests use seconds)."""
 
     def __init__(self, path: str | Path, *, retention: timedelta = RETENTION, purge_interval: float = 3600.0,
                  readers: int = 4, busy_timeout: float = 10.0, clock: Callable[[], float] = time.time) -> None:

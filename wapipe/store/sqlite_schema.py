@@ -63,6 +63,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             actor TEXT NOT NULL, subject TEXT NOT NULL, counts TEXT NOT NULL)""",
         "CREATE INDEX IF NOT EXISTS privacy_audit_by_tenant ON privacy_audit (tenant, ts_us)",
     ),
+    (
+        # Operator console accounts and the operators' audit (sign-ins, account changes): never expire.
+        """CREATE TABLE IF NOT EXISTS operator_accounts (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL, tenants TEXT NOT NULL, password_hash TEXT NOT NULL,
+            created_us INTEGER NOT NULL, password_set_us INTEGER NOT NULL, disabled_us INTEGER)""",
+        """CREATE TABLE IF NOT EXISTS operator_events (
+            event_id TEXT PRIMARY KEY, ts_us INTEGER NOT NULL, name TEXT NOT NULL, action TEXT NOT NULL,
+            actor TEXT NOT NULL, detail TEXT)""",
+        "CREATE INDEX IF NOT EXISTS operator_events_by_time ON operator_events (ts_us)",
+    ),
 )
 
 TABLES = ("turns", "traces", "handoffs", "turn_revisions")  # the tables whose rows expire (purged)

@@ -264,6 +264,8 @@ class Tenant(_Model):
     handoff_triggers: list[Trigger] = Field(default_factory=list)
     internal_numbers: list[str] = Field(default_factory=list)
     relay_to_internal: bool = True
+    quick_replies: list[str] = Field(default_factory=list, max_length=30, description="ready answers the operator "
+                                     "console offers beside its reply box")
     ai: AISettings
     links: Links = Field(default_factory=Links)
     window_template: TemplateSpec | None = None

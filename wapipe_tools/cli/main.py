@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from wapipe_tools.cli import accounts as accounts_cli
 from wapipe_tools.cli import deploy as deploy_cli
 from wapipe_tools.cli import dlq as dlq_cli
 from wapipe_tools.cli import operators as operators_cli
@@ -30,6 +31,7 @@ app.add_typer(topics.app, name="topics")
 app.add_typer(schemas_cli.app, name="schemas")
 app.add_typer(deploy_cli.app, name="deploy")
 app.add_typer(store_cli.app, name="store")
+accounts_cli.register(operators_cli.app)
 app.add_typer(operators_cli.app, name="operators")
 app.add_typer(privacy_cli.app, name="privacy")
 app.command("simulator")(simulator)

@@ -17,7 +17,8 @@ from wapipe.store import OperatorToken, Store, StoreUnavailable
 from wapipe_tools.cli.common import console, err_console, fail
 from wapipe_tools.cli.store import open_configured
 
-app = typer.Typer(help="Operators of the notifier's operator API (and, later, the console).", no_args_is_help=True)
+app = typer.Typer(help="Operators: console accounts (add, list, disable, reset-password) and operator API tokens.",
+                  no_args_is_help=True)
 token_app = typer.Typer(help="Operator API tokens: a name and the tenants it may act on.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 

@@ -18,6 +18,7 @@ class Service(StrEnum):
     sender = "sender"
     notifier = "notifier"
     media = "media"  # not part of `wapipe up` yet: guardrails does not read its output topic
+    console = "console"
 
 
 SERVICES: tuple[str, ...] = tuple(s.value for s in Service)

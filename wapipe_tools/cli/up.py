@@ -109,7 +109,7 @@ def up(
     port_base: Annotated[int | None, typer.Option(help="move every port into BASE..BASE+29 (a second stack beside "
                                                        "one on the default ports)")] = None,
 ) -> None:
-    """Start broker, Redis, topics, store, simulator and the five services; Ctrl-C stops everything."""
+    """Start broker, Redis, topics, store, simulator, the five services and the console; Ctrl-C stops everything."""
     live = live and console.is_terminal
     ports = LOCAL_PORTS if port_base is None else StackPorts.from_base(port_base)
     running = _running_elsewhere(state_dir)
@@ -143,7 +143,9 @@ def up(
         stack.start_services()
         _wait_ready(stack, timeout, plain=not live)
         console.print(f"[bold green]stack ready[/] in {time.monotonic() - started:.1f}s; logs in {stack.logs}")
-        console.print(tour(ports), highlight=False, soft_wrap=True)
+        dev_operator = (stack.env.get("WAPIPE_CONSOLE_DEV_OPERATOR", ""),
+                        stack.env.get("WAPIPE_CONSOLE_DEV_PASSWORD", ""))
+        console.print(tour(ports, dev_operator), highlight=False, soft_wrap=True)
         _watch(stack, live)
     except KeyboardInterrupt:
         pass

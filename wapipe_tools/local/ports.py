@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES = ("ingress", "guardrails", "ai", "sender", "notifier")
+SERVICES = ("ingress", "guardrails", "ai", "sender", "notifier", "console")
 _LISTEN = "0A"
 
 
@@ -24,7 +24,7 @@ class StackPorts:
 
     ingress: int = 8080  # /webhook, /api/chat, /healthz, /readyz
     notifier: int = 8081  # operator API
-    console: int = 8082  # reserved for the operator console; nothing listens on it yet
+    console: int = 8082  # the operator console's pages
     simulator: int = 8090  # Graph API + OpenAI-compatible model
     broker: int = 19092
     redis: int = 16379
@@ -33,14 +33,16 @@ class StackPorts:
     ai_health: int = 9103
     sender_health: int = 9104
     notifier_health: int = 9105
+    console_health: int = 9107
 
     @classmethod
     def from_base(cls, base: int) -> StackPorts:
         """A private range of 30 ports from `base`: broker, Redis, simulator, ingress at +0..+3, each service's
-        health/metrics port at +10..+14 (in SERVICES order), notifier API +20, console +21; +22..+29 stay free."""
+        health/metrics port at +10..+14 (in SERVICES order), notifier API +20, console +21 and its health/metrics
+        port +22; +23..+29 stay free."""
         return cls(ingress=base + 3, notifier=base + 20, console=base + 21, simulator=base + 2, broker=base,
                    redis=base + 1, ingress_metrics=base + 10, guardrails_health=base + 11, ai_health=base + 12,
-                   sender_health=base + 13, notifier_health=base + 14)
+                   sender_health=base + 13, notifier_health=base + 14, console_health=base + 22)
 
     def table(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -53,8 +55,8 @@ class StackPorts:
         return port
 
     def served(self) -> tuple[int, ...]:
-        """Every port `wapipe up` binds (the reserved console port is not served yet)."""
-        return tuple(p for name, p in self.table().items() if name != "console")
+        """Every port `wapipe up` binds."""
+        return tuple(self.table().values())
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.table()[name]}"

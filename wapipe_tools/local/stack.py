@@ -1,4 +1,5 @@
-"""The local stack's process supervisor: broker, Redis, topics, store, simulator and the five services.
+"""The local stack's process supervisor: broker, Redis, topics, store, simulator, the five services and the
+operator console.
 
 Every service runs as its own process with the command production runs (`wapipe run <name>`) and an explicit
 environment (dev values from `.env.example`, then the caller's `WAPIPE_*` overrides, then the stack's addresses,
@@ -39,11 +40,13 @@ DEV_ENV = {
     "WAPIPE_META_VERIFY_TOKEN": "dev-verify-token", "WAPIPE_META_ACCESS_TOKEN": "dev-access-token",
     "WAPIPE_GRAPH_API_VERSION": "v25.0", "WAPIPE_LLM_PROVIDER": "openai", "WAPIPE_OPENAI_API_KEY": "dev-openai-key",
     "WAPIPE_ADMIN_TOKEN": "dev-admin-token", "WAPIPE_API_CHAT_KEY": "dev-api-chat-key",
+    "WAPIPE_CONSOLE_SESSION_SECRET": "dev-console-session-secret", "WAPIPE_CONSOLE_DEV_OPERATOR": "admin",
+    "WAPIPE_CONSOLE_DEV_PASSWORD": "dev-console-password",
 }
 # Every listener of the local stack stays on loopback whatever the caller's environment says: the dev secrets
 # are public, so nothing of it may be reachable from another machine.
 LOOPBACK_HOSTS = ("WAPIPE_INGRESS_HOST", "WAPIPE_GUARDRAILS_HOST", "WAPIPE_AI_HOST", "WAPIPE_SENDER_HOST",
-                  "WAPIPE_NOTIFIER_HOST", "WAPIPE_MEDIA_HOST")
+                  "WAPIPE_NOTIFIER_HOST", "WAPIPE_MEDIA_HOST", "WAPIPE_CONSOLE_HOST")
 # What a child may inherit besides WAPIPE_*: enough to find Python, locales and temp dirs.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "PYTHONPATH", "TZ", "TERM")
 
@@ -70,6 +73,7 @@ def port_env(ports: StackPorts) -> dict[str, dict[str, int]]:
         "ai": {"WAPIPE_AI_METRICS_PORT": ports.ai_health},
         "sender": {"WAPIPE_SENDER_METRICS_PORT": ports.sender_health},
         "notifier": {"WAPIPE_NOTIFIER_PORT": ports.notifier, "WAPIPE_NOTIFIER_METRICS_PORT": ports.notifier_health},
+        "console": {"WAPIPE_CONSOLE_PORT": ports.console, "WAPIPE_CONSOLE_METRICS_PORT": ports.console_health},
     }
 
 
@@ -82,7 +86,7 @@ def local_specs(ports: StackPorts = LOCAL_PORTS) -> list[ServiceSpec]:
     for name, env in port_env(ports).items():
         health = ports.health(name)
         ready = f"{ports.url('ingress')}/readyz" if name == "ingress" else f"http://127.0.0.1:{health}/readyz"
-        extra = (ports.ingress,) if name == "ingress" else (ports.notifier,) if name == "notifier" else ()
+        extra = {"ingress": (ports.ingress,), "notifier": (ports.notifier,), "console": (ports.console,)}.get(name, ())
         specs.append(ServiceSpec(name, wapipe_argv("run", name), (*extra, health), ready,
                                  f"http://127.0.0.1:{health}/metrics", tuple((k, str(v)) for k, v in env.items())))
     return specs

@@ -5,8 +5,11 @@ from __future__ import annotations
 from wapipe_tools.local.ports import LOCAL_PORTS, StackPorts
 
 
-def tour(ports: StackPorts = LOCAL_PORTS) -> str:
+def tour(ports: StackPorts = LOCAL_PORTS, operator: tuple[str, str] | None = None) -> str:
+    """`operator`: the dev operator's name and password (public dev values of `.env.example`)."""
+    who = f"sign in as {operator[0]} / {operator[1]}" if operator and all(operator) else "wapipe operators add"
     return f"""\
+  console       {ports.url('console')}  the operator console ({who})
   ingress       {ports.url('ingress')}  /webhook /api/chat /readyz (metrics :{ports.ingress_metrics})
   simulator     {ports.url('simulator')}  /_sim/messages /_sim/inbound
   operator API  {ports.url('notifier')}  /handoffs (bearer: wapipe operators token add, or WAPIPE_ADMIN_TOKEN)

@@ -15,7 +15,7 @@ K8S_VERSION = "1.32"
 # Custom resources: kubernetes-validate ships schemas for built-in kinds only; these are checked by the
 # targeted tests below (topics vs the registry, rules vs promtool) instead.
 CRD_KINDS = {"KafkaTopic", "ServiceMonitor", "PrometheusRule", "ScaledObject", "TriggerAuthentication"}
-SERVICES = {"ingress": 8080, "guardrails": 9102, "ai": 9103, "sender": 9104, "notifier": 9105}
+SERVICES = {"ingress": 8080, "guardrails": 9102, "ai": 9103, "sender": 9104, "notifier": 9105, "console": 9107}
 CONSUMERS = ("guardrails", "ai", "sender", "notifier")
 
 
@@ -68,7 +68,8 @@ def test_keda_overlay_scales_consumers_on_lag_instead_of_cpu() -> None:
     objs = build("prod-keda")
     scaled, hpas = by_kind(objs, "ScaledObject"), by_kind(objs, "HorizontalPodAutoscaler")
     assert set(scaled) == {f"wapipe-{s}" for s in CONSUMERS}
-    assert set(hpas) == {"wapipe-ingress"}, "a consumer with both an HPA and a ScaledObject gets two autoscalers"
+    # The console's pages scale on CPU: its live-feed consumer is light.
+    assert set(hpas) == {"wapipe-ingress", "wapipe-console"}, "a consumer with an HPA and a ScaledObject gets two"
     for name, so in scaled.items():
         readers = {t.name for t in TOPICS if name.removeprefix("wapipe-") in t.readers}
         triggers = so["spec"]["triggers"]
@@ -82,10 +83,16 @@ def test_keda_overlay_scales_consumers_on_lag_instead_of_cpu() -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_only_the_webhook_is_reachable_from_outside(overlay: str) -> None:
     objs = build(overlay)
-    (ing,) = by_kind(objs, "Ingress").values()
-    paths = [p for rule in ing["spec"]["rules"] for p in rule["http"]["paths"]]
+    ingresses = by_kind(objs, "Ingress")
+    assert set(ingresses) == {"wapipe-webhook", "wapipe-console"}
+    paths = [p for rule in ingresses["wapipe-webhook"]["spec"]["rules"] for p in rule["http"]["paths"]]
     assert [(p["path"], p["pathType"], p["backend"]["service"]["name"]) for p in paths] == [
         ("/webhook", "Exact", "wapipe-ingress")]
+    # The console has an Ingress of its own, on its own host with TLS, reaching the console only.
+    console = ingresses["wapipe-console"]["spec"]
+    assert {p["backend"]["service"]["name"] for r in console["rules"] for p in r["http"]["paths"]} == {
+        "wapipe-console"}
+    assert console["tls"] and console["rules"][0]["host"] != ingresses["wapipe-webhook"]["spec"]["rules"][0]["host"]
     policies = by_kind(objs, "NetworkPolicy")
     deny = policies["wapipe-default-deny-ingress"]["spec"]
     assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress"] and "ingress" not in deny
@@ -97,6 +104,8 @@ def test_only_the_webhook_is_reachable_from_outside(overlay: str) -> None:
     # Every other opening names its source: Prometheus' namespace for metrics, this namespace for the operator API.
     sources = {name: r["from"] for name, p in policies.items() for r in p["spec"].get("ingress", []) if "from" in r}
     assert sources["wapipe-allow-operator-api"] == [{"podSelector": {}}]
+    assert sources["wapipe-allow-console"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
     assert "namespaceSelector" in sources["wapipe-allow-metrics-scrape"][0]
 
 

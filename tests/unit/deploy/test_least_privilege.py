@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from services.ai.config import AISettings
+from services.console.config import ConsoleSettings
 from services.guardrails.config import GuardrailsSettings
 from services.ingress.config import IngressSettings
 from services.notifier.config import NotifierSettings
@@ -21,7 +22,7 @@ from tests.unit.deploy.support import OVERLAYS, build, by_kind
 
 SETTINGS: dict[str, type[BaseSettings]] = {"ingress": IngressSettings, "guardrails": GuardrailsSettings,
                                            "ai": AISettings, "sender": SenderSettings,
-                                           "notifier": NotifierSettings}
+                                           "notifier": NotifierSettings, "console": ConsoleSettings}
 # Which service needs which Secret key: nothing more may reach its pod.
 NEEDS: dict[str, dict[str, set[str]]] = {
     "ingress": {"wapipe-ingress": {"WAPIPE_META_APP_SECRET", "WAPIPE_META_VERIFY_TOKEN", "WAPIPE_API_CHAT_KEY"}},
@@ -29,6 +30,7 @@ NEEDS: dict[str, dict[str, set[str]]] = {
     "ai": {"wapipe-ai": {"WAPIPE_OPENAI_API_KEY"}},
     "sender": {"wapipe-sender": {"WAPIPE_META_ACCESS_TOKEN"}},
     "notifier": {"wapipe-notifier": {"WAPIPE_ADMIN_TOKEN"}},
+    "console": {"wapipe-console": {"WAPIPE_CONSOLE_SESSION_SECRET"}},
 }
 # Authenticated Kafka and Redis (components/connections): every service talks to both.
 CONNECTIONS = {"wapipe-connections": {"WAPIPE_KAFKA_SASL_USERNAME", "WAPIPE_KAFKA_SASL_PASSWORD",
@@ -41,6 +43,7 @@ EGRESS = {
     "ai": {"dns", "kafka", "redis", "cassandra", "https"},
     "sender": {"dns", "kafka", "redis", "cassandra", "https"},
     "notifier": {"dns", "kafka", "redis", "cassandra"},
+    "console": {"dns", "kafka", "redis", "cassandra"},
 }
 NEVER_IN_INGRESS = {"WAPIPE_OPENAI_API_KEY", "WAPIPE_META_ACCESS_TOKEN", "WAPIPE_ADMIN_TOKEN"}
 PRIVATE = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}

@@ -14,8 +14,8 @@ def test_the_defaults_are_the_documented_local_ports() -> None:
     assert LOCAL_PORTS.table() == {
         "ingress": 8080, "notifier": 8081, "console": 8082, "simulator": 8090, "broker": 19092, "redis": 16379,
         "ingress_metrics": 9101, "guardrails_health": 9102, "ai_health": 9103, "sender_health": 9104,
-        "notifier_health": 9105}
-    assert 8082 not in LOCAL_PORTS.served()  # reserved for the operator console; nothing binds it yet
+        "notifier_health": 9105, "console_health": 9107}
+    assert 8082 in LOCAL_PORTS.served()  # the operator console
 
 
 def test_a_private_range_moves_every_port_and_keeps_them_apart() -> None:
@@ -37,6 +37,7 @@ def test_every_service_is_told_the_ports_it_is_checked_on() -> None:
     assert dict(specs["ingress"].env)["WAPIPE_INGRESS_PORT"] == str(ports.ingress)
     assert specs["ingress"].ready_url == f"http://127.0.0.1:{ports.ingress}/readyz"
     assert dict(specs["notifier"].env)["WAPIPE_NOTIFIER_PORT"] == str(ports.notifier)
+    assert dict(specs["console"].env)["WAPIPE_CONSOLE_PORT"] == str(ports.console)
     assert f"--port {ports.simulator} --ingress-url {ports.url('ingress')}/webhook" in " ".join(specs["simulator"].argv)
 
 

@@ -38,9 +38,9 @@ def test_cassandra_ddl_is_idempotent_and_ttl_bounded() -> None:
     assert "'dc1': 3" in ddl[0]
     tables = {s.split("IF NOT EXISTS wapipe.", 1)[1].split()[0]: s for s in ddl[1:]}
     # bookkeeping, credentials (revoked, never expired), the identity map (kept until erased), an opt-out (outlives
-    # the conversation data) and the privacy audit
+    # the conversation data), the privacy audit, console accounts (disabled, never expired) and the operators' audit
     kept = {"schema_migrations", "operator_tokens", "identities", "identities_by_user", "consent_changes",
-            "privacy_audit"}
+            "privacy_audit", "operator_accounts", "operator_events"}
     assert kept < set(tables) and set(cassandra_schema.KEPT_TABLES) == kept
     assert all("default_time_to_live = 2592000" in s for name, s in tables.items() if name not in kept)
     assert not any("default_time_to_live" in tables[name] for name in kept)

@@ -1,0 +1,82 @@
+"""The console's live feed: what each event on the topics changes in the inbox (`change_of`, pure), and the worker
+handler (`Inbox`) that applies it to the Redis inbox (`RedisInbox`) and announces it to the open pages.
+
+The console reads wa.inbound.v1 (customer messages), wa.handoff.v1 (a customer waiting for a person) and
+wa.delivery.v1 (what the bot or a person sent: the sender stored the turn before it reported the send, so the
+text is read back from the store) with its own consumer group, and produces nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from schemas.envelope import Envelope, parse_conversation_key
+from schemas.events import HandoffRequested, MessageReceived, ReplyFailed, ReplySent
+from wapipe.runtime.types import Emit, RecordMeta
+from wapipe.store.port import ConversationStore
+
+log = logging.getLogger(__name__)
+Kind = Literal["message", "handoff", "reply", "failed"]
+UNANSWERED_TYPES = ("system", "edit", "revoke")  # recorded elsewhere, never a new line in the inbox
+
+
+@dataclass(frozen=True)
+class InboxChange:
+    tenant: str
+    conversation: str
+    kind: Kind
+    at: float  # epoch seconds of the event
+    role: str | None = None  # customer, assistant, human
+    text: str | None = None
+    profile_name: str | None = None
+    message_id: str | None = None
+
+
+def change_of(event: Envelope) -> InboxChange | None:
+    """What `event` changes in the inbox, or None (statuses, internal notifications, edits...)."""
+    at = event.occurred_at.timestamp()
+    if isinstance(event, MessageReceived):
+        p = event.payload
+        if p.message_type in UNANSWERED_TYPES:
+            return None
+        return InboxChange(event.tenant, event.conversation, "message", p.timestamp.timestamp(), "customer",
+                           p.text or f"[{p.message_type}]", p.profile_name, p.message_id)
+    if isinstance(event, HandoffRequested):
+        return InboxChange(event.tenant, event.conversation, "handoff", at, text=event.payload.reason)
+    if isinstance(event, ReplySent) and event.payload.audience == "customer":
+        return InboxChange(event.tenant, event.conversation, "reply", at)
+    if isinstance(event, ReplyFailed) and event.payload.audience == "customer":
+        return InboxChange(event.tenant, event.conversation, "failed", at,
+                           text=event.payload.error_title or event.payload.reason or "failed")
+    return None
+
+
+class InboxPort(Protocol):
+    """The inbox index the pages read, and the live announcement (Redis in production)."""
+
+    async def apply(self, change: InboxChange) -> None: ...
+
+    async def announce(self, change: InboxChange) -> None: ...
+
+
+@dataclass
+class Inbox:
+    inbox: InboxPort
+    store: ConversationStore
+
+    async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        change = change_of(event)
+        if change is None:
+            return []
+        if change.kind == "reply":  # ReplySent carries no text: the sender stored the turn before reporting it
+            key = parse_conversation_key(change.conversation)
+            turns = await self.store.last_turns(key.phone_number_id, key.user, 1)
+            if turns and turns[-1].role in ("assistant", "human"):
+                last = turns[-1]
+                change = InboxChange(change.tenant, change.conversation, "reply", change.at, last.role, last.text)
+        await self.inbox.apply(change)
+        await self.inbox.announce(change)
+        return []
