@@ -34,6 +34,9 @@ class PhaseResult:
     stages: dict[str, tuple[float, float]] = field(default_factory=dict)  # stage -> (p50, p99) seconds
     statuses: dict[int, int] = field(default_factory=dict)  # ingress HTTP statuses of the posts
     cpu: dict[str, float] = field(default_factory=dict)  # process -> % of one core over the phase
+    # process -> CPU ms per reply over the phase (load, replies, then the settle for statuses); "wapipe" sums
+    # ours (the services, media when present, Redis), apart from the broker's and the simulator's shares.
+    cpu_ms_per_reply: dict[str, float] = field(default_factory=dict)
     coalesced: int = 0  # AI messages answered together with a neighbour (one reply for the burst)
 
     def row(self) -> str:
@@ -44,6 +47,28 @@ class PhaseResult:
 
 HEADER = (f"{'phase':<22} {'rate':>7} {'acc':>6} {'ans':>6} {'lost':>4} {'dup':>4} {'p50 ms':>8} {'p95 ms':>8} "
           f"{'p99 ms':>8} {'in/s':>7} {'out/s':>7} {'coal':>5}")
+
+
+# Ours: what a deployment of wapipe runs and pays for. The broker and the simulator (Meta's side) are apart.
+APART = ("broker", "simulator")
+
+
+def cpu_per_reply(cpu_s: dict[str, float], replies: int) -> dict[str, float]:
+    """CPU ms per reply of each process, plus "wapipe" (every process but the broker and the simulator)."""
+    if replies <= 0:
+        return {}
+    out = {n: round(1000 * s / replies, 3) for n, s in sorted(cpu_s.items())}
+    out["wapipe"] = round(1000 * sum(s for n, s in cpu_s.items() if n not in APART) / replies, 3)
+    return out
+
+
+def cpu_line(r: PhaseResult) -> str:
+    ms = r.cpu_ms_per_reply
+    if not ms:
+        return "    cpu_ms_per_reply: no replies"
+    ours = ", ".join(f"{k} {v:.2f}" for k, v in ms.items() if k not in (*APART, "wapipe"))
+    apart = ", ".join(f"{k} {ms[k]:.2f}" for k in APART if k in ms)
+    return f"    cpu_ms_per_reply: wapipe {ms['wapipe']:.2f} ({ours}); apart: {apart}"
 
 
 def _q(xs: list[float], q: float) -> float:
@@ -66,7 +91,8 @@ def wait_replies(sim_url: str, msgs: list[Sent], timeout: float) -> list[dict[st
 
 
 def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str, rate: float, duration: float,
-              llm_s: float, tag: int, spacing_s: float = 3.0, timeout: float = 600.0) -> PhaseResult:
+              llm_s: float, tag: int, spacing_s: float = 3.0, timeout: float = 600.0,
+              settle_s: float = 3.0) -> PhaseResult:
     sim_post(stack.sim_url, "/_sim/reset")
     sim_post(stack.sim_url, "/_sim/llm", {"latency_s": llm_s})
     total = max(1, int(rate * duration))
@@ -76,8 +102,10 @@ def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str
     cpu0, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.monotonic()
     stats = asyncio.run(post_all(stack.ingress_url, secret, msgs, max_conns=128))
     graph = wait_replies(stack.sim_url, msgs, timeout)
+    time.sleep(settle_s)  # the replies' status webhooks and commits belong to the phase's cost
     wall = time.monotonic() - t0
-    cpu = {n: round(100 * (cpu_seconds(p) - cpu0[n]) / wall, 1) for n, p in pids.items()}
+    used = {n: cpu_seconds(p) - cpu0[n] for n, p in pids.items()}
+    cpu = {n: round(100 * s / wall, 1) for n, s in used.items()}
     # A burst the AI answered together (a slow stage lets several messages queue) gets one reply: not lost.
     coalesced = {c for c, o in outcomes(db, {m.wamid for m in msgs if m.route == "ai"}).items() if "coalesced" in o}
     out = match(msgs, graph, excused=coalesced)
@@ -91,4 +119,5 @@ def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str
         p95=out.pct(0.95), p99=out.pct(0.99), post_rps=len(accepted) / span if span else 0.0,
         sustained=out.answered / (out.last_reply - first) if out.last_reply > first else 0.0,
         stages={k: (_q(v, 0.5), _q(v, 0.99)) for k, v in sorted(stages.items())},
-        statuses=stats.statuses, cpu=cpu, coalesced=len(coalesced))
+        statuses=stats.statuses, cpu=cpu, cpu_ms_per_reply=cpu_per_reply(used, out.answered),
+        coalesced=len(coalesced))
