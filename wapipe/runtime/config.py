@@ -3,6 +3,7 @@ and by the record processor (concurrency, retries), which import this module and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,3 +29,6 @@ class WorkerConfig:
     session_timeout_ms: int = 6000
     batch_size: int = 500
     extra: dict[str, Any] = field(default_factory=dict)
+    # Records to finish without decoding, judged by their headers (a `wapipe.runtime.skip.Skip`): what the
+    # handler would return nothing for. None: every record is decoded and handled.
+    skip: Callable[[Mapping[str, bytes]], bool] | None = None

@@ -38,6 +38,11 @@ class RecordProcessor:
 
     def start(self, msg: confluent_kafka.Message, on_done: Callable[[], None]) -> None:
         topic, partition = msg.topic() or "", msg.partition() or 0
+        if self.cfg.skip is not None and self.cfg.skip(dict(record_headers(msg))):
+            # Nothing to do for it, so nothing to wait for: done now (commits still stop at unfinished records).
+            self.metrics.records.labels(self.cfg.service, self._name(topic), "skipped").inc()
+            on_done()
+            return
         # Unkeyed records keep partition order.
         key = msg.key() or f"\x00partition:{partition}".encode()
         key = key if isinstance(key, bytes) else str(key).encode()

@@ -22,13 +22,20 @@ class DeliveryFailed(RuntimeError):
 
 
 def event_headers(emit: Emit) -> list[tuple[str, bytes]]:
+    """What a consumer can route on without decoding the value (`wapipe.runtime.skip`): type, version, ids,
+    tenant, and the payload's `status` when it has one (a delivery status)."""
     e = emit.event
-    return [
+    headers = [
         ("type", e.type.encode()),
         ("version", str(e.version).encode()),
         ("event_id", e.event_id.encode()),
         ("correlation_id", e.correlation_id.encode()),
+        ("tenant", e.tenant.encode()),
     ]
+    status = getattr(e.payload, "status", None)
+    if isinstance(status, str):
+        headers.append(("status", status.encode()))
+    return headers
 
 
 class Producer:
