@@ -76,8 +76,9 @@ def _q(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
-def wait_replies(sim_url: str, msgs: list[Sent], timeout: float) -> list[dict[str, object]]:
-    """Poll the simulator until every accepted message is answered, or nothing new arrives for 10 s."""
+def wait_replies(sim_url: str, msgs: list[Sent], timeout: float, quiet_s: float = 30.0) -> list[dict[str, object]]:
+    """Poll the simulator until every accepted message is answered, or nothing new arrives for `quiet_s` (a slow
+    model on a busy machine may take more than 10 s to start answering)."""
     want = sum(1 for m in msgs if m.accepted)
     deadline, last_n, last_change = time.monotonic() + timeout, -1, time.monotonic()
     while True:
@@ -85,7 +86,7 @@ def wait_replies(sim_url: str, msgs: list[Sent], timeout: float) -> list[dict[st
         n = len(graph)
         if n != last_n:
             last_n, last_change = n, time.monotonic()
-        if n >= want or time.monotonic() > deadline or time.monotonic() - last_change > 10:
+        if n >= want or time.monotonic() > deadline or time.monotonic() - last_change > quiet_s:
             return graph
         time.sleep(1.0)
 
