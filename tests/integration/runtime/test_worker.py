@@ -168,3 +168,38 @@ async def test_records_skipped_by_header_are_never_decoded_and_are_committed(
     finally:
         consumer.close()
     assert sum(max(tp.offset, 0) for tp in committed) == len(events) + 5  # the skipped ones are past too
+
+
+async def test_a_redis_outage_is_waited_out_not_dead_lettered(kafka_bootstrap: str, topic_prefix: str,
+                                                              group_id: str, make_producer: MakeProducer) -> None:
+    import redis.exceptions
+
+    events = await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("o"), 2, 2)
+    failures_left = {e.correlation_id: 6 for e in events}  # twice max_attempts: Redis down, then back
+    done: set[str] = set()
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        if failures_left[event.correlation_id]:
+            failures_left[event.correlation_id] -= 1
+            raise redis.exceptions.ConnectionError("Connection closed by server.")
+        done.add(event.correlation_id)
+        return []
+
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=3,
+                     backoff_base_s=0.01, backoff_max_s=0.05)
+    await _run_until(worker, lambda: len(done) == len(events))
+    assert _dlq_total(worker) == 0
+
+
+async def test_a_wrong_redis_password_still_goes_to_the_dlq(kafka_bootstrap: str, topic_prefix: str,
+                                                            group_id: str, make_producer: MakeProducer) -> None:
+    import redis.exceptions
+
+    events = await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("a"), 1, 1)
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        raise redis.exceptions.AuthenticationError("invalid username-password pair")
+
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=2,
+                     backoff_base_s=0.01, backoff_max_s=0.05)
+    await _run_until(worker, lambda: _dlq_total(worker) >= len(events))
