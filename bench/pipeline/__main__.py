@@ -25,9 +25,11 @@ from pathlib import Path
 from bench.common.prometheus import Prometheus
 from bench.common.stack import SERVICES, BenchStack, paused, rss_mib, sim_post
 from bench.pipeline.baselines import ingress_vs_echo, kafka_loop
+from bench.pipeline.coverage import run_coverage
 from bench.pipeline.observe import evaluate
-from bench.pipeline.phases import HEADER, PhaseResult, cpu_line, run_phase
+from bench.pipeline.phases import HEADER, PhaseResult, cpu_line, idle_cpu, run_phase
 from bench.pipeline.plot import plot
+from bench.pipeline.topics import topic_loads
 
 ROOT = Path(__file__).parents[2]
 
@@ -76,6 +78,17 @@ def observability(prom: Prometheus, start: float, doc: dict[str, object]) -> boo
     return report.ok and not down
 
 
+def broker_load(stack: BenchStack, replies: int) -> dict[str, dict[str, float]]:
+    """Records and bytes per reply on each topic over the phases so far (the capacity model's broker figures)."""
+    loads = topic_loads(stack.stack.env["WAPIPE_KAFKA_BOOTSTRAP_SERVERS"])
+    out = {name: {"records": t.records, "mean_bytes": round(t.mean_bytes), "records_per_reply":
+                  round(t.records / replies, 3) if replies else 0.0} for name, t in loads.items()}
+    print(f"broker load over {replies} replies (records per reply, mean bytes per record):", flush=True)
+    for name, t in out.items():
+        print(f"    {name:<28} {t['records_per_reply']:6.2f}  {t['mean_bytes']:6.0f} B", flush=True)
+    return out
+
+
 def rates(text: str) -> list[float]:
     return [float(r) for r in text.split(",") if r.strip()]
 
@@ -95,6 +108,8 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "pipeline.json"), help="results JSON")
     ap.add_argument("--no-prometheus", action="store_true",
                     help="no Prometheus beside the stack (skips the dashboard and rule check)")
+    ap.add_argument("--no-coverage", action="store_true",
+                    help="skip the edge traffic (faults, handoffs, floods...) posted before the dashboard check")
     ap.add_argument("--no-baselines", action="store_true",
                     help="skip the Kafka loop, the ingress-vs-echo runs and the latency plot (quick comparisons)")
     args = ap.parse_args()
@@ -117,7 +132,12 @@ def main() -> None:
         sim_post(stack.sim_url, "/_sim/limits", {"number_rate": 5000, "number_burst": 5000,
                                                  "enforce_window": False})
         doc["rss_idle"] = rss_table(stack)
-        run_phase(stack, db, secret, name="warm-up", route="faq", rate=20, duration=2, llm_s=0, tag=1)
+        warm = run_phase(stack, db, secret, name="warm-up", route="faq", rate=20, duration=2, llm_s=0, tag=1)
+        time.sleep(5)
+        idle = idle_cpu(stack)
+        idle_pct = {n: round(100 * v, 1) for n, v in idle.items()}
+        doc["idle_cpu_pct"] = idle_pct
+        print("idle cpu % of a core: " + ", ".join(f"{k} {v:.1f}" for k, v in idle_pct.items()), flush=True)
         tag = 10
         plan_: list[tuple[str, str, float, float]] = [(f"faq@{r:g}", "faq", float(r), 0.0)
                                                        for r in rates(args.rates)]
@@ -129,7 +149,7 @@ def main() -> None:
         for name, route, rate, llm in plan_:
             tag += 1
             r = run_phase(stack, db, secret, name=name, route=route, rate=rate, duration=args.duration, llm_s=llm,
-                          tag=tag)
+                          tag=tag, idle=idle)
             results.append(r)
             print(r.row(), flush=True)
             print("    cpu % of a core: " + ", ".join(f"{k} {v:.0f}" for k, v in r.cpu.items()), flush=True)
@@ -145,11 +165,14 @@ def main() -> None:
         for name, (cur, peak) in doc["rss_after_load"].items():  # type: ignore[attr-defined]
             print(f"    {name:<10} {cur:6.0f} / {peak:6.0f}", flush=True)
         doc["phases"] = [asdict(r) for r in results]
+        doc["topics"] = broker_load(stack, warm.answered + sum(r.answered for r in results))
         if not args.no_baselines:
             doc.update(baselines(stack, secret, args.duration, args.port_base + 29, state))
         time.sleep(3)
         doc["rss_end"] = rss_table(stack)
         if prom is not None:
+            if not args.no_coverage:
+                doc["coverage_statuses"] = run_coverage(stack, secret, 90)
             check_ok = observability(prom, t_start, doc)
     finally:
         if prom is not None:

@@ -37,6 +37,10 @@ class PhaseResult:
     # process -> CPU ms per reply over the phase (load, replies, then the settle for statuses); "wapipe" sums
     # ours (the services, media when present, Redis), apart from the broker's and the simulator's shares.
     cpu_ms_per_reply: dict[str, float] = field(default_factory=dict)
+    # The same less each process's idle rate (`idle_cpu`, measured before the phases) over the phase's wall time:
+    # on a busy shared machine a phase lasts longer and the idle polling of every consumer adds up.
+    cpu_ms_per_reply_net: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
     coalesced: int = 0  # AI messages answered together with a neighbour (one reply for the burst)
 
     def row(self) -> str:
@@ -62,13 +66,24 @@ def cpu_per_reply(cpu_s: dict[str, float], replies: int) -> dict[str, float]:
     return out
 
 
+def idle_cpu(stack: BenchStack, seconds: float = 10.0) -> dict[str, float]:
+    """CPU seconds per second each process spends with no load at all (consumers poll, servers tick)."""
+    pids = stack.pids()
+    before, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.monotonic()
+    time.sleep(seconds)
+    wall = time.monotonic() - t0
+    return {n: max(0.0, (cpu_seconds(p) - before[n]) / wall) for n, p in pids.items()}
+
+
 def cpu_line(r: PhaseResult) -> str:
     ms = r.cpu_ms_per_reply
     if not ms:
         return "    cpu_ms_per_reply: no replies"
     ours = ", ".join(f"{k} {v:.2f}" for k, v in ms.items() if k not in (*APART, "wapipe"))
     apart = ", ".join(f"{k} {ms[k]:.2f}" for k in APART if k in ms)
-    return f"    cpu_ms_per_reply: wapipe {ms['wapipe']:.2f} ({ours}); apart: {apart}"
+    net = r.cpu_ms_per_reply_net.get("wapipe")
+    return (f"    cpu_ms_per_reply: wapipe {ms['wapipe']:.2f} ({ours}); apart: {apart}"
+            + (f"; wapipe net of idle {net:.2f}" if net is not None else ""))
 
 
 def _q(xs: list[float], q: float) -> float:
@@ -93,7 +108,7 @@ def wait_replies(sim_url: str, msgs: list[Sent], timeout: float, quiet_s: float 
 
 def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str, rate: float, duration: float,
               llm_s: float, tag: int, spacing_s: float = 3.0, timeout: float = 600.0,
-              settle_s: float = 3.0) -> PhaseResult:
+              settle_s: float = 3.0, idle: dict[str, float] | None = None) -> PhaseResult:
     sim_post(stack.sim_url, "/_sim/reset")
     sim_post(stack.sim_url, "/_sim/llm", {"latency_s": llm_s})
     total = max(1, int(rate * duration))
@@ -120,5 +135,7 @@ def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str
         p95=out.pct(0.95), p99=out.pct(0.99), post_rps=len(accepted) / span if span else 0.0,
         sustained=out.answered / (out.last_reply - first) if out.last_reply > first else 0.0,
         stages={k: (_q(v, 0.5), _q(v, 0.99)) for k, v in sorted(stages.items())},
-        statuses=stats.statuses, cpu=cpu, cpu_ms_per_reply=cpu_per_reply(used, out.answered),
+        statuses=stats.statuses, cpu=cpu, cpu_ms_per_reply=cpu_per_reply(used, out.answered), wall_s=wall,
+        cpu_ms_per_reply_net=cpu_per_reply({n: max(0.0, u - (idle or {}).get(n, 0.0) * wall) for n, u in used.items()},
+                                           out.answered) if idle else {},
         coalesced=len(coalesced))
