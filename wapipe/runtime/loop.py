@@ -1,6 +1,7 @@
-"""The event loop every service runs on: uvloop (libuv, in C) unless `WAPIPE_EVENT_LOOP=asyncio` asks for the
-standard library's. Per reply the services spend much of their CPU in socket writes and reads (Kafka is
-librdkafka's threads, but Redis and HTTP are asyncio transports), which uvloop does in C (docs/benchmarks.md)."""
+"""The event loop every service runs on: the standard library's, or uvloop (libuv, in C) with
+`WAPIPE_EVENT_LOOP=uvloop`. Under load the services spend much of their CPU in socket writes and reads (Kafka is
+librdkafka's threads, but Redis and HTTP are asyncio transports), which uvloop does in C; on the shared machine
+of docs/benchmarks.md its gain did not stand out of the noise, so it stays opt-in until measured on a quiet one."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ T = TypeVar("T")
 EventLoop = Literal["uvloop", "asyncio"]
 
 
-def run(main: Coroutine[Any, Any, T], loop: EventLoop = "uvloop") -> T:
+def run(main: Coroutine[Any, Any, T], loop: EventLoop = "asyncio") -> T:
     """`asyncio.run(main)` on the chosen loop."""
     if loop == "uvloop":
         import uvloop
