@@ -14,7 +14,7 @@ import time
 
 import httpx
 
-from bench.common.stack import BenchStack, sim_post
+from bench.common.stack import BenchStack, sim_messages, sim_post
 from bench.common.webhooks import PHONE_NUMBER_ID, webhook
 from schemas.meta.signature import SIGNATURE_HEADER, webhook_headers
 
@@ -43,7 +43,8 @@ def status_failed(wamid: str, recipient: str, secret: str) -> tuple[bytes, dict[
     return raw, webhook_headers(raw, secret)
 
 
-def run_coverage(stack: BenchStack, secret: str, tag: int, settle_s: float = 20.0) -> dict[str, int]:
+def run_coverage(stack: BenchStack, secret: str, tag: int, quiet_s: float = 20.0, timeout_s: float = 180.0
+                 ) -> dict[str, int]:
     """Post the edge traffic; returns ingress's HTTP statuses by kind (for the record, not checked)."""
     url, out = stack.ingress_url, {}
     sim_post(stack.sim_url, "/_sim/faults", {"kind": "5xx", "status": 503, "fraction": 0.2})
@@ -73,7 +74,13 @@ def run_coverage(stack: BenchStack, secret: str, tag: int, settle_s: float = 20.
             body = json.dumps({"conversation_id": f"cov-{tag}-{i}", "text": "¿tienen catálogo?"}).encode()
             out[f"api chat {i}"] = _post(http, f"{stack.ports.url('ingress')}/api/chat",
                                          (body, {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}))
-    time.sleep(settle_s)  # retries, fallbacks, relays and the notifier's alerts take their time
+    # Retries, fallbacks, relays and the notifier's alerts take their time: wait until the Graph API is quiet.
+    deadline, last, changed = time.monotonic() + timeout_s, -1, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - changed < quiet_s:
+        n = len(sim_messages(stack.sim_url))
+        if n != last:
+            last, changed = n, time.monotonic()
+        time.sleep(2)
     httpx.delete(stack.sim_url + "/_sim/faults", timeout=10)
     sim_post(stack.sim_url, "/_sim/llm", {"latency_s": 0})
     return out
