@@ -45,7 +45,7 @@ class FaultIn(BaseModel):
     count: int | None = Field(default=None, ge=1)
     fraction: float | None = Field(default=None, ge=0, le=1)
     to: str | None = None
-    applies_to: Literal["messages", "status", "all"] = "messages"
+    applies_to: Literal["messages", "status", "all", "upload"] = "messages"
 
 
 class WindowIn(BaseModel):
@@ -76,7 +76,8 @@ class LLMIn(BaseModel):
 @router.get("/messages")
 async def list_messages(request: Request, to: str | None = None) -> dict[str, Any]:
     state = _state(request)
-    return {"messages": [m.public() for m in state.messages_to(to)], "reads": state.reads}
+    return {"messages": [m.public() for m in state.messages_to(to)], "reads": state.reads,
+            "uploads": state.uploads}
 
 
 @router.post("/inbound")
