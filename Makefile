@@ -21,9 +21,9 @@ $(DEVSTAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev,media]"
 	touch $@
 
-# System packages the checks need (promtool for the alert-rule tests; speech synthesis, audio encoding and OCR for
-# the media tests; Debian's chromium for the console's browser tests, driven by Playwright: never
-# `playwright install`); installed only when missing.
+# System packages the checks need (promtool for the alert-rule tests and the prometheus server `make bench` runs;
+# speech synthesis, audio encoding and OCR for the media tests; Debian's chromium for the console's browser tests,
+# driven by Playwright: never `playwright install`); installed only when missing.
 MEDIA_DEBS := espeak-ng ffmpeg tesseract-ocr tesseract-ocr-spa chromium
 sysdeps:
 	@command -v promtool >/dev/null 2>&1 || { \
@@ -67,7 +67,7 @@ e2e: $(DEVSTAMP)
 schemas: $(STAMP)
 	$(BIN)/wapipe schemas export
 
-bench: $(DEVSTAMP)
+bench: $(DEVSTAMP) sysdeps
 	$(BIN)/python -m bench.pipeline
 
 chaos: $(DEVSTAMP)

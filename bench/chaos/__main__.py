@@ -7,7 +7,9 @@ The whole stack (as `wapipe up` runs it) on a private port range; `--messages` m
 1 msg / 6 s pacing and the 20/min flood limit); 1 in 5 conversations asks the AI, the others FAQ questions.
 A `--duplicate` fraction of webhooks is delivered twice; a refused webhook is re-posted until accepted (as Meta
 does). During the load every service is SIGKILLed `--kills` times and restarted, the broker is SIGSTOPped for
-`--broker-stop` s, and the simulator answers a fraction of sends with 5xx and 130429.
+`--broker-stop` s, Redis (`appendonly yes` as docker compose runs it, or `--redis-persistence none` as the local
+stack does) is SIGKILLed once and restarted after `--redis-down` s, and the simulator answers a fraction of sends
+with 5xx and 130429.
 Then, at the simulator: lost and duplicated replies, order per conversation, and the DLQs.
 """
 
@@ -27,7 +29,7 @@ import httpx
 
 from bench.chaos.faults import FaultLog, run_faults
 from bench.common.check import match
-from bench.common.stack import BenchStack, sim_messages, sim_post
+from bench.common.stack import PERSISTENT_REDIS, BenchStack, sim_messages, sim_post
 from bench.common.traces import outcomes
 from bench.common.webhooks import plan, post_all
 from schemas.events import decode_event
@@ -81,11 +83,16 @@ def main() -> None:
     ap.add_argument("--broker-stop", type=float, default=10.0, help="seconds the broker is SIGSTOPped")
     ap.add_argument("--fault-5xx", type=float, default=0.05, help="fraction of sends answered 503")
     ap.add_argument("--fault-429", type=float, default=0.03, help="fraction of sends answered 130429")
+    ap.add_argument("--redis-persistence", choices=("aof", "none"), default="aof",
+                    help="aof: appendonly yes, as docker compose runs Redis; none: nothing kept across the kill")
+    ap.add_argument("--redis-down", type=float, default=1.0, help="seconds between Redis's SIGKILL and its restart")
     ap.add_argument("--port-base", type=int, default=29500)
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "chaos.json"), help="results JSON")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
     state = Path(tempfile.mkdtemp(prefix="bench-chaos-"))
-    stack = BenchStack(state, args.port_base)
+    stack = BenchStack(state, args.port_base,
+                       redis_config=PERSISTENT_REDIS if args.redis_persistence == "aof" else ("--appendonly", "no"))
     secret = stack.stack.env["WAPIPE_META_APP_SECRET"]
     per_conv = -(-args.messages // args.conversations)
     msgs = plan(args.conversations, per_conv, "faq", args.rate, 500,
@@ -103,7 +110,8 @@ def main() -> None:
         print(f"{len(msgs)} messages over {args.conversations} conversations at {args.rate:g}/s (~{period:.0f}s), "
               f"{len(dup)} delivered twice", flush=True)
         stop = threading.Event()
-        chaos = threading.Thread(target=run_faults, args=(stack, period, args.kills, args.broker_stop, log, stop))
+        chaos = threading.Thread(target=run_faults, args=(stack, period, args.kills, args.broker_stop, log, stop,
+                                                                 args.redis_down))
         t0 = time.time()
         chaos.start()
         try:
@@ -140,7 +148,7 @@ def main() -> None:
                 print(f"    {k}: {e}", flush=True)
     finally:
         stack.stop()
-        (ROOT / "bench" / "results" / "chaos.json").write_text(json.dumps(report, indent=2, default=str))
+        Path(args.out).write_text(json.dumps(report, indent=2, default=str))
         if args.keep:
             print(f"state kept in {state}", flush=True)
         else:

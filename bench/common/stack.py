@@ -13,16 +13,24 @@ from pathlib import Path
 import httpx
 
 from wapipe_tools.local.ports import SERVICES, StackPorts
+from wapipe_tools.local.servers import start_redis
 from wapipe_tools.local.stack import Child, Stack, local_specs, stack_env
 
-__all__ = ["SERVICES", "BenchStack", "cpu_seconds", "paused", "rss_mib", "sim_messages", "sim_post"]
+# Redis as docker compose runs it (deploy: docker-compose.yml): an append-only file, fsynced every second.
+PERSISTENT_REDIS = ("--appendonly", "yes", "--appendfsync", "everysec")
+
+__all__ = ["PERSISTENT_REDIS", "SERVICES", "BenchStack", "cpu_seconds", "paused", "rss_mib", "sim_messages", "sim_post"]
 
 
 class BenchStack:
     """Start, inspect, kill and restart the processes of a private stack (`StackPorts.from_base(port_base)`)."""
 
-    def __init__(self, state: Path, port_base: int, overrides: dict[str, str] | None = None) -> None:
+    def __init__(self, state: Path, port_base: int, overrides: dict[str, str] | None = None,
+                 redis_config: tuple[str, ...] = ()) -> None:
+        """`redis_config`: redis-server directives on top of the local stack's (which persist nothing), e.g.
+        `PERSISTENT_REDIS` for Redis as docker compose runs it."""
         self.ports = StackPorts.from_base(port_base)
+        self.redis_config = redis_config
         base = {**os.environ, **(overrides or {})}
         env = stack_env(state, broker_port=self.ports.broker, redis_port=self.ports.redis,
                         sim_port=self.ports.simulator, base=base)
@@ -34,6 +42,8 @@ class BenchStack:
         t0 = time.monotonic()
         self.stack.check_ports()
         self.stack.start_infra()
+        if self.redis_config:  # before any service connects: the stack's Redis, replaced by the configured one
+            self._replace_redis(signal.SIGTERM)
         self.stack.start_services()
         self.wait_ready(timeout)
         return time.monotonic() - t0
@@ -49,9 +59,34 @@ class BenchStack:
         out.update({s.name: s.process.pid for s in self.stack.servers})
         return out
 
+    def metrics_targets(self) -> dict[str, str]:
+        """Service name -> host:port of its /metrics, for every process of the stack that serves one."""
+        out: dict[str, str] = {}
+        for spec in self.stack.specs:
+            if spec.metrics_url:
+                hostport = spec.metrics_url.split("://", 1)[1].split("/", 1)[0]
+                out[spec.name] = hostport
+        return out
+
     def kill(self, name: str) -> None:
         """SIGKILL one service (no drain, no commit) and start it again with the same command and environment."""
         self.stack.restart(name)
+
+    def kill_redis(self, down_s: float = 0.0) -> None:
+        """SIGKILL redis-server (no shutdown save) and start it again on the same port, directory and config:
+        with `appendonly yes` it reloads its append-only file; without persistence it comes back empty."""
+        self._replace_redis(signal.SIGKILL, down_s)
+
+    def _replace_redis(self, sig: signal.Signals, down_s: float = 0.0) -> None:
+        i = next(i for i, s in enumerate(self.stack.servers) if s.name == "redis")
+        old = self.stack.servers[i]
+        old.process.send_signal(sig)
+        old.process.wait(30)
+        time.sleep(down_s)
+        (self.stack.state / "redis").mkdir(exist_ok=True)
+        config = ("--dir", str((self.stack.state / "redis").resolve()), *self.redis_config)
+        self.stack.servers[i] = start_redis(self.ports.redis, log=self.stack.logs / "redis.log", config=config)
+        self.stack.write_pids()
 
     def broker_signal(self, sig: signal.Signals) -> None:
         broker = next(s for s in self.stack.servers if s.name == "broker")

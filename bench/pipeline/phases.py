@@ -34,6 +34,13 @@ class PhaseResult:
     stages: dict[str, tuple[float, float]] = field(default_factory=dict)  # stage -> (p50, p99) seconds
     statuses: dict[int, int] = field(default_factory=dict)  # ingress HTTP statuses of the posts
     cpu: dict[str, float] = field(default_factory=dict)  # process -> % of one core over the phase
+    # process -> CPU ms per reply over the phase (load, replies, then the settle for statuses); "wapipe" sums
+    # ours (the services, media when present, Redis), apart from the broker's and the simulator's shares.
+    cpu_ms_per_reply: dict[str, float] = field(default_factory=dict)
+    # The same less each process's idle rate (`idle_cpu`, measured before the phases) over the phase's wall time:
+    # on a busy shared machine a phase lasts longer and the idle polling of every consumer adds up.
+    cpu_ms_per_reply_net: dict[str, float] = field(default_factory=dict)
+    wall_s: float = 0.0
     coalesced: int = 0  # AI messages answered together with a neighbour (one reply for the burst)
 
     def row(self) -> str:
@@ -46,13 +53,47 @@ HEADER = (f"{'phase':<22} {'rate':>7} {'acc':>6} {'ans':>6} {'lost':>4} {'dup':>
           f"{'p99 ms':>8} {'in/s':>7} {'out/s':>7} {'coal':>5}")
 
 
+# Ours: what a deployment of wapipe runs and pays for. The broker and the simulator (Meta's side) are apart.
+APART = ("broker", "simulator")
+
+
+def cpu_per_reply(cpu_s: dict[str, float], replies: int) -> dict[str, float]:
+    """CPU ms per reply of each process, plus "wapipe" (every process but the broker and the simulator)."""
+    if replies <= 0:
+        return {}
+    out = {n: round(1000 * s / replies, 3) for n, s in sorted(cpu_s.items())}
+    out["wapipe"] = round(1000 * sum(s for n, s in cpu_s.items() if n not in APART) / replies, 3)
+    return out
+
+
+def idle_cpu(stack: BenchStack, seconds: float = 10.0) -> dict[str, float]:
+    """CPU seconds per second each process spends with no load at all (consumers poll, servers tick)."""
+    pids = stack.pids()
+    before, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.monotonic()
+    time.sleep(seconds)
+    wall = time.monotonic() - t0
+    return {n: max(0.0, (cpu_seconds(p) - before[n]) / wall) for n, p in pids.items()}
+
+
+def cpu_line(r: PhaseResult) -> str:
+    ms = r.cpu_ms_per_reply
+    if not ms:
+        return "    cpu_ms_per_reply: no replies"
+    ours = ", ".join(f"{k} {v:.2f}" for k, v in ms.items() if k not in (*APART, "wapipe"))
+    apart = ", ".join(f"{k} {ms[k]:.2f}" for k in APART if k in ms)
+    net = r.cpu_ms_per_reply_net.get("wapipe")
+    return (f"    cpu_ms_per_reply: wapipe {ms['wapipe']:.2f} ({ours}); apart: {apart}"
+            + (f"; wapipe net of idle {net:.2f}" if net is not None else ""))
+
+
 def _q(xs: list[float], q: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
-def wait_replies(sim_url: str, msgs: list[Sent], timeout: float) -> list[dict[str, object]]:
-    """Poll the simulator until every accepted message is answered, or nothing new arrives for 10 s."""
+def wait_replies(sim_url: str, msgs: list[Sent], timeout: float, quiet_s: float = 30.0) -> list[dict[str, object]]:
+    """Poll the simulator until every accepted message is answered, or nothing new arrives for `quiet_s` (a slow
+    model on a busy machine may take more than 10 s to start answering)."""
     want = sum(1 for m in msgs if m.accepted)
     deadline, last_n, last_change = time.monotonic() + timeout, -1, time.monotonic()
     while True:
@@ -60,13 +101,14 @@ def wait_replies(sim_url: str, msgs: list[Sent], timeout: float) -> list[dict[st
         n = len(graph)
         if n != last_n:
             last_n, last_change = n, time.monotonic()
-        if n >= want or time.monotonic() > deadline or time.monotonic() - last_change > 10:
+        if n >= want or time.monotonic() > deadline or time.monotonic() - last_change > quiet_s:
             return graph
         time.sleep(1.0)
 
 
 def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str, rate: float, duration: float,
-              llm_s: float, tag: int, spacing_s: float = 3.0, timeout: float = 600.0) -> PhaseResult:
+              llm_s: float, tag: int, spacing_s: float = 3.0, timeout: float = 600.0,
+              settle_s: float = 3.0, idle: dict[str, float] | None = None) -> PhaseResult:
     sim_post(stack.sim_url, "/_sim/reset")
     sim_post(stack.sim_url, "/_sim/llm", {"latency_s": llm_s})
     total = max(1, int(rate * duration))
@@ -76,8 +118,10 @@ def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str
     cpu0, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.monotonic()
     stats = asyncio.run(post_all(stack.ingress_url, secret, msgs, max_conns=128))
     graph = wait_replies(stack.sim_url, msgs, timeout)
+    time.sleep(settle_s)  # the replies' status webhooks and commits belong to the phase's cost
     wall = time.monotonic() - t0
-    cpu = {n: round(100 * (cpu_seconds(p) - cpu0[n]) / wall, 1) for n, p in pids.items()}
+    used = {n: cpu_seconds(p) - cpu0[n] for n, p in pids.items()}
+    cpu = {n: round(100 * s / wall, 1) for n, s in used.items()}
     # A burst the AI answered together (a slow stage lets several messages queue) gets one reply: not lost.
     coalesced = {c for c, o in outcomes(db, {m.wamid for m in msgs if m.route == "ai"}).items() if "coalesced" in o}
     out = match(msgs, graph, excused=coalesced)
@@ -91,4 +135,7 @@ def run_phase(stack: BenchStack, db: Path, secret: str, *, name: str, route: str
         p95=out.pct(0.95), p99=out.pct(0.99), post_rps=len(accepted) / span if span else 0.0,
         sustained=out.answered / (out.last_reply - first) if out.last_reply > first else 0.0,
         stages={k: (_q(v, 0.5), _q(v, 0.99)) for k, v in sorted(stages.items())},
-        statuses=stats.statuses, cpu=cpu, coalesced=len(coalesced))
+        statuses=stats.statuses, cpu=cpu, cpu_ms_per_reply=cpu_per_reply(used, out.answered), wall_s=wall,
+        cpu_ms_per_reply_net=cpu_per_reply({n: max(0.0, u - (idle or {}).get(n, 0.0) * wall) for n, u in used.items()},
+                                           out.answered) if idle else {},
+        coalesced=len(coalesced))

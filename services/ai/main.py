@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 from services.ai.app import build_app
 from services.ai.config import AISettings
 from services.ai.knowledge import RegistryTenants
 from wapipe.logging import configure_logging
+from wapipe.runtime import loop
 from wapipe.runtime.service import Resources, Service, run_consumer
 from wapipe.settings import settings_or_exit
 from wapipe.store import ContextCache
@@ -27,5 +27,5 @@ def main() -> None:
     s = settings_or_exit(AISettings, "ai")
     configure_logging("ai", production=s.production, level=s.log_level, fmt=s.log_format)
     # Hundreds of answers in flight share a bounded pool: a request waits for a free connection.
-    asyncio.run(run_consumer(s, partial(build, s), port=s.ai_metrics_port, host=s.ai_host,
-                             redis_max_connections=s.ai_redis_max_connections))
+    loop.run(run_consumer(s, partial(build, s), port=s.ai_metrics_port, host=s.ai_host,
+                          redis_max_connections=s.ai_redis_max_connections), s.event_loop)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 
 from services.guardrails.app import build_app
 from services.guardrails.config import GuardrailsSettings
 from wapipe.logging import configure_logging
+from wapipe.runtime import loop
 from wapipe.runtime.service import Resources, Service, run_consumer
 from wapipe.settings import settings_or_exit
 
@@ -20,4 +20,4 @@ def build(s: GuardrailsSettings, r: Resources) -> Service:
 def main() -> None:
     s = settings_or_exit(GuardrailsSettings, "guardrails")
     configure_logging("guardrails", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run_consumer(s, partial(build, s), port=s.guardrails_metrics_port, host=s.guardrails_host))
+    loop.run(run_consumer(s, partial(build, s), port=s.guardrails_metrics_port, host=s.guardrails_host), s.event_loop)

@@ -25,6 +25,7 @@ from services.ingress.deps import Deps, Publisher, Readiness, TenantLookup
 from services.ingress.metrics import IngressMetrics
 from services.ingress.readiness import BrokerProbe
 from services.ingress.resolve import IdentityResolver
+from wapipe.runtime.loop import uvicorn_options
 from wapipe.runtime.resources import open_producer, open_redis, open_store
 from wapipe.state.identity import IdentityMap
 from wapipe.store import IdentityStore
@@ -87,4 +88,5 @@ def server_options(settings: IngressSettings) -> dict[str, Any]:
     bound inside the app, in bytes (`WAPIPE_INGRESS_MAX_BODY_BYTES_IN_FLIGHT`, `admission.py`).
     """
     return {"host": settings.ingress_host, "port": settings.ingress_port, "log_config": None,
-            "limit_concurrency": settings.ingress_max_connections, "timeout_graceful_shutdown": 10}
+            "limit_concurrency": settings.ingress_max_connections, "timeout_graceful_shutdown": 10,
+            **uvicorn_options(settings.event_loop)}

@@ -16,6 +16,7 @@ from services.media.understand.whisper import LocalWhisper
 from wapipe.logging import configure_logging
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.s3 import S3ObjectStore
+from wapipe.runtime import loop
 from wapipe.runtime.service import Closer, Resources, Runnable, Service, run_consumer
 from wapipe.settings import settings_or_exit
 
@@ -63,4 +64,4 @@ async def build(s: MediaSettings, r: Resources) -> Service:
 def main() -> None:
     s = settings_or_exit(MediaSettings, "media")
     configure_logging("media", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run_consumer(s, partial(build, s), port=s.media_metrics_port, host=s.media_host))
+    loop.run(run_consumer(s, partial(build, s), port=s.media_metrics_port, host=s.media_host), s.event_loop)

@@ -23,9 +23,14 @@ from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.http import HttpServer
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import Service
+from wapipe.runtime.skip import Skip
 from wapipe.runtime.worker import Worker
 from wapipe.state.window import ServiceWindow
 from wapipe.store import Store
+
+# What the handler returns nothing for, finished by header without decoding: every delivery status but a failure
+# (three per reply) and every sent reply. tests/unit/notifier/test_skip.py holds the handler to it.
+SKIP = Skip(types=frozenset({"ReplySent"}), unless={"StatusReceived": ("status", frozenset({b"failed"}))})
 
 
 @dataclass
@@ -47,7 +52,7 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, produ
                         relay_limit=s.notifier_relay_limit, relay_window_s=s.notifier_relay_window_s)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.notifier_consumer_group,
                        topics=read_by("notifier"), topic_prefix=s.topic_prefix, service="notifier",
-                       max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts)
+                       max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts, skip=SKIP)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics,
                           window=ServiceWindow(redis))

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import partial
 
 from services.notifier.app import build_app, service
 from services.notifier.config import NotifierSettings
 from wapipe.logging import configure_logging
+from wapipe.runtime import loop
 from wapipe.runtime.service import Resources, Service, run_consumer
 from wapipe.settings import settings_or_exit
 from wapipe.tenants import TenantRegistry
@@ -27,7 +27,7 @@ def build(s: NotifierSettings, r: Resources) -> Service:
 def main() -> None:
     s = settings_or_exit(NotifierSettings, "notifier")
     configure_logging("notifier", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run_consumer(s, partial(build, s), port=s.notifier_metrics_port, host=s.notifier_host))
+    loop.run(run_consumer(s, partial(build, s), port=s.notifier_metrics_port, host=s.notifier_host), s.event_loop)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@ API, serve /healthz /readyz /metrics on 9104."""
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from services.sender.app import build_app, settings_policies
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, TenantPolicies
 from wapipe.logging import configure_logging
+from wapipe.runtime import loop
 from wapipe.runtime.service import Resources, Service, run_consumer
 from wapipe.settings import settings_or_exit
 from wapipe.tenants import TenantRegistry
@@ -27,4 +27,4 @@ def build(s: SenderSettings, r: Resources) -> Service:
 def main() -> None:
     s = settings_or_exit(SenderSettings, "sender")
     configure_logging("sender", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run_consumer(s, partial(build, s), port=s.sender_metrics_port, host=s.sender_host))
+    loop.run(run_consumer(s, partial(build, s), port=s.sender_metrics_port, host=s.sender_host), s.event_loop)

@@ -3,6 +3,7 @@ and by the record processor (concurrency, retries), which import this module and
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,13 @@ class WorkerConfig:
     backoff_base_s: float = 0.2
     backoff_max_s: float = 10.0
     drain_timeout_s: float = 20.0
+    # How long a record keeps waiting for Redis to come back (a failover, a restart) before its failures count
+    # against max_attempts; a longer outage shows as lag and paused partitions first, then in the DLQ.
+    outage_wait_s: float = 120.0
     commit_interval_s: float = 1.0
     session_timeout_ms: int = 6000
     batch_size: int = 500
     extra: dict[str, Any] = field(default_factory=dict)
+    # Records to finish without decoding, judged by their headers (a `wapipe.runtime.skip.Skip`): what the
+    # handler would return nothing for. None: every record is decoded and handled.
+    skip: Callable[[Mapping[str, bytes]], bool] | None = None

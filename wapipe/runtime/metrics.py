@@ -24,7 +24,8 @@ class RuntimeMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.records = Counter(
-            "wapipe_records_total", "Records finished by the runtime, by outcome (ok, dlq).",
+            "wapipe_records_total",
+            "Records finished by the runtime, by outcome (ok, dlq, skipped: told by its headers, not decoded).",
             ["service", "topic", "outcome"], registry=registry)
         self.retries = Counter(
             "wapipe_handler_retries_total", "Handler attempts that failed and were retried.",

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 import confluent_kafka
+import redis.exceptions
 
 from schemas.envelope import Envelope
 from wapipe.logging import bound_correlation
@@ -38,6 +39,11 @@ class RecordProcessor:
 
     def start(self, msg: confluent_kafka.Message, on_done: Callable[[], None]) -> None:
         topic, partition = msg.topic() or "", msg.partition() or 0
+        if self.cfg.skip is not None and self.cfg.skip(dict(record_headers(msg))):
+            # Nothing to do for it, so nothing to wait for: done now (commits still stop at unfinished records).
+            self.metrics.records.labels(self.cfg.service, self._name(topic), "skipped").inc()
+            on_done()
+            return
         # Unkeyed records keep partition order.
         key = msg.key() or f"\x00partition:{partition}".encode()
         key = key if isinstance(key, bytes) else str(key).encode()
@@ -89,7 +95,8 @@ class RecordProcessor:
             await self._to_dlq(msg, exc, attempts=0)
             return "dlq"
         headers = dict(record_headers(msg))
-        attempt = 0
+        attempt = outages = 0
+        started = time.monotonic()
         while True:
             attempt += 1
             meta = RecordMeta(msg.topic() or "", msg.partition() or 0, msg.offset() or 0,
@@ -106,6 +113,15 @@ class RecordProcessor:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if outage(exc) and time.monotonic() - started < self.cfg.outage_wait_s:
+                    # Redis restarting (a failover, a killed pod) is waited out like the broker, not counted
+                    # against the record: five quick attempts would otherwise dead-letter it within seconds.
+                    attempt -= 1
+                    outages += 1
+                    log.warning("%s waiting for Redis: %s", self.cfg.service, exc)
+                    self.metrics.retries.labels(self.cfg.service, self._name(meta.topic)).inc()
+                    await asyncio.sleep(self._backoff(min(outages, 6)))
+                    continue
                 if attempt >= self.cfg.max_attempts:
                     log.error("%s giving up on %s[%d]@%d after %d attempts: %s", self.cfg.service,
                               self._name(meta.topic), meta.partition, meta.offset, attempt, exc)
@@ -147,6 +163,12 @@ class RecordProcessor:
         self.metrics.dlq.labels(self.cfg.service, self._name(topic), type(error).__name__).inc()
         log.warning("%s sent %s[%d]@%d to the DLQ: %s: %s", self.cfg.service, self._name(topic), partition,
                     offset, type(error).__name__, str(error)[:200])
+
+
+def outage(exc: BaseException) -> bool:
+    """Redis unreachable or gone mid-command (not refused: a wrong password is an AuthenticationError)."""
+    return isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError) \
+        and not isinstance(exc, redis.exceptions.AuthenticationError)
 
 
 def record_headers(msg: confluent_kafka.Message) -> list[tuple[str, bytes]]:

@@ -17,18 +17,29 @@ from wapipe.runtime.types import Emit
 log = logging.getLogger(__name__)
 
 
+# Delivery errors after which this producer instance never writes again: a new one must take over.
+RENEW_ON = frozenset({confluent_kafka.KafkaError.PRODUCER_FENCED, confluent_kafka.KafkaError.INVALID_PRODUCER_EPOCH})
+
+
 class DeliveryFailed(RuntimeError):
     """The broker did not confirm a write (unreachable, timed out, or refused)."""
 
 
 def event_headers(emit: Emit) -> list[tuple[str, bytes]]:
+    """What a consumer can route on without decoding the value (`wapipe.runtime.skip`): type, version, ids,
+    tenant, and the payload's `status` when it has one (a delivery status)."""
     e = emit.event
-    return [
+    headers = [
         ("type", e.type.encode()),
         ("version", str(e.version).encode()),
         ("event_id", e.event_id.encode()),
         ("correlation_id", e.correlation_id.encode()),
+        ("tenant", e.tenant.encode()),
     ]
+    status = getattr(e.payload, "status", None)
+    if isinstance(status, str):
+        headers.append(("status", status.encode()))
+    return headers
 
 
 class Producer:
@@ -41,7 +52,7 @@ class Producer:
                  extra: dict[str, object] | None = None) -> None:
         self.topic_prefix = topic_prefix
         self.delivery_timeout_s = delivery_timeout_s
-        self._producer = confluent_kafka.Producer(client_config(broker, {
+        self._config = client_config(broker, {
             "enable.idempotence": True,
             "acks": "all",
             "linger.ms": 2,
@@ -50,7 +61,12 @@ class Producer:
             # Room for a whole webhook body on the raw log (the topic allows it; other topics keep the broker's).
             "message.max.bytes": RAW_RECORD_MAX_BYTES + 64 * 1024,
             **(extra or {}),
-        }))
+            "error_cb": self._on_error,
+        })
+        self._fatal = threading.Event()
+        self._renew_lock = threading.Lock()
+        self._producer = confluent_kafka.Producer(self._config)
+        self.renewals = 0
         self._closed = threading.Event()
         self._poller = threading.Thread(target=self._poll_loop, name="kafka-producer-poll", daemon=True)
         self._poller.start()
@@ -58,6 +74,25 @@ class Producer:
     def _poll_loop(self) -> None:
         while not self._closed.is_set():
             self._producer.poll(0.1)
+
+    def _on_error(self, err: confluent_kafka.KafkaError) -> None:
+        if err.fatal() or err.code() in RENEW_ON:
+            log.error("Kafka producer failed for good (%s); a new one takes over", err.str())
+            self._fatal.set()
+
+    def _renew(self) -> None:
+        """An idempotent producer the broker fenced (its producer id or epoch taken over, e.g. after a stall of
+        the broker) or whose error is fatal refuses every later write: replace it. Records still queued in the
+        old one fail, and their callers retry them through the new one (deduplicated downstream by event id, as
+        any redelivery)."""
+        with self._renew_lock:
+            if not self._fatal.is_set():
+                return
+            old, self._producer = self._producer, confluent_kafka.Producer(self._config)
+            old.purge()
+            old.poll(0)  # the purged records' callbacks: their senders see DeliveryFailed now, not at a timeout
+            self._fatal.clear()
+            self.renewals += 1
 
     async def send(self, topic: str, value: bytes, key: str | bytes | None = None,
                    headers: Sequence[tuple[str, bytes]] | None = None,
@@ -70,11 +105,15 @@ class Producer:
 
         def on_delivery(err: confluent_kafka.KafkaError | None, msg: confluent_kafka.Message) -> None:
             if err is not None:
+                if err.fatal() or err.code() in RENEW_ON:
+                    self._fatal.set()
                 outcome: BaseException | tuple[int, int] = DeliveryFailed(f"{topic}: {err.str()}")
             else:
                 outcome = (msg.partition() or 0, msg.offset() or 0)
             loop.call_soon_threadsafe(_settle, fut, outcome)
 
+        if self._fatal.is_set():
+            self._renew()
         while True:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=list(headers or ()),

@@ -132,3 +132,74 @@ async def test_failing_records_go_to_the_dlq_with_headers_and_others_proceed(
     outputs = await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + OUTBOUND,
                                       expect=len(done) + len(permanent))
     assert {r.event().correlation_id for r in outputs} == done | permanent
+
+
+async def test_records_skipped_by_header_are_never_decoded_and_are_committed(
+        kafka_bootstrap: str, topic_prefix: str, group_id: str, make_producer: MakeProducer) -> None:
+    import confluent_kafka
+    from confluent_kafka import TopicPartition
+
+    from wapipe.runtime.skip import Skip
+
+    events = await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("s"), 10, 3)
+    raw = make_producer()
+    # Not an envelope at all: decoded, it would go to the DLQ; skipped, it is just done.
+    for i in range(5):
+        await raw.send(topic_prefix + INBOUND, b"{not json", f"100000000000001:{i}".encode(), [("type", b"Noise")])
+    handled: list[str] = []
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        handled.append(event.correlation_id)
+        return []
+
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle,
+                     skip=Skip(types=frozenset({"Noise"})))
+
+    def skipped() -> float:
+        return sum(s.value for m in worker.metrics.records.collect() for s in m.samples
+                   if s.name.endswith("_total") and s.labels["outcome"] == "skipped")
+
+    await _run_until(worker, lambda: len(handled) == len(events) and skipped() == 5)
+    assert sorted(handled) == sorted(e.correlation_id for e in events) and _dlq_total(worker) == 0
+    consumer = confluent_kafka.Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": group_id})
+    try:
+        committed = await asyncio.to_thread(
+            consumer.committed, [TopicPartition(topic_prefix + INBOUND, p) for p in range(12)], 30)
+    finally:
+        consumer.close()
+    assert sum(max(tp.offset, 0) for tp in committed) == len(events) + 5  # the skipped ones are past too
+
+
+async def test_a_redis_outage_is_waited_out_not_dead_lettered(kafka_bootstrap: str, topic_prefix: str,
+                                                              group_id: str, make_producer: MakeProducer) -> None:
+    import redis.exceptions
+
+    events = await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("o"), 2, 2)
+    failures_left = {e.correlation_id: 6 for e in events}  # twice max_attempts: Redis down, then back
+    done: set[str] = set()
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        if failures_left[event.correlation_id]:
+            failures_left[event.correlation_id] -= 1
+            raise redis.exceptions.ConnectionError("Connection closed by server.")
+        done.add(event.correlation_id)
+        return []
+
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=3,
+                     backoff_base_s=0.01, backoff_max_s=0.05)
+    await _run_until(worker, lambda: len(done) == len(events))
+    assert _dlq_total(worker) == 0
+
+
+async def test_a_wrong_redis_password_still_goes_to_the_dlq(kafka_bootstrap: str, topic_prefix: str,
+                                                            group_id: str, make_producer: MakeProducer) -> None:
+    import redis.exceptions
+
+    events = await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("a"), 1, 1)
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        raise redis.exceptions.AuthenticationError("invalid username-password pair")
+
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=2,
+                     backoff_base_s=0.01, backoff_max_s=0.05)
+    await _run_until(worker, lambda: _dlq_total(worker) >= len(events))
