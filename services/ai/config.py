@@ -39,6 +39,9 @@ class AISettings(LLMSettings, CoalesceSettings):
     llm_daily_spend_cap_usd: float = 20.0  # per tenant, when the tenant sets none
     answer_cache_ttl_s: int = 6 * 3600
     coalesce_max_wait_s: float = 4.0
+    ai_answer_budget_s: float = Field(default=20.0, gt=0, description="the whole answer: every model round and "
+                                      "tool call (the tenant's tools.max_rounds bounds the rounds)")
+    ai_tool_catalog_timeout_s: float = Field(default=3.0, gt=0, description="one catalog search or lookup")
 
     def providers(self) -> set[str]:
         return {self.llm_provider, self.llm_secondary}
