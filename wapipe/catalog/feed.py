@@ -26,6 +26,7 @@ CONDITIONS = ("new", "refurbished", "used", "used_like_new", "used_good", "used_
 GENDERS = ("female", "male", "unisex", "")
 _PRICE = re.compile(r"^(\d{1,12}(?:\.\d{1,2})?) ([A-Z]{3})$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+FEED_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson")
 MAX_LEN = {"id": 100, "title": 200, "description": 9999, "item_group_id": 100, "brand": 100}
 
 

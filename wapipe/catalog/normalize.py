@@ -59,7 +59,10 @@ SYNONYMS = {
 
 def fold(text: str) -> str:
     """Lower case without accents (ñ -> n), punctuation as spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -106,7 +109,7 @@ def words(text: str) -> list[str]:
 def term(word: str) -> str:
     """The index term of one folded word."""
     canonical = SYNONYMS.get(word, word)
-    return " ".join(phonetic(stem(w)) for w in canonical.split())
+    return " ".join(stem(phonetic(w)) for w in canonical.split())
 
 
 def terms(text: str, *, drop_stopwords: bool = True) -> list[str]:
@@ -119,6 +122,7 @@ def terms(text: str, *, drop_stopwords: bool = True) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=16384)
 def analysed(text: str) -> str:
     """The text as FTS5 stores it: its terms joined by spaces (the unicode61 tokenizer then splits on them)."""
     return " ".join(terms(text, drop_stopwords=False))

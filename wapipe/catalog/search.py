@@ -64,9 +64,7 @@ class Catalog:
         rows = (await self.store.groups(tenant, [group])).get(group, [])
         if not rows:
             return None
-        first = next((r for r in rows if r.id == product_id), None)
-        return _hit(rows if first is None else [first, *(r for r in rows if r is not first)],
-                    parse(""), 1.0, [])
+        return _hit(rows, parse(""), 1.0, [], lead_id=product_id)
 
     async def _expand(self, tenant: str, version: int, words: Sequence[str]) -> tuple[list[str], list[str]]:
         cached = self._vocab.get(tenant)
@@ -108,18 +106,20 @@ def _coverage(p: Product, words: Sequence[str]) -> float:
     return found / len(words)
 
 
-def _hit(rows: list[Product], q: ParsedQuery, score: float, words: Sequence[str]) -> Hit | None:
+def _hit(rows: list[Product], q: ParsedQuery, score: float, words: Sequence[str], *,
+         lead_id: str = "") -> Hit | None:
     matching = [p for p in rows if _matches(p, q)]
     if not matching:
         return None
     stocked = [p for p in matching if p.in_stock]
-    lead = (stocked or matching)[0]
+    lead = next((p for p in matching if p.id == lead_id), None) or (stocked or matching)[0]
     shown = stocked or matching
     score = score * (0.5 + _coverage(lead, words)) * (1.0 if stocked else OUT_OF_STOCK_FACTOR)
     sale = lead.sale_price.number() if lead.sale_price else None
     return Hit(
         id=lead.id, item_group_id=lead.item_group_id, title=lead.title, price=lead.price.number(),
-        currency=lead.price.currency, availability="in stock" if stocked else lead.availability,
+        currency=lead.price.currency,
+        availability=lead.availability if lead.id == lead_id or not stocked else "in stock",
         size=_unique(p.size for p in shown), color=_unique(p.color for p in shown), link=lead.link,
         image_link=lead.image_link, brand=lead.brand, sale_price=sale, product_type=lead.product_type,
         description=lead.description[:300],

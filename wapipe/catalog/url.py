@@ -17,4 +17,9 @@ def open_catalog(url: str, **opts: Any) -> CatalogStore:
         if not path:
             raise ValueError(f"sqlite store URL has no path: {url!r}")
         return SQLiteCatalog(path, **opts)
+    if scheme == "cassandra" and sep:
+        from wapipe.catalog.cassandra import CassandraCatalog
+        from wapipe.store.url import _cassandra_config  # the store's own URL rules, shared
+
+        return CassandraCatalog(_cassandra_config(rest, opts))
     raise ValueError(f"unknown store URL {url!r} (expected sqlite:// or cassandra://)")
