@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from wapipe_tools.cli import catalog as catalog_cli
 from wapipe_tools.cli import deploy as deploy_cli
 from wapipe_tools.cli import dlq as dlq_cli
 from wapipe_tools.cli import operators as operators_cli
@@ -32,6 +33,7 @@ app.add_typer(deploy_cli.app, name="deploy")
 app.add_typer(store_cli.app, name="store")
 app.add_typer(operators_cli.app, name="operators")
 app.add_typer(privacy_cli.app, name="privacy")
+app.add_typer(catalog_cli.app, name="catalog")
 app.command("simulator")(simulator)
 app.command("run")(run_cmd)
 app.command("up")(up)
