@@ -40,7 +40,6 @@ class TenantAI:
     fallback_text: str = "Gracias por escribirnos. Un asesor te responderá en breve."
     handoff_text: str = "Te comunico con un asesor, en breve te responde."
     allowed_hosts: tuple[str, ...] = ()  # the tenant's `links.allowed_hosts`; empty: the hosts its knowledge names
-    slug: str = ""  # the tenant's name (`demo`): its catalog's key
     tools: ToolsSettings = ToolsSettings()
 
     def knowledge_text(self) -> str:

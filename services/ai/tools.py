@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 CHARS_PER_TOKEN = 4
 DEFAULT_LIMIT = 5
 # What the model reads of a product: enough to answer, nothing it would have to guess around.
-PRODUCT_FIELDS = ("id", "item_group_id", "title", "brand", "price", "sale_price", "availability", "size", "sizes",
-                  "color", "colors", "stock", "link", "description")
+PRODUCT_FIELDS = ("id", "item_group_id", "title", "brand", "price", "sale_price", "availability", "size", "color",
+                  "link", "description")
 
 
 class CatalogPort(Protocol):
@@ -36,9 +36,22 @@ class CatalogPort(Protocol):
 
 
 def compact(product: dict[str, Any], description_chars: int = 160) -> dict[str, Any]:
+    """What the model reads of a catalog hit: prices with their currency, the variants in stock as
+    "size / colour: quantity", the description cut short."""
     out = {k: product[k] for k in PRODUCT_FIELDS if product.get(k) not in (None, "", [])}
+    currency = product.get("currency")
+    for k in ("price", "sale_price"):
+        if currency and isinstance(out.get(k), int | float):
+            out[k] = f"{out[k]} {currency}"
     if isinstance(out.get("description"), str) and len(out["description"]) > description_chars:
         out["description"] = out["description"][:description_chars].rstrip() + "…"
+    variants = [v for v in product.get("variants") or [] if isinstance(v, dict)]
+    if variants:
+        out["in_stock"] = [" / ".join(p for p in (str(v.get("size") or ""), str(v.get("color") or "")) if p)
+                           + (f": {v['quantity']}" if v.get("quantity") is not None else "")
+                           for v in variants if v.get("availability") in ("in stock", "preorder",
+                                                                          "available for order")
+                           and (v.get("quantity") is None or v["quantity"] > 0)][:12]
     return out
 
 
@@ -103,7 +116,7 @@ class ToolBox:
 
     async def _catalog_call(self, t: TenantAI, name: str, args: dict[str, Any]) -> ToolResult:
         assert self._catalog is not None
-        tenant = t.slug or t.tenant
+        tenant = t.tenant  # catalogs are keyed by the tenant's phone_number_id
         if name == "get_product":
             pid = str(args.get("id") or "").strip()
             if not pid:

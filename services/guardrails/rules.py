@@ -170,7 +170,8 @@ _SIZE_OR_COLOUR = (r"(\btalla\s+(\d{1,2}([.,]5)?|x{0,3}[sml]|[2-4]xl)\b|\ben\s+(
 _PRICE_OR_STOCK = (r"\b(precios?|cuesta|cuestan|vale|valen|valor|disponibles?|disponibilidad|stock|agotad[oa]s?|"
                    r"quedan?|existencias?)\b")
 # which sizes or colours a product comes in is a question of its stock, not of the size guide
-_WHICH_SIZES = r"(\b(que|cuales|en\s+que)\s+(tallas|colores|numeros)\b|\btallas\s+(grandes|pequenas|plus)\b|\bcolores\b)"
+_WHICH_SIZES = (r"(\b(que|cuales|en\s+que)\s+(tallas|colores|numeros)\b|\btallas\s+(grandes|pequenas|plus)\b|"
+                r"\bcolores\b)")
 PRODUCT = (
     Rule("producto:atributo", re.compile(PRODUCT_WORDS + r".*" + _SIZE_OR_COLOUR + "|" + _SIZE_OR_COLOUR + r".*"
                                          + PRODUCT_WORDS)),

@@ -36,7 +36,7 @@ ORDERS = HttpTool(name="order_status", description="Estado de un pedido por su n
                               "required": ["order_id"]},
                   url="${WAPIPE_GRAPH_API_URL}/_sim/orders/{order_id}",
                   header=ToolHeader(name="Authorization", secret_env="WAPIPE_ORDERS_API_TOKEN", prefix="Bearer "))
-SHOP = replace(TENANT, slug="demo", knowledge_version="tools-1", daily_spend_cap_usd=5.0,
+SHOP = replace(TENANT, knowledge_version="tools-1", daily_spend_cap_usd=5.0,
                allowed_hosts=("calzadoymodala80.co", "tiendademo.co"),
                tools=ToolsSettings(allowed_hosts=["127.0.0.1"], http=[ORDERS]))
 
@@ -76,7 +76,7 @@ async def test_a_product_question_round_trips_search_products_through_the_sdk(
     assert "Chaqueta impermeable Andes" in reply.payload.text and "189900 COP" in reply.payload.text
     assert "tallas S, M, L" in reply.payload.text
     tenant, query, _ = catalog.queries[0]
-    assert tenant == "demo" and "chaqueta" in query and "talla M" in query
+    assert tenant == SHOP.tenant and "chaqueta" in query and "talla M" in query
     t = reply.trace
     assert t.decision_path[-2:] == ["tool:search_products", "ai:answered:openai"]
     assert t.attrs["tool_1_results"] == 1 and t.attrs["llm_calls"] == 2 and reply.payload.route == "ai"

@@ -35,7 +35,7 @@ from wapipe.tenants.tools import ToolsSettings
 
 META = RecordMeta(topic="wa.ai.requests.v1", partition=0, offset=0, key=None, timestamp_ms=None)
 PRICES = PriceTable({"gpt-4o-mini": (0.15, 0.60)}, (1.0, 3.0))
-SHOP = replace(TENANT, slug="demo", daily_spend_cap_usd=5.0)
+SHOP = replace(TENANT, daily_spend_cap_usd=5.0)
 QUESTION = "¿tienen la chaqueta impermeable en talla M y sirve para moto?"
 
 
@@ -73,7 +73,7 @@ async def test_a_product_question_is_answered_from_the_search_tool_with_its_trac
     reply = reply_of(await h(request(QUESTION, tenant=SHOP), META))
 
     assert reply.payload.text == "Sí, la Chaqueta impermeable Andes cuesta $189.900 y hay talla M."
-    assert catalog.queries == [("demo", "chaqueta impermeable talla M", 5)]
+    assert catalog.queries == [(SHOP.tenant, "chaqueta impermeable talla M", 5)]
     t = reply.trace
     assert "tool:search_products" in t.decision_path and t.decision_path[-1] == "ai:answered:openai"
     assert (t.attrs["tool_1_outcome"], t.attrs["tool_1_results"]) == ("ok", 1)

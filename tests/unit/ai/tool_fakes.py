@@ -12,10 +12,10 @@ from services.ai.toolspec import ToolCall
 
 PRODUCTS = [
     {"id": "CHQ-IMP-NEG-M", "item_group_id": "CHQ-IMP", "title": "Chaqueta impermeable Andes", "price": "189900 COP",
-     "availability": "in stock", "sizes": ["S", "M", "L"], "colors": ["negro"],
-     "link": "https://calzadoymodala80.co/p/chaqueta-andes", "stock": 4, "internal_cost": "90000 COP"},
+     "availability": "in stock", "size": ["S", "M", "L"], "color": ["negro"],
+     "link": "https://calzadoymodala80.co/p/chaqueta-andes", "internal_cost": "90000 COP"},
     {"id": "AM90-BLA-40", "item_group_id": "AM90", "title": "Nike Air Max 90 blancos", "price": "549900 COP",
-     "availability": "out of stock", "sizes": ["40"], "colors": ["blanco"], "link": "https://calzadoymodala80.co/p/am90"},
+     "availability": "out of stock", "size": ["40"], "color": ["blanco"], "link": "https://calzadoymodala80.co/p/am90"},
 ]
 
 
