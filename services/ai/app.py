@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -56,11 +55,11 @@ def make_chain(s: AISettings, metrics: AIMetrics) -> LLMChain:
                     circuit_cooldown_s=s.llm_circuit_cooldown_s)
 
 
-def make_tools(s: AISettings, catalog: CatalogPort | None, http: httpx.AsyncClient | None,
-               env: Mapping[str, str] | None = None) -> ToolBox:
+def make_tools(s: AISettings, catalog: CatalogPort | None, http: httpx.AsyncClient | None) -> ToolBox:
     """The tool box: the catalog's tools when a catalog is wired, the tenants' HTTP tools over `http`."""
-    return ToolBox(catalog, HttpTools(http, dev=s.dev, env=env) if http is not None else None,
-                   catalog_timeout_s=s.ai_tool_catalog_timeout_s)
+    tools = HttpTools(http, dev=s.dev, bases=s.ai_tool_base_urls, secrets=s.tool_secrets()) \
+        if http is not None else None
+    return ToolBox(catalog, tools, catalog_timeout_s=s.ai_tool_catalog_timeout_s)
 
 
 def build_handler(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, context: ContextSource,

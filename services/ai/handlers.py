@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from schemas.envelope import Envelope, Trace, derive_id, parse_conversation_key, utcnow
 from schemas.events import (
@@ -26,6 +27,7 @@ from schemas.topics import HANDOFF, OUTBOUND
 from services.ai import guard
 from services.ai.cache import cache_key, cache_refusal
 from services.ai.cost import PriceTable
+from services.ai.interactive import choices, tap_text
 from services.ai.loop import ToolLoop
 from services.ai.metrics import AIMetrics
 from services.ai.ports import (
@@ -53,6 +55,7 @@ STAGE = "ai"
 class Decision:
     answer: Answer
     route: str  # ai, ai_cache, ai_fallback, ai_handoff
+    interactive: dict[str, Any] | None = None  # the choices, as a list or buttons body (`interactive.py`)
 
 
 @dataclass
@@ -101,7 +104,8 @@ class AIHandler:
         if reason := await self.d.answers.cancelled(event.tenant, p.message_id):
             return await self._cancelled(event, reason)
         started_at, t0 = utcnow(), time.monotonic()
-        own = flow_text(p.flow) if p.flow is not None else p.text  # a Flow's fields, framed as such
+        # a Flow's fields, or a tap on one of our lists or buttons, framed as such
+        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id)
         texts = [own if e.message_id == p.message_id else e.text for e in entries]
         covered = [e.message_id for e in entries]
         if p.message_id not in covered:  # guardrails did not buffer it (or it was trimmed): answer it anyway
@@ -199,7 +203,11 @@ class AIHandler:
                                              outcome=f"refused_{refused}" if refused else "stored").inc()
             if refused is None:
                 await self.d.cache.put(key, answer)
-        return Decision(answer, "ai")
+        body = choices(answer.answer, out.evidence) \
+            if t.tools.interactive and event.payload.channel == "whatsapp" else None
+        if body is not None:
+            trace.step(f"ai:interactive:{body['type']}")
+        return Decision(answer, "ai", body)
 
     def _fallback(self, event: AnswerRequested, t: TenantAI, question: str, trace: Trace, reason: str) -> Decision:
         text, source = fallback_answer(t, question)
@@ -219,6 +227,7 @@ class AIHandler:
                 channel=p.channel, message_id=p.message_id, to=p.to, reason="ai_cannot_help",
                 text=d.answer.reason or p.text[:500], requested_by=STAGE)))]
         reply = caused_by(ReplyRequested, carrier, STAGE, ReplyRequestedPayload(
-            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to, kind="text",
-            text=d.answer.answer, in_reply_to=p.message_id, origin=STAGE, route=d.route, covers=covered))
+            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to,
+            kind="interactive" if d.interactive else "text", text=d.answer.answer, interactive=d.interactive,
+            in_reply_to=p.message_id, origin=STAGE, route=d.route, covers=covered))
         return [Emit(OUTBOUND, reply)]

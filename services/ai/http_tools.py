@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -26,7 +25,7 @@ from wapipe.tenants.tools import HttpTool, ToolsSettings
 
 log = logging.getLogger(__name__)
 _PLACEHOLDER = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)\}")
-_BASE = re.compile(r"^\$\{(WAPIPE_[A-Z0-9_]+)\}")
+_BASE = re.compile(r"^\$\{([a-z0-9_]+)\}")
 
 
 def spec(tool: HttpTool) -> ToolSpec:
@@ -44,13 +43,15 @@ def count_of(doc: Any) -> int:
 
 
 class HttpTools:
-    """Runs a tenant's HTTP tools over one long-lived client; `env` holds the base URLs and header secrets."""
+    """Runs a tenant's HTTP tools over one long-lived client, with the base URLs `${name}` stands for and the
+    secrets headers name (`WAPIPE_AI_TOOL_BASE_URLS`, `WAPIPE_AI_TOOL_SECRETS`)."""
 
-    def __init__(self, client: httpx.AsyncClient, *, dev: bool, env: Mapping[str, str] | None = None,
-                 resolver: Resolver = resolve) -> None:
+    def __init__(self, client: httpx.AsyncClient, *, dev: bool, bases: Mapping[str, str] | None = None,
+                 secrets: Mapping[str, str] | None = None, resolver: Resolver = resolve) -> None:
         self._client = client
         self._dev = dev
-        self._env = env if env is not None else os.environ
+        self._bases = dict(bases or {})
+        self._secrets = dict(secrets or {})
         self._resolver = resolver
 
     def guard(self, settings: ToolsSettings) -> OutboundGuard:
@@ -61,9 +62,9 @@ class HttpTools:
         """The URL with its base and path arguments filled in, and the arguments left for the query or body."""
         url = tool.url
         if m := _BASE.match(url):
-            base = self._env.get(m.group(1), "")
+            base = self._bases.get(m.group(1), "")
             if not base:
-                raise ValueError(f"{m.group(1)} is not set")
+                raise ValueError(f"no base URL {m.group(1)!r} is configured")
             url = base.rstrip("/") + url[m.end():]
         rest = dict(args)
 
@@ -86,7 +87,7 @@ class HttpTools:
             return ToolResult.error("refused", f"the tool's address is not allowed ({e.reason})")
         headers = dict(admitted.headers)
         if tool.header is not None:
-            secret = self._env.get(tool.header.secret_env)
+            secret = self._secrets.get(tool.header.secret)
             if not secret:
                 return ToolResult.error("error", "the tool is not configured")
             headers[tool.header.name] = tool.header.prefix + secret

@@ -60,15 +60,22 @@ class Stack:
         assert r.status_code == 200 and r.json()["ingress_status"] == 200, r.text
         return str(r.json()["message_id"])
 
-    async def reply_to(self, wa_id: str, timeout: float = 60) -> dict[str, Any]:
+    async def tap(self, wa_id: str, row: dict[str, str]) -> None:
+        """The customer picks a row of a list message, as WhatsApp reports it."""
+        async with httpx.AsyncClient(timeout=10) as http:
+            r = await http.post(f"{self.sim.url}/_sim/inbound", json={"from": wa_id, "type": "interactive", "object": {
+                "type": "list_reply", "list_reply": {"id": row["id"], "title": row["title"]}}})
+        assert r.status_code == 200 and r.json()["ingress_status"] == 200, r.text
+
+    async def reply_to(self, wa_id: str, timeout: float = 60, nth: int = 1) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient(timeout=5) as http:
             while time.monotonic() < deadline:
                 sent = (await http.get(f"{self.sim.url}/_sim/messages", params={"to": wa_id})).json()["messages"]
-                if texts := [m for m in sent if m.get("text")]:
-                    return dict(texts[0])
+                if len(texts := [m for m in sent if m.get("text")]) >= nth:
+                    return dict(texts[nth - 1])
                 await asyncio.sleep(0.2)
-        raise AssertionError(f"no reply to {wa_id} within {timeout:.0f}s")
+        raise AssertionError(f"no reply {nth} to {wa_id} within {timeout:.0f}s")
 
 
 def _serve_ingress(settings: IngressSettings) -> tuple[uvicorn.Server, threading.Thread, str]:
@@ -102,10 +109,10 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
                                   producer=producers[0], registry=CollectorRegistry(), tenants=tenants,
                                   group_id=f"{group_id}-guardrails")
     ai_settings = AISettings(**common, openai_base_url=f"{sim.url}/v1", openai_api_key="dev-openai-key",
-                             coalesce_window_s=0.1)
+                             coalesce_window_s=0.1, ai_tool_base_urls={"orders_api": f"{sim.url}/_sim"},
+                             ai_tool_secrets='{"orders_api_token": "dev-orders-token"}')
     http = httpx.AsyncClient(follow_redirects=False)
-    tools = make_tools(ai_settings, StoreCatalog(open_catalog(store_url)), http,
-                       env={"WAPIPE_GRAPH_API_URL": sim.url, "WAPIPE_ORDERS_API_TOKEN": "dev-orders-token"})
+    tools = make_tools(ai_settings, StoreCatalog(open_catalog(store_url)), http)
     ai = build_ai(ai_settings, redis=redis_client, tenants=RegistryTenants(tenants),
                   context=ContextCache(redis_client, store), traces=store, producer=producers[1],
                   registry=CollectorRegistry(), tools=tools, group_id=f"{group_id}-ai")
@@ -155,6 +162,16 @@ async def test_a_product_question_is_answered_with_the_catalogs_product_and_pric
     path = list(traces[0].decision_path)
     assert "tool:search_products" in path and path.index("tool:search_products") < path.index("ai:answered:openai")
     assert traces[0].route == "ai"
+
+    # several raincoats: they went out as a list message Meta accepts, and the customer's pick is understood
+    assert reply["kind"] == "interactive" and reply["body"]["interactive"]["type"] == "list", reply
+    rows = reply["body"]["interactive"]["action"]["sections"][0]["rows"]
+    assert 2 <= len(rows) <= 10 and all(r["id"].startswith("product:") for r in rows)
+    await stack.tap(wa_id, rows[0])
+    picked = await stack.reply_to(wa_id, nth=2)
+    group = rows[0]["id"].removeprefix("product:")
+    product = await stack.catalog.get_product(TENANT, group)
+    assert product is not None and product.title in str(picked["text"]), (picked, product.title)
 
 
 async def test_an_order_question_is_answered_by_the_demo_order_tool(stack: Stack) -> None:

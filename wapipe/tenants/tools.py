@@ -3,8 +3,9 @@
 The built-in tools (`search_products`, `get_product`, `handoff`) need no configuration. An HTTP tool is declared
 with the JSON schema of its arguments; the model fills them in, the AI stage calls the URL. Arguments named in the
 URL (`{order_id}`) are put there, URL-encoded; the others go in the query string (GET) or a JSON body (POST). The
-URL may start with `${WAPIPE_...}`, a base URL taken from the environment (the local simulator's address). A
-header value comes from an environment variable (a Kubernetes secret), never from the file. Calls go through the
+URL may start with `${name}`, a base URL the AI service is given (`WAPIPE_AI_TOOL_BASE_URLS`, e.g. the local
+simulator's address). A header value is one of the AI service's tool secrets (`WAPIPE_AI_TOOL_SECRETS`, a
+Kubernetes secret), named by key, never written in the file. Calls go through the
 outbound guard: https only outside dev, no private, loopback or link-local addresses, and only `allowed_hosts`.
 """
 
@@ -16,7 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 BUILTIN_TOOLS = ("search_products", "get_product", "handoff")
-_ENV_NAME = r"^WAPIPE_[A-Z0-9_]+$"
+_KEY = r"^[a-z0-9_]{1,64}$"
 
 
 class _Model(BaseModel):
@@ -24,10 +25,10 @@ class _Model(BaseModel):
 
 
 class ToolHeader(_Model):
-    """One request header whose value is read from the environment variable `secret_env` (with `prefix`)."""
+    """One request header whose value is the AI service's tool secret `secret` (with `prefix`)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9-]{1,64}$")
-    secret_env: str = Field(pattern=_ENV_NAME)
+    secret: str = Field(pattern=_KEY, description="a key of WAPIPE_AI_TOOL_SECRETS")
     prefix: str = ""
 
 
@@ -59,14 +60,16 @@ class HttpTool(_Model):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^(\$\{WAPIPE_[A-Z0-9_]+\}|https?://[^/\s{}]+)(/\S*)?$", v):
-            raise ValueError(f"{v!r} is not an http(s) URL or a ${{WAPIPE_...}} base followed by a path")
+        if not re.match(r"^(\$\{[a-z0-9_]{1,64}\}|https?://[^/\s{}]+)(/\S*)?$", v):
+            raise ValueError(f"{v!r} is not an http(s) URL or a ${{base}} (WAPIPE_AI_TOOL_BASE_URLS) and a path")
         return v
 
 
 class ToolsSettings(_Model):
     enabled: bool = Field(default=True, description="offer the model tools at all")
     catalog: bool = Field(default=True, description="offer search_products and get_product")
+    interactive: bool = Field(default=True, description="several products found: a list message; a yes/no "
+                              "question: reply buttons (false: always text)")
     max_rounds: int = Field(default=3, ge=0, le=8, description="tool rounds per answer before the model must answer")
     result_tokens: int = Field(default=600, ge=50, le=8000, description="budget of one tool result the model reads")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts HTTP tools may call")

@@ -2,7 +2,8 @@
 
 When it is offered tools and the customer's last message has had no tool results yet, a product question
 (product words, sizes, colours, prices, stock) becomes a `search_products` call with the query, size and colour
-taken from the question, and an order question with a number becomes an `order_status` call. Once the results
+taken from the question, an order question with a number becomes an `order_status` call, and a product picked
+from a list (the AI stage frames the tap with the product's id) becomes a `get_product` call. Once the results
 come back (`tool` messages after the last user message) it composes its answer from them: the titles, prices,
 sizes and availability it read, or what the order lookup said; it never writes a price it did not read.
 """
@@ -25,9 +26,11 @@ ASK_WORDS = ("tienen", "tienes", "hay", "manejan", "venden", "disponib", "stock"
 COLORS = ("negro", "negra", "blanco", "blanca", "azul", "rojo", "roja", "verde", "gris", "beige", "cafe", "rosado",
           "rosada", "amarillo", "amarilla", "morado", "naranja", "vinotinto")
 _STOP = frozenset("a al de del el en la las lo los me mi que se su te tu un una y o por para con es hay tienen "
-                  "tienes manejan venden cuanto cuesta vale precio talla color busco quiero sirve tiene disponible "
+                  "tienes manejan venden cuanto cuesta cuestan vale valen precio precios talla color busco quiero "
+                  "sirve tiene disponible "
                   "disponibles hola buenas buenos dias tardes noches porfa favor gracias si no como".split())
 _SIZE = re.compile(r"\btalla\s+([0-9]{2}(?:[.,]5)?|x{0,3}[sml]|[2-4]xl|xxl)\b|\ben\s+(3[4-9]|4[0-6])\b", re.I)
+_PICKED = re.compile(r"eligi[oó] de la lista el producto .*, id ([\w.-]+)\.\)")
 _ORDER = re.compile(r"\b(pedido|orden|compra)\b\D{0,20}(\d{3,10})\b")
 
 
@@ -67,6 +70,8 @@ def tool_call_for(question: str, tools: Any) -> dict[str, Any] | None:
     """The tool call the simulated model makes for this question, if it makes one."""
     names = _names(tools)
     p = plain(question)
+    if "get_product" in names and (m := _PICKED.search(question)):  # a tap on a product list: that product
+        return _call("get_product", {"id": m.group(1)})
     if "order_status" in names and (m := _ORDER.search(p)):
         return _call("order_status", {"order_id": m.group(2)})
     if "search_products" in names and product_like(question):

@@ -94,10 +94,10 @@ def args(**kw: Any) -> ToolCall:
 
 async def test_a_get_tool_fills_the_path_sends_the_secret_header_and_returns_json(
         shop: ShopAPI, client: httpx.AsyncClient) -> None:
-    t = tool("${WAPIPE_SHOP_URL}/orders/{order_id}",
-             header=ToolHeader(name="Authorization", secret_env="WAPIPE_SHOP_TOKEN", prefix="Bearer "))
-    tools = HttpTools(client, dev=True, env={"WAPIPE_SHOP_URL": f"http://127.0.0.1:{shop.port}",
-                                             "WAPIPE_SHOP_TOKEN": "tok-123"})
+    t = tool("${shop}/orders/{order_id}",
+             header=ToolHeader(name="Authorization", secret="shop_token", prefix="Bearer "))
+    tools = HttpTools(client, dev=True, bases={"shop": f"http://127.0.0.1:{shop.port}"},
+                      secrets={"shop_token": "tok-123"})
     res = await tools.run(t, settings(t), args(order_id="10 43", verbose="1"), 5.0)
 
     assert res.ok and res.count == 1
@@ -107,21 +107,21 @@ async def test_a_get_tool_fills_the_path_sends_the_secret_header_and_returns_jso
 
 async def test_a_post_tool_sends_the_other_arguments_as_json(shop: ShopAPI, client: httpx.AsyncClient) -> None:
     t = tool(f"http://127.0.0.1:{shop.port}/book", name="book", method="POST")
-    res = await HttpTools(client, dev=True, env={}).run(t, settings(t), args(day="lunes"), 5.0)
+    res = await HttpTools(client, dev=True).run(t, settings(t), args(day="lunes"), 5.0)
     assert res.ok and res.count == 2 and shop.seen[-1] == {"body": {"day": "lunes"}}
 
 
 async def test_a_slow_tool_times_out_into_an_error_result(shop: ShopAPI, client: httpx.AsyncClient) -> None:
     t = tool(f"http://127.0.0.1:{shop.port}/slow")
     started = time.monotonic()
-    res = await HttpTools(client, dev=True, env={}).run(t, settings(t), args(), 0.3)
+    res = await HttpTools(client, dev=True).run(t, settings(t), args(), 0.3)
     assert res.outcome == "timeout" and "error" in json.loads(res.content)
     assert time.monotonic() - started < 25  # ended by the timeout, not by the server's 30 s
 
 
 async def test_an_error_status_and_an_oversized_answer_are_error_results(
         shop: ShopAPI, client: httpx.AsyncClient) -> None:
-    tools = HttpTools(client, dev=True, env={})
+    tools = HttpTools(client, dev=True)
     broken = tool(f"http://127.0.0.1:{shop.port}/broken")
     huge = tool(f"http://127.0.0.1:{shop.port}/huge", max_response_bytes=4096)
     res = await tools.run(broken, settings(broken), args(), 5.0)
@@ -132,9 +132,9 @@ async def test_an_error_status_and_an_oversized_answer_are_error_results(
 
 async def test_an_unset_secret_or_base_url_is_an_error_not_a_call(shop: ShopAPI, client: httpx.AsyncClient) -> None:
     with_header = tool(f"http://127.0.0.1:{shop.port}/orders/{{order_id}}",
-                       header=ToolHeader(name="Authorization", secret_env="WAPIPE_MISSING"))
-    based = tool("${WAPIPE_NOT_SET}/orders/{order_id}")
-    tools = HttpTools(client, dev=True, env={})
+                       header=ToolHeader(name="Authorization", secret="missing"))
+    based = tool("${not_set}/orders/{order_id}")
+    tools = HttpTools(client, dev=True)
     before = len(shop.seen)
     assert (await tools.run(with_header, settings(with_header), args(order_id="1"), 5.0)).outcome == "error"
     assert (await tools.run(based, settings(based), args(order_id="1"), 5.0)).outcome == "bad_arguments"
@@ -159,17 +159,17 @@ async def _public(host: str, port: int) -> list[str]:
 async def test_the_outbound_guard_refuses_a_tool_turned_against_the_network(
         client: httpx.AsyncClient, url: str, hosts: tuple[str, ...], reason: str) -> None:
     t = tool(url)
-    res = await HttpTools(client, dev=False, env={}, resolver=_public).run(t, settings(t, hosts=hosts),
+    res = await HttpTools(client, dev=False, resolver=_public).run(t, settings(t, hosts=hosts),
                                                                          args(order_id="1"), 5.0)
     assert res.outcome == "refused" and reason in res.content
 
 
 async def test_the_simulators_orders_api_answers_the_demo_tool(client: httpx.AsyncClient) -> None:
     with BackgroundSimulator(SimState(ingress_url=None, status_webhooks=False)) as sim:
-        t = tool("${WAPIPE_GRAPH_API_URL}/_sim/orders/{order_id}",
-                 header=ToolHeader(name="Authorization", secret_env="WAPIPE_ORDERS_API_TOKEN", prefix="Bearer "))
-        tools = HttpTools(client, dev=True, env={"WAPIPE_GRAPH_API_URL": sim.url,
-                                                 "WAPIPE_ORDERS_API_TOKEN": "dev-orders-token"})
+        t = tool("${orders_api}/orders/{order_id}",
+                 header=ToolHeader(name="Authorization", secret="orders_api_token", prefix="Bearer "))
+        tools = HttpTools(client, dev=True, bases={"orders_api": f"{sim.url}/_sim"},
+                          secrets={"orders_api_token": "dev-orders-token"})
         found = await tools.run(t, settings(t), args(order_id="1043"), 5.0)
         missing = await tools.run(t, settings(t), args(order_id="99"), 5.0)
     assert found.ok and json.loads(found.content)["order_id"] == "1043" and found.count == 1

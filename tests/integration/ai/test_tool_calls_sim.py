@@ -34,8 +34,8 @@ META = RecordMeta(topic="wa.ai.requests.v1", partition=0, offset=0, key=None, ti
 ORDERS = HttpTool(name="order_status", description="Estado de un pedido por su número",
                   parameters={"type": "object", "properties": {"order_id": {"type": "string"}},
                               "required": ["order_id"]},
-                  url="${WAPIPE_GRAPH_API_URL}/_sim/orders/{order_id}",
-                  header=ToolHeader(name="Authorization", secret_env="WAPIPE_ORDERS_API_TOKEN", prefix="Bearer "))
+                  url="${orders_api}/orders/{order_id}",
+                  header=ToolHeader(name="Authorization", secret="orders_api_token", prefix="Bearer "))
 SHOP = replace(TENANT, knowledge_version="tools-1", daily_spend_cap_usd=5.0,
                allowed_hosts=("calzadoymodala80.co", "tiendademo.co"),
                tools=ToolsSettings(allowed_hosts=["127.0.0.1"], http=[ORDERS]))
@@ -49,8 +49,8 @@ async def stage(sim: BackgroundSimulator, redis_client: Any) -> AsyncIterator[tu
                                      default_model="gpt-4o-mini", timeout_s=8.0)], metrics, total_budget_s=8.0)
     catalog = MemoryCatalog()
     async with httpx.AsyncClient(follow_redirects=False) as http:
-        tools = ToolBox(catalog, HttpTools(http, dev=True, env={"WAPIPE_GRAPH_API_URL": sim.url,
-                                                                "WAPIPE_ORDERS_API_TOKEN": "dev-orders-token"}))
+        tools = ToolBox(catalog, HttpTools(http, dev=True, bases={"orders_api": f"{sim.url}/_sim"},
+                                           secrets={"orders_api_token": "dev-orders-token"}))
         store = MemoryStore()
         deps = AIDeps(tenants=Tenants(SHOP), context=store, traces=store, chain=chain,
                       cache=AnswerCache(redis_client, 3600), ledger=SpendLedger(redis_client),
