@@ -22,7 +22,6 @@ from wapipe.catalog.normalize import terms as text_terms
 from wapipe.catalog.port import CatalogStore
 from wapipe.catalog.query import ParsedQuery, normal_size, parse
 
-CANDIDATES = 400
 GROUPS_EXAMINED = 4  # groups fetched whole per hit asked for
 OUT_OF_STOCK_FACTOR = 0.6
 MAX_LIMIT = 50
@@ -47,11 +46,7 @@ class Catalog:
         exact, prefixes = await self._expand(tenant, version.version, wanted)
         if not exact and not prefixes and not _has_filters(parsed):
             return []
-        candidates = await self.store.lexical(tenant, exact, prefixes, CANDIDATES)
-        best: dict[str, float] = {}
-        for product, score in candidates:
-            best[product.group] = max(best.get(product.group, float("-inf")), score)
-        ranked = sorted(best.items(), key=lambda kv: -kv[1])[: limit * GROUPS_EXAMINED]
+        ranked = await self.store.lexical(tenant, exact, prefixes, limit * GROUPS_EXAMINED)
         rows = await self.store.groups(tenant, [g for g, _ in ranked])
         words = [w for w in exact + prefixes if w not in parsed.colours] or exact + prefixes
         scored = [h for g, score in ranked if g in rows and (h := _hit(rows[g], parsed, score, words)) is not None]
