@@ -196,7 +196,7 @@ class CassandraCatalog:
         return current[1] if current else None
 
     async def lexical(self, tenant: str, terms: Sequence[str], prefixes: Sequence[str],
-                      limit: int) -> list[tuple[Product, float]]:
+                      limit: int) -> list[tuple[str, float]]:
         index = await self._lexical_index(tenant)
         return index.search(terms, prefixes, limit) if index else []
 

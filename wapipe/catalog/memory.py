@@ -36,9 +36,10 @@ class LexicalIndex:
         self._avg = [sum(ln[f] for ln in self._lengths) / n or 1.0 for f in range(4)]
         self.vocabulary = {t: len({r for r, _, _ in rows}) for t, rows in self._postings.items()}
 
-    def search(self, terms: Sequence[str], prefixes: Sequence[str], limit: int) -> list[tuple[Product, float]]:
+    def search(self, terms: Sequence[str], prefixes: Sequence[str], limit: int) -> list[tuple[str, float]]:
+        """(group, best row's score), best first."""
         if not terms and not prefixes:
-            return [(p, 0.0) for p in self.products[:limit]]
+            return [(g, 0.0) for g in list(dict.fromkeys(p.group for p in self.products))[:limit]]
         wanted = list(dict.fromkeys(terms))
         for prefix in prefixes:
             wanted.extend(t for t in self._postings if t.startswith(prefix) and t not in wanted)
@@ -53,8 +54,12 @@ class LexicalIndex:
             for row, field, tf in rows:
                 norm = tf * (K1 + 1) / (tf + K1 * (1 - B + B * self._lengths[row][field] / self._avg[field]))
                 scores[row] += WEIGHTS[field] * idf * norm
-        best = sorted(scores.items(), key=lambda kv: -kv[1])[:limit]
-        return [(self.products[row], score) for row, score in best]
+        groups: dict[str, float] = {}
+        for row, score in scores.items():
+            group = self.products[row].group
+            if score > groups.get(group, 0.0):
+                groups[group] = score
+        return sorted(groups.items(), key=lambda kv: -kv[1])[:limit]
 
 
 class MemoryCatalog:
@@ -103,7 +108,7 @@ class MemoryCatalog:
         return cached[1]
 
     async def lexical(self, tenant: str, terms: Sequence[str], prefixes: Sequence[str],
-                      limit: int) -> list[tuple[Product, float]]:
+                      limit: int) -> list[tuple[str, float]]:
         return self._current(tenant).search(terms, prefixes, limit) if tenant in self._versions else []
 
     async def vocabulary(self, tenant: str) -> dict[str, int]:

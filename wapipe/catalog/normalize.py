@@ -13,6 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 _WORD = re.compile(r"[a-z0-9]+")
+_ACCENTS = str.maketrans("áéíóúüñàèìòùâêîôûç", "aeiouunaeiouaeiouc")  # the common ones, without decomposing
 STOPWORDS = frozenset(
     "a al algo algun alguna alguno ante con como cual cuales cuanto cuanta cuantos de del el ella en es esa ese eso "
     "esta este esto estan estas estos fue ha hay la las le les lo los me mi mis muy no o para pero por que quiero "
@@ -59,7 +60,7 @@ SYNONYMS = {
 
 def fold(text: str) -> str:
     """Lower case without accents (ñ -> n), punctuation as spaces."""
-    lowered = text.lower()
+    lowered = text.lower().translate(_ACCENTS)
     if lowered.isascii():
         return lowered
     decomposed = unicodedata.normalize("NFKD", lowered)

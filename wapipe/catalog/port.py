@@ -38,9 +38,10 @@ class CatalogStore(Protocol):
         ...
 
     async def lexical(self, tenant: str, terms: Sequence[str], prefixes: Sequence[str],
-                      limit: int) -> list[tuple[Product, float]]:
-        """Rows matching any of `terms` (exact index terms) or `prefixes`, best first, with a score (higher is
-        better, comparable only within one answer). No terms: the first `limit` rows."""
+                      limit: int) -> list[tuple[str, float]]:
+        """Product groups with a row matching any of `terms` (exact index terms) or `prefixes`, best first, with
+        their best row's score (higher is better, comparable only within one answer). No terms: the first
+        `limit` groups."""
         ...
 
     async def vocabulary(self, tenant: str) -> dict[str, int]:

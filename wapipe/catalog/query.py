@@ -18,9 +18,9 @@ COLOURS = {
     "kaki": "caqui", "khaki": "caqui", "multicolor": "multicolor", "oliva": "verde", "coral": "coral",
 }
 COLOUR_TERMS = {term(k): term(v) for k, v in COLOURS.items()}
-LETTER_SIZES = ("xxxl", "3xl", "xxl", "2xl", "xl", "xs", "l", "m", "s")
-_SIZE_AFTER = re.compile(r"\b(?:talla|tallas|numero|num|no|n|size|en(?: (?:la|el))?)\s*#?\s*"
-                         r"(\d{1,2}(?:[.,]5)?|xxxl|3xl|xxl|2xl|xl|xs|l|m|s)\b")
+_LETTERS = "xxxl|3xl|xxl|2xl|xl|xs|l|m|s"
+_SIZE_AFTER = re.compile(rf"\b(?:(?:talla|tallas|numero|num|no|n|size)\s*#?\s*(\d{{1,2}}(?:[.,]5)?|{_LETTERS})"
+                         rf"|en(?: (?:la|el))?\s+(\d{{2}}(?:[.,]5)?|{_LETTERS}))\b")
 _BARE_BIG = re.compile(r"\b(xxxl|3xl|xxl|2xl|xl|xs)\b")
 _BARE_LETTER = re.compile(r"(?<![\w'])([SML])(?![\w'])")
 _AMOUNT = r"\$?\s*(\d{1,3}(?:[.,]\d{3})+|\d+(?:[.,]\d+)?)\s*(mil|k|millon(?:es)?|m)?\b"
@@ -83,8 +83,8 @@ def parse(text: str) -> ParsedQuery:
         min_price = value
         rest = rest.replace(m[0], " ")
     sizes: list[str] = []
-    for m in _SIZE_AFTER.finditer(rest):
-        sizes.append(normal_size(m[1]))
+    for m in _SIZE_AFTER.finditer(rest):  # "en 2" is a time ("en 2 días"), "en 40" a size
+        sizes.append(normal_size(m[1] or m[2]))
     rest = _SIZE_AFTER.sub(" ", rest)
     for m in _BARE_BIG.finditer(rest):
         sizes.append(normal_size(m[1]))

@@ -1,16 +1,19 @@
 """`Catalog.search(tenant, question)`: the function `wapipe catalog search` and the AI stage's
 `search_products` tool both call, and `Catalog.get_product(tenant, id)`.
 
-Ranking: the question's words (Spanish-normalised, misspellings corrected against the tenant's vocabulary) ask
-the backend for lexical candidates (bm25 over title, type and brand, attributes, description); candidates collapse
-to their product group; the group's variants are filtered by the sizes, colours and price bounds the question
-states; groups that cover more of the question's words and have stock rank higher. A new catalog version is
-noticed on the next call (one small read of the version row).
+Ranking: the question's words (Spanish-normalised; misspellings corrected and run-together words split against
+the tenant's vocabulary) ask the backend for lexical candidates (bm25 over title, type and brand, attributes,
+description); candidates collapse to their product group; groups that cover more of the question's words and
+have stock rank higher. The sizes and colours a question states filter the variants a hit shows: groups with a
+matching variant come first, and a group with none comes after them all, showing what it does have (so "no
+black ones in 40, but 41 in white" can be answered). Price bounds are strict. A new catalog version is noticed on
+the next call (one small read of the version row).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from wapipe.catalog import fuzzy
 from wapipe.catalog.codec import index_fields
@@ -19,7 +22,6 @@ from wapipe.catalog.normalize import terms as text_terms
 from wapipe.catalog.port import CatalogStore
 from wapipe.catalog.query import ParsedQuery, normal_size, parse
 
-CANDIDATES = 400
 GROUPS_EXAMINED = 4  # groups fetched whole per hit asked for
 OUT_OF_STOCK_FACTOR = 0.6
 MAX_LIMIT = 50
@@ -42,29 +44,27 @@ class Catalog:
         # Colours are filters; as words they would only rank every white thing above the shoes asked for.
         wanted = [t for t in parsed.terms if t not in parsed.colours] or parsed.terms
         exact, prefixes = await self._expand(tenant, version.version, wanted)
-        if not exact and not prefixes and not (parsed.sizes or parsed.colours or parsed.max_price
-                                               or parsed.min_price):
+        if not exact and not prefixes and not _has_filters(parsed):
             return []
-        candidates = await self.store.lexical(tenant, exact, prefixes, CANDIDATES)
-        best: dict[str, float] = {}
-        for product, score in candidates:
-            best[product.group] = max(best.get(product.group, float("-inf")), score)
-        ranked = sorted(best.items(), key=lambda kv: -kv[1])[: limit * GROUPS_EXAMINED]
+        ranked = await self.store.lexical(tenant, exact, prefixes, limit * GROUPS_EXAMINED)
         rows = await self.store.groups(tenant, [g for g, _ in ranked])
         words = [w for w in exact + prefixes if w not in parsed.colours] or exact + prefixes
-        hits = [h for g, score in ranked if g in rows and (h := _hit(rows[g], parsed, score, words)) is not None]
-        hits.sort(key=lambda h: -h.score)
-        top = hits[0].score if hits and hits[0].score > 0 else 1.0
-        return [_rescored(h, h.score / top) for h in hits[:limit]]
+        scored = [h for g, score in ranked if g in rows and (h := _hit(rows[g], parsed, score, words)) is not None]
+        scored.sort(key=lambda mh: (not mh[0], -mh[1].score))
+        hits = [h for _, h in scored[:limit]]
+        top = max((h.score for h in hits), default=1.0) or 1.0
+        return [replace(h, score=round(h.score / top, 4)) for h in hits]
 
     async def get_product(self, tenant: str, product_id: str) -> Hit | None:
-        """One product by a variant's id or its group id, with every variant."""
+        """One product by a variant's id (that variant leads: its id, price, availability) or its group id,
+        with every variant."""
         product = await self.store.get(tenant, product_id)
         group = product.group if product else product_id
         rows = (await self.store.groups(tenant, [group])).get(group, [])
         if not rows:
             return None
-        return _hit(rows, parse(""), 1.0, [], lead_id=product_id)
+        found = _hit(rows, parse(""), 1.0, [], lead_id=product_id)
+        return found[1] if found else None
 
     async def _expand(self, tenant: str, version: int, words: Sequence[str]) -> tuple[list[str], list[str]]:
         cached = self._vocab.get(tenant)
@@ -77,6 +77,8 @@ class Catalog:
         for w in dict.fromkeys(words):
             if w in vocab:
                 exact.append(w)
+            elif parts := _split(w, vocab):
+                exact.extend(parts)
             elif fixed := fuzzy.correct(w, vocab):
                 exact.append(fixed)
             elif len(w) >= 4:
@@ -84,17 +86,32 @@ class Catalog:
         return exact, prefixes
 
 
-def _matches(p: Product, q: ParsedQuery) -> bool:
+def _split(word: str, vocab: dict[str, int]) -> list[str]:
+    """A run-together word ("airforce", "newbalance") as two known terms, else []."""
+    if len(word) < 6 or not word.isalpha():
+        return []
+    for i in range(2, len(word) - 1):
+        if word[:i] in vocab and word[i:] in vocab:
+            return [word[:i], word[i:]]
+    return []
+
+
+def _has_filters(q: ParsedQuery) -> bool:
+    return bool(q.sizes or q.colours or q.max_price is not None or q.min_price is not None)
+
+
+def _in_budget(p: Product, q: ParsedQuery) -> bool:
+    price = p.effective_price.amount
+    return (q.max_price is None or price <= q.max_price) and (q.min_price is None or price >= q.min_price)
+
+
+def _fits(p: Product, q: ParsedQuery) -> bool:
     if q.sizes and normal_size(p.size) not in q.sizes:
         return False
     if q.colours:
         own = set(text_terms(p.color)) if p.color else set(text_terms(p.title))
-        if not own.intersection(q.colours):
-            return False
-    price = p.effective_price.amount
-    if q.max_price is not None and price > q.max_price:
-        return False
-    return q.min_price is None or price >= q.min_price
+        return bool(own.intersection(q.colours))
+    return True
 
 
 def _coverage(p: Product, words: Sequence[str]) -> float:
@@ -107,33 +124,32 @@ def _coverage(p: Product, words: Sequence[str]) -> float:
 
 
 def _hit(rows: list[Product], q: ParsedQuery, score: float, words: Sequence[str], *,
-         lead_id: str = "") -> Hit | None:
-    matching = [p for p in rows if _matches(p, q)]
-    if not matching:
+         lead_id: str = "") -> tuple[bool, Hit] | None:
+    """(whether some variant fits the stated size and colour, the hit), or None when nothing is in budget."""
+    affordable = [p for p in rows if _in_budget(p, q)]
+    if not affordable:
         return None
+    fitting = [p for p in affordable if _fits(p, q)]
+    matching = fitting or affordable
     stocked = [p for p in matching if p.in_stock]
     lead = next((p for p in matching if p.id == lead_id), None) or (stocked or matching)[0]
     shown = stocked or matching
     score = score * (0.5 + _coverage(lead, words)) * (1.0 if stocked else OUT_OF_STOCK_FACTOR)
-    sale = lead.sale_price.number() if lead.sale_price else None
-    return Hit(
+    hit = Hit(
         id=lead.id, item_group_id=lead.item_group_id, title=lead.title, price=lead.price.number(),
         currency=lead.price.currency,
         availability=lead.availability if lead.id == lead_id or not stocked else "in stock",
         size=_unique(p.size for p in shown), color=_unique(p.color for p in shown), link=lead.link,
-        image_link=lead.image_link, brand=lead.brand, sale_price=sale, product_type=lead.product_type,
+        image_link=lead.image_link, brand=lead.brand,
+        sale_price=lead.sale_price.number() if lead.sale_price else None, product_type=lead.product_type,
         description=lead.description[:300],
         variants=[Variant(p.id, p.size, p.color, p.availability, p.quantity) for p in matching], score=score)
+    return bool(fitting) or not (q.sizes or q.colours), hit
 
 
 def _unique(values: object) -> list[str]:
-    return list(dict.fromkeys(v for v in values if isinstance(v, str) and v))  # type: ignore[attr-defined]
-
-
-def _rescored(h: Hit, score: float) -> Hit:
-    from dataclasses import replace
-
-    return replace(h, score=round(score, 4))
-
-
-__all__ = ["Catalog"]
+    seen: dict[str, None] = {}
+    for v in values:  # type: ignore[attr-defined]
+        if v:
+            seen.setdefault(v)
+    return list(seen)

@@ -167,21 +167,22 @@ class SQLiteCatalog:
         return await self._read(q)
 
     async def lexical(self, tenant: str, terms: Sequence[str], prefixes: Sequence[str],
-                      limit: int) -> list[tuple[Product, float]]:
+                      limit: int) -> list[tuple[str, float]]:
         clauses = [f'"{t}"' for t in terms if t.isalnum()] + [f'"{p}"*' for p in prefixes if p.isalnum()]
 
-        def q(conn: sqlite3.Connection) -> list[tuple[Product, float]]:
+        def q(conn: sqlite3.Connection) -> list[tuple[str, float]]:
             gen = "(SELECT generation FROM catalog_versions WHERE tenant = ?)"
             if not clauses:
-                rows = conn.execute(f"SELECT body, 0.0 FROM catalog_products WHERE tenant = ? AND generation = "
-                                    f"{gen} ORDER BY rid LIMIT ?", (tenant, tenant, limit)).fetchall()
+                rows = conn.execute(f"SELECT grp, 0.0 FROM catalog_products WHERE tenant = ? AND generation = "
+                                    f"{gen} GROUP BY grp ORDER BY MIN(rid) LIMIT ?", (tenant, tenant, limit))
             else:
+                # bm25() is only allowed in a plain full-text query: rank there, group outside.
                 rows = conn.execute(
-                    f"SELECT p.body, -bm25(catalog_fts, {WEIGHTS}) AS score FROM catalog_fts "
-                    f"JOIN catalog_products p ON p.rid = catalog_fts.rowid WHERE catalog_fts MATCH ? "
-                    f"AND p.tenant = ? AND p.generation = {gen} ORDER BY score DESC LIMIT ?",
-                    (" OR ".join(clauses), tenant, tenant, limit)).fetchall()
-            return [(codec.loads(body), float(score)) for body, score in rows]
+                    f"WITH m AS MATERIALIZED (SELECT rowid AS rid, -bm25(catalog_fts, {WEIGHTS}) AS score "
+                    f"FROM catalog_fts WHERE catalog_fts MATCH ?) SELECT p.grp, MAX(m.score) AS best FROM m "
+                    f"JOIN catalog_products p ON p.rid = m.rid WHERE p.tenant = ? AND p.generation = {gen} "
+                    f"GROUP BY p.grp ORDER BY best DESC LIMIT ?", (" OR ".join(clauses), tenant, tenant, limit))
+            return [(grp, float(score)) for grp, score in rows.fetchall()]
 
         return await self._read(q)
 

@@ -76,7 +76,9 @@ async def test_a_replacement_is_counted_searchable_and_looked_up(make_catalog: F
     assert {p.id for p in (await store.groups(tenant, ["AND", "BOT-1", "nope"]))["AND"]} == {
         "AND-BLA-40", "AND-BLA-41", "AND-NEG-40"}
     hits = await Catalog(store).search(tenant, "tenis blancos talla 41", limit=5)
-    assert [(h.item_group_id, h.size, h.availability) for h in hits] == [("AND", ["41"], "out of stock")]
+    assert (hits[0].item_group_id, hits[0].size, hits[0].availability) == ("AND", ["41"], "out of stock")
+    assert [v.id for v in hits[0].variants] == ["AND-BLA-41"]  # only the variants that fit size and colour
+    assert await Catalog(store).search(tenant, "tenis de menos de 100 mil", limit=5) == []  # budgets are strict
     assert await Catalog(store).search(unique("other"), "tenis", limit=5) == []  # tenants never mix
 
 

@@ -48,3 +48,9 @@ def test_price_bounds(text: str, low: Decimal | None, high: Decimal | None) -> N
 
 def test_price_words_do_not_become_search_words() -> None:
     assert parse("tenis de menos de 200 mil").terms == parse("tenis").terms
+
+
+def test_a_number_after_en_is_a_size_only_when_it_looks_like_one() -> None:
+    assert parse("¿llegan en 2 días los tenis?").sizes == []
+    assert parse("jean de niño talla 8").sizes == ["8"]
+    assert parse("botas en la 38").sizes == ["38"]
