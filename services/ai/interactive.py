@@ -3,7 +3,7 @@
 When the model's answer rests on a search that found several products, the reply is a list message (one row a
 product, at most 10; the row id `product:<item_group_id>`); when it ends by asking a yes/no question ("¿Quieres
 que te la aparte?"), reply buttons Sí / No (ids `answer:si`, `answer:no`). The answer's text is the message
-body either way. Every body is validated against Meta's shape (`schemas.meta.graph.Interactive`): one that does
+body either way. Every body is validated against Meta's shape (`schemas.meta.interactive.Interactive`): one that does
 not validate is not sent, the text goes instead. A tenant turns this off with `tools.interactive: false`; the
 `/api/chat` channel always gets text.
 
@@ -20,8 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from schemas.meta.graph import (
-    INTERACTIVE_BODY_MAX,
+from schemas.meta.interactive import (
+    BUTTON_BODY_MAX,
     LIST_ROWS_MAX,
     ROW_DESCRIPTION_MAX,
     ROW_TITLE_MAX,
@@ -79,7 +79,7 @@ def _valid(body: dict[str, Any]) -> dict[str, Any] | None:
 def choices(answer: str, evidence: Sequence[str]) -> dict[str, Any] | None:
     """The interactive body for this answer, or None when plain text it is."""
     text = answer.strip()
-    if not text or len(text) > INTERACTIVE_BODY_MAX:
+    if not text or len(text) > BUTTON_BODY_MAX:  # the tighter of the two bodies: a list's is 4096
         return None
     products = products_found(evidence)
     if len(products) >= 2:
