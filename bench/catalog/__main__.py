@@ -78,11 +78,12 @@ async def latency(sizes: list[int], n_queries: int) -> list[dict[str, Any]]:
             await memory.replace(TENANT, synthetic.catalog(size))
             for backend, store, import_s in (("sqlite", sqlite, imported), ("memory", memory, None)):
                 samples, cpu, empty = await _time(Catalog(store), queries)
-                rows.append({"backend": backend, "products": size, "queries": len(samples),
+                rows.append(row := {"backend": backend, "products": size, "queries": len(samples),
                              "import_s": None if import_s is None else round(import_s, 1),
                              "p50_ms": round(pct(samples, 50) * 1000, 1), "p99_ms": round(pct(samples, 99) * 1000, 1),
                              "mean_ms": round(statistics.fmean(samples) * 1000, 1),
                              "cpu_ms_per_query": round(cpu * 1000, 1), "no_hits": empty})
+                print(json.dumps(row), flush=True)  # noqa: T201  (as it comes: a 100,000 run takes minutes)
             await sqlite.close()
     return rows
 
@@ -95,8 +96,10 @@ def main() -> None:
     lat.add_argument("--products", type=int, nargs="+", default=[10_000, 100_000])
     lat.add_argument("--queries", type=int, default=300)
     args = parser.parse_args()
-    result = asyncio.run(quality() if args.what == "quality" else latency(args.products, args.queries))
-    for row in result:
+    if args.what == "latency":
+        asyncio.run(latency(args.products, args.queries))
+        return
+    for row in asyncio.run(quality()):
         print(json.dumps(row, ensure_ascii=False))  # noqa: T201
 
 

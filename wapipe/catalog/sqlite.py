@@ -10,6 +10,7 @@ and the conversation store's writers are never locked out for the length of an i
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 import threading
 from collections import Counter
@@ -35,13 +36,16 @@ SCHEMA = (
         rid INTEGER PRIMARY KEY, tenant TEXT NOT NULL, generation INTEGER NOT NULL, id TEXT NOT NULL,
         grp TEXT NOT NULL, in_stock INTEGER NOT NULL, body TEXT NOT NULL, UNIQUE (tenant, generation, id))""",
     "CREATE INDEX IF NOT EXISTS catalog_products_by_group ON catalog_products (tenant, generation, grp)",
-    """CREATE VIRTUAL TABLE IF NOT EXISTS catalog_fts USING fts5(title, kind, attrs, body,
+    # `scope` holds one token per row, tenant and generation: the match itself keeps to one catalog, so FTS5
+    # ranks and cuts to the top rows (ORDER BY rank LIMIT) before anything is joined.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS catalog_text USING fts5(scope, title, kind, attrs, body,
         tokenize = 'unicode61 remove_diacritics 2')""",
     """CREATE TABLE IF NOT EXISTS catalog_terms (
         tenant TEXT NOT NULL, generation INTEGER NOT NULL, term TEXT NOT NULL, rows INTEGER NOT NULL,
         PRIMARY KEY (tenant, generation, term))""",
 )
-WEIGHTS = "10.0, 4.0, 2.0, 1.0"
+RANK = "bm25(0.0, 10.0, 4.0, 2.0, 1.0)"
+TOP_ROWS = 2000  # rows ranked before grouping: at most 12 variants per group, 20 groups wanted
 
 
 class SQLiteCatalog:
@@ -100,6 +104,7 @@ class SQLiteCatalog:
         def apply(conn: sqlite3.Connection) -> None:
             for sql in SCHEMA:
                 conn.execute(sql)
+            conn.execute("INSERT INTO catalog_text (catalog_text, rank) VALUES ('rank', ?)", (RANK,))
 
         await self._write(apply)
 
@@ -171,17 +176,20 @@ class SQLiteCatalog:
         clauses = [f'"{t}"' for t in terms if t.isalnum()] + [f'"{p}"*' for p in prefixes if p.isalnum()]
 
         def q(conn: sqlite3.Connection) -> list[tuple[str, float]]:
-            gen = "(SELECT generation FROM catalog_versions WHERE tenant = ?)"
+            current = conn.execute("SELECT generation FROM catalog_versions WHERE tenant = ?", (tenant,)).fetchone()
+            if current is None:
+                return []
             if not clauses:
-                rows = conn.execute(f"SELECT grp, 0.0 FROM catalog_products WHERE tenant = ? AND generation = "
-                                    f"{gen} GROUP BY grp ORDER BY MIN(rid) LIMIT ?", (tenant, tenant, limit))
+                rows = conn.execute("SELECT grp, 0.0 FROM catalog_products WHERE tenant = ? AND generation = ? "
+                                    "GROUP BY grp ORDER BY MIN(rid) LIMIT ?", (tenant, current[0], limit))
             else:
-                # bm25() is only allowed in a plain full-text query: rank there, group outside.
+                match = f'scope:"{_scope(tenant, current[0])}" AND ({" OR ".join(clauses)})'
+                # rank (bm25) is only allowed in a plain full-text query: rank and cut there, group outside.
                 rows = conn.execute(
-                    f"WITH m AS MATERIALIZED (SELECT rowid AS rid, -bm25(catalog_fts, {WEIGHTS}) AS score "
-                    f"FROM catalog_fts WHERE catalog_fts MATCH ?) SELECT p.grp, MAX(m.score) AS best FROM m "
-                    f"JOIN catalog_products p ON p.rid = m.rid WHERE p.tenant = ? AND p.generation = {gen} "
-                    f"GROUP BY p.grp ORDER BY best DESC LIMIT ?", (" OR ".join(clauses), tenant, tenant, limit))
+                    "WITH m AS MATERIALIZED (SELECT rowid AS rid, -rank AS score FROM catalog_text "
+                    "WHERE catalog_text MATCH ? ORDER BY rank LIMIT ?) SELECT p.grp, MAX(m.score) AS best FROM m "
+                    "JOIN catalog_products p ON p.rid = m.rid WHERE p.tenant = ? AND p.generation = ? "
+                    "GROUP BY p.grp ORDER BY best DESC LIMIT ?", (match, TOP_ROWS, tenant, current[0], limit))
             return [(grp, float(score)) for grp, score in rows.fetchall()]
 
         return await self._read(q)
@@ -220,6 +228,11 @@ class SQLiteCatalog:
         return await self._read(q)
 
 
+def _scope(tenant: str, generation: int) -> str:
+    """One alphanumeric token for a tenant's generation (FTS5's tokenizer keeps it whole)."""
+    return f"s{hashlib.sha1(tenant.encode()).hexdigest()[:16]}g{generation}"
+
+
 def _next_generation(conn: sqlite3.Connection, tenant: str) -> int:
     row = conn.execute("SELECT MAX(generation) FROM catalog_products WHERE tenant = ?", (tenant,)).fetchone()
     current = conn.execute("SELECT generation FROM catalog_versions WHERE tenant = ?", (tenant,)).fetchone()
@@ -231,8 +244,8 @@ def _insert(conn: sqlite3.Connection, tenant: str, generation: int, products: It
         cur = conn.execute("INSERT INTO catalog_products (tenant, generation, id, grp, in_stock, body) "
                            "VALUES (?, ?, ?, ?, ?, ?)", (tenant, generation, p.id, p.group, int(p.in_stock),
                                                          codec.dumps(p)))
-        conn.execute("INSERT INTO catalog_fts (rowid, title, kind, attrs, body) VALUES (?, ?, ?, ?, ?)",
-                     (cur.lastrowid, *codec.index_fields(p)))
+        conn.execute("INSERT INTO catalog_text (rowid, scope, title, kind, attrs, body) VALUES (?, ?, ?, ?, ?, ?)",
+                     (cur.lastrowid, _scope(tenant, generation), *codec.index_fields(p)))
 
 
 def _delete_rows(conn: sqlite3.Connection, tenant: str, generation: int, ids: Sequence[str]) -> None:
@@ -240,7 +253,7 @@ def _delete_rows(conn: sqlite3.Connection, tenant: str, generation: int, ids: Se
         row = conn.execute("SELECT rid FROM catalog_products WHERE tenant = ? AND generation = ? AND id = ?",
                            (tenant, generation, pid)).fetchone()
         if row:
-            conn.execute("DELETE FROM catalog_fts WHERE rowid = ?", row)
+            conn.execute("DELETE FROM catalog_text WHERE rowid = ?", row)
             conn.execute("DELETE FROM catalog_products WHERE rid = ?", row)
 
 
@@ -262,7 +275,7 @@ def _switch(conn: sqlite3.Connection, tenant: str, generation: int, version: int
 
 
 def _drop_generation(conn: sqlite3.Connection, tenant: str, generation: int) -> None:
-    conn.execute("DELETE FROM catalog_fts WHERE rowid IN (SELECT rid FROM catalog_products WHERE tenant = ? AND "
+    conn.execute("DELETE FROM catalog_text WHERE rowid IN (SELECT rid FROM catalog_products WHERE tenant = ? AND "
                  "generation = ?)", (tenant, generation))
     conn.execute("DELETE FROM catalog_products WHERE tenant = ? AND generation = ?", (tenant, generation))
     conn.execute("DELETE FROM catalog_terms WHERE tenant = ? AND generation = ?", (tenant, generation))
