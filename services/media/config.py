@@ -45,6 +45,8 @@ class MediaSettings(GraphSettings, LLMSettings):
     media_transcriber: Literal["whisper", "openai", "none"] = "whisper"
     media_whisper_model_dir: str = Field(default="", description="a CTranslate2 Whisper folder; empty = packaged")
     media_models_dir: str = ".wapipe/models"
+    media_whisper_preload: bool = Field(default=True, description="load the model at start (false: at the first "
+                                        "voice note, for stacks that rarely get one, like the test stacks)")
     media_whisper_compute_type: str = "int8"
     media_whisper_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2's default")
     media_transcription_base_url: str = Field(default="", description="empty = WAPIPE_OPENAI_BASE_URL")

@@ -49,7 +49,7 @@ async def build(s: MediaSettings, r: Resources) -> Service:
     if isinstance(store, S3ObjectStore):
         await store.ensure_bucket()
     understanding = build_understanding(s)
-    if isinstance(understanding.transcriber, LocalWhisper):
+    if isinstance(understanding.transcriber, LocalWhisper) and s.media_whisper_preload:
         await asyncio.to_thread(understanding.transcriber.load)  # before the first voice note, not during it
     ports = Ports(downloader=build_downloader(s, http), store=store, understander=understanding)
     app = build_app(s, ports, producer=r.producer, registry=r.registry)

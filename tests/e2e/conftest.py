@@ -53,7 +53,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with open(output, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "wapipe_tools.cli.main", "up", "--no-live", "--state-dir",
                                  str(state), "--sandbox", SANDBOX, "--timeout", "180"],
-                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                # the Whisper model loads at the first voice note: most modules never send one
+                                env={**os.environ, "WAPIPE_MEDIA_WHISPER_PRELOAD": "false"})
     s = LocalStack(state, proc, output)
     try:
         def exited() -> str | None:
