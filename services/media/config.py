@@ -53,13 +53,20 @@ class MediaSettings(GraphSettings, LLMSettings):
     media_transcription_api_key: SecretStr | None = Field(default=None, description="unset = WAPIPE_OPENAI_API_KEY")
     media_transcription_model: str = "whisper-1"
     media_transcription_timeout_s: float = Field(default=60.0, gt=0)
+    media_vision: Literal["none", "openai"] = Field(default="none", description="a vision model describes photos "
+                                                     "and stickers (OpenAI-compatible image input); none = OCR only")
+    media_vision_base_url: str = Field(default="", description="empty = WAPIPE_OPENAI_BASE_URL")
+    media_vision_api_key: SecretStr | None = Field(default=None, description="unset = WAPIPE_OPENAI_API_KEY")
+    media_vision_model: str = "gpt-4o-mini"
+    media_vision_timeout_s: float = Field(default=20.0, gt=0)
     media_ocr_languages: str = "spa+eng"
     media_ocr_timeout_s: float = Field(default=30.0, gt=0)
     media_document_max_chars: int = Field(default=4000, ge=100)
 
     def providers(self) -> set[str]:
-        """The OpenAI key is used only to transcribe remotely without a key of its own."""
-        remote = self.media_transcriber == "openai" and self.media_transcription_api_key is None
+        """The OpenAI key is used only to transcribe or describe remotely without a key of its own."""
+        remote = (self.media_transcriber == "openai" and self.media_transcription_api_key is None
+                  or self.media_vision == "openai" and self.media_vision_api_key is None)
         return {"openai"} if remote else set()
 
     def allowed_hosts(self) -> list[str]:

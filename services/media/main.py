@@ -12,6 +12,7 @@ from services.media.config import MediaSettings
 from services.media.download import new_client
 from services.media.handlers import Ports
 from services.media.understand.openai_transcriber import OpenAITranscriber
+from services.media.understand.vision import OpenAIDescriber
 from services.media.understand.whisper import LocalWhisper
 from wapipe.logging import configure_logging
 from wapipe.objectstore.folder import FolderObjectStore
@@ -57,6 +58,8 @@ async def build(s: MediaSettings, r: Resources) -> Service:
     closers: list[Closer] = [http.aclose, store.aclose]
     if isinstance(understanding.transcriber, OpenAITranscriber):
         closers.append(understanding.transcriber.aclose)
+    if isinstance(understanding.describer, OpenAIDescriber):
+        closers.append(understanding.describer.aclose)
     return Service("media", [app.worker], background=background, closers=closers)
 
 
