@@ -7,14 +7,14 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from schemas.meta.media import MIB
-from wapipe.settings import GraphSettings, LLMSettings
+from wapipe.settings import GraphSettings, LLMSettings, MediaStoreSettings
 
 # Meta's media hosts: the Graph API and the CDN its media URLs point at (lookaside.fbsbx.com today). A leading dot
 # admits every subdomain.
 META_MEDIA_HOSTS = "graph.facebook.com,lookaside.fbsbx.com,.fbsbx.com,.fbcdn.net,.whatsapp.net"
 
 
-class MediaSettings(GraphSettings, LLMSettings):
+class MediaSettings(GraphSettings, LLMSettings, MediaStoreSettings):
     """Download limits and guard, object store, and the transcriber/OCR/document readers."""
 
     # the consumer (wa.inbound.v1 -> wa.inbound.understood.v1)
@@ -34,13 +34,7 @@ class MediaSettings(GraphSettings, LLMSettings):
     media_allowed_hosts: str = META_MEDIA_HOSTS
     media_download_timeout_s: float = Field(default=30.0, gt=0)
     media_download_attempts: int = Field(default=3, ge=1)
-    # object store
-    media_store: Literal["folder", "s3"] = "folder"
-    media_dir: str = ".wapipe/media"
-    media_s3_bucket: str = "wapipe-media"
-    media_s3_endpoint_url: str = Field(default="", description="MinIO or another S3-compatible server; empty = AWS")
-    media_s3_region: str = "us-east-1"
-    media_retention_days: int = Field(default=30, ge=1)
+    # object store: MediaStoreSettings (wapipe.settings), shared with `wapipe privacy`
     # understanding
     media_transcriber: Literal["whisper", "openai", "none"] = "whisper"
     media_whisper_model_dir: str = Field(default="", description="a CTranslate2 Whisper folder; empty = packaged")
