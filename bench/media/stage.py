@@ -86,6 +86,8 @@ async def main(args: argparse.Namespace) -> None:
             inputs["audio"] = media("audio", ogg, "audio/ogg; codecs=opus", args.voice)
         results: dict[str, dict[str, float]] = {}
         for kind, events in inputs.items():
+            if not events:
+                continue
             walls = []
             for e in events:
                 started = time.perf_counter()
