@@ -100,7 +100,7 @@ def test_a_spanish_voice_note_asking_the_hours_gets_the_hours_answer(stack: Loca
     wa_id = number()
     note = upload(voice_note(HOURS, tmp_path), "audio/ogg")
     wamid = send_media(wa_id, "audio", note, voice=True)
-    (reply,) = wait_texts(wa_id, timeout=180)  # the model loads at the first voice note of this stack
+    (reply,) = wait_texts(wa_id, timeout=600)  # the model loads at the first voice note
     assert "Nuestro horario" in reply
     trace = wait_trace(stack, wamid)
     attrs = trace.attrs
@@ -114,7 +114,7 @@ def test_a_voice_note_asking_for_deliveries_gets_the_shipping_answer(stack: Loca
     wa_id = number()
     note = upload(voice_note("Hola. ¿Ustedes hacen domicilios?", tmp_path), "audio/ogg")
     send_media(wa_id, "audio", note, voice=True)
-    (reply,) = wait_texts(wa_id, timeout=180)
+    (reply,) = wait_texts(wa_id, timeout=600)
     assert "Servientrega" in reply and "Resto del país" in reply
 
 
@@ -123,7 +123,7 @@ def test_a_voice_note_and_the_text_after_it_are_answered_in_that_order(stack: Lo
     note = upload(voice_note(HOURS, tmp_path), "audio/ogg")
     send_media(wa_id, "audio", note, voice=True)
     send_text(wa_id, "¿y dónde queda la tienda?")  # the text is quick to answer, the voice note is not
-    first, second = wait_texts(wa_id, 2, timeout=180)
+    first, second = wait_texts(wa_id, 2, timeout=600)
     assert "Nuestro horario" in first and "Calle 80" in second
 
 
