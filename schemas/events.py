@@ -161,16 +161,54 @@ class TemplateRef(_Model):
     components: list[dict[str, Any]] = Field(default_factory=list)
 
 
+MEDIA_REPLY_KINDS: frozenset[str] = frozenset({"image", "document", "audio", "video", "sticker"})
+
+
+class OutboundMedia(_Model):
+    """What a media reply sends, from exactly one source: a public `link` (checked by the sender's outbound guard,
+    Meta fetches it), a `media_id` Meta already holds (uploaded), an `object_key` of the object store (the sender
+    uploads those bytes, once per content hash), or `forward_media_id`, a customer's media id (the sender downloads
+    and re-uploads it). Captions on image, video and document; a file name on documents (Meta's rules)."""
+
+    link: str | None = Field(default=None, min_length=1, max_length=2048)
+    media_id: str | None = Field(default=None, min_length=1, max_length=128)
+    object_key: str | None = Field(default=None, min_length=3, max_length=512)
+    forward_media_id: str | None = Field(default=None, min_length=1, max_length=128)
+    mime_type: str | None = Field(default=None, description="of the bytes, when the source does not say")
+    caption: str | None = Field(default=None, max_length=1024)
+    filename: str | None = Field(default=None, min_length=1, max_length=240)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OutboundMedia:
+        sources = [s for s in (self.link, self.media_id, self.object_key, self.forward_media_id) if s is not None]
+        if len(sources) != 1:
+            raise ValueError("media needs exactly one of link, media_id, object_key, forward_media_id")
+        return self
+
+
+class QuotedMessage(_Model):
+    """`context`: the message a reply quotes (shown above it in WhatsApp)."""
+
+    message_id: str = Field(min_length=1)
+
+
 class ReplyRequestedPayload(_Model):
     reply_id: str = Field(min_length=1, description="deterministic: same input, same id; sent at most once")
     channel: Channel = "whatsapp"
     audience: Literal["customer", "internal"] = "customer"
     to: Recipient
-    kind: Literal["text", "interactive", "template", "reaction", "read", "typing"]
+    kind: Literal["text", "interactive", "template", "reaction", "read", "typing", "image", "document", "audio",
+                  "video", "sticker", "location", "contacts"]
     text: str | None = None
     interactive: dict[str, Any] | None = None
     template: TemplateRef | None = None
     emoji: str | None = None
+    media: OutboundMedia | None = Field(default=None, description="image, document, audio, video, sticker")
+    location: Location | None = None
+    contacts: list[dict[str, Any]] | None = Field(default=None, description="Meta's contact cards (name, phones, "
+                                                  "emails, urls, addresses, org, birthday)")
+    context: QuotedMessage | None = Field(default=None, description="quote this message (any kind; the first "
+                                          "part of a split text)")
     in_reply_to: str | None = Field(default=None, description="the customer's wamid (read receipt, reaction)")
     origin: str = Field(default="guardrails", description="stage or person that produced the reply")
     route: str | None = None
@@ -226,6 +264,23 @@ class ConsentChangedPayload(_Model):
     category: str | None = Field(default=None, description="Meta's category, e.g. marketing_messages")
     detail: str | None = Field(default=None, description="Meta's description of the change")
     timestamp: datetime = Field(description="when the customer made the choice (Meta's timestamp)")
+
+
+class BusinessEchoReceivedPayload(_Model):
+    """A message a person of the business sent from the WhatsApp Business app on the Cloud API number (Meta's
+    `smb_message_echoes`, coexistence): the business's words, never the customer's."""
+
+    message_id: str = Field(min_length=1, description="the echo's wamid")
+    to: Recipient = Field(description="the customer it was sent to")
+    business_number: str | None = Field(default=None, description="the echo's `from`: the business's number")
+    timestamp: datetime
+    message_type: str = Field(description="Meta's type: text, image, ..., edit, revoke, or unsupported")
+    text: str | None = Field(default=None, description="body or caption")
+    media: Media | None = None
+    location: Location | None = None
+    reaction: Reaction | None = None
+    original_message_id: str | None = Field(default=None, description="edit/revoke: the message it changes")
+    raw: dict[str, Any] = Field(default_factory=dict, description="Meta's echo object as received")
 
 
 class ReplyCancelledPayload(_Model):
@@ -398,6 +453,19 @@ class ConsentChanged(Envelope):
         return self
 
 
+class BusinessEchoReceived(Envelope):
+    """A person of the business wrote to the customer from the WhatsApp Business app (keyed by the customer)."""
+
+    type: Literal["BusinessEchoReceived"] = "BusinessEchoReceived"
+    version: Literal[1] = 1
+    payload: BusinessEchoReceivedPayload
+
+    @model_validator(mode="after")
+    def _one_namespace(self) -> BusinessEchoReceived:
+        check_namespace(self.tenant, self.conversation, "whatsapp", self.payload.to)  # Meta's: WhatsApp only
+        return self
+
+
 class TemplateStatusChanged(Envelope):
     """Meta changed a template's status, quality, components or category (tenant = the account id)."""
 
@@ -425,6 +493,7 @@ Event = Annotated[
     | ReplyFailed
     | ReplyCancelled
     | ConsentChanged
+    | BusinessEchoReceived
     | TemplateStatusChanged
     | AccountEventReceived,
     Field(discriminator="type"),
@@ -442,6 +511,7 @@ EVENT_TYPES: dict[str, type[Envelope]] = {
         ReplyFailed,
         ReplyCancelled,
         ConsentChanged,
+        BusinessEchoReceived,
         TemplateStatusChanged,
         AccountEventReceived,
     )

@@ -59,6 +59,9 @@ def examples() -> list[Envelope]:
         ev.ConsentChanged(**_base("consent"), payload=ev.ConsentChangedPayload(
             user=to, status="opted_out", category="marketing_messages",
             detail="User requested to stop marketing messages", timestamp=AT)),
+        ev.BusinessEchoReceived(**_base("echo"), payload=ev.BusinessEchoReceivedPayload(
+            message_id="wamid.echo1", to=to, business_number="15550001111", timestamp=AT, message_type="text",
+            text="Hola Ana, ya te separé las botas.", raw={"type": "text"})),
         ev.TemplateStatusChanged(**_account("tpl"), payload=ev.TemplateStatusChangedPayload(
             account=WABA, field="message_template_status_update", template_id="1689556908129832",
             name="seguimiento_pedido", language="es", event="PAUSED", reason="NONE", category="UTILITY",

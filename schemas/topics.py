@@ -57,13 +57,14 @@ TOPICS: tuple[Topic, ...] = (
     # own group: it relays what customers write while a person has the conversation. ConsentChanged rides with the
     # messages (not on a topic of its own) so it is ordered with them.
     Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("notifier", "media"),
-          ("MessageReceived", "ConsentChanged"),
-          "Every customer message Meta delivered, normalised, and the customer's consent changes Meta reported."),
+          ("MessageReceived", "ConsentChanged", "BusinessEchoReceived"),
+          "Every customer message Meta delivered, normalised, the customer's consent changes Meta reported, and "
+          "what the business wrote from the WhatsApp Business app on the same number (echoes)."),
     # Same keys and partitions as wa.inbound.v1: a text after a voice note waits for it on its key in the media stage.
     Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), ("guardrails",),
-          ("MessageReceived", "ConsentChanged"),
+          ("MessageReceived", "ConsentChanged", "BusinessEchoReceived"),
           "Every customer message in order, media ones with what their bytes say (transcript, text, receipt); "
-          "consent changes passed through."),
+          "consent changes and the business's echoes passed through."),
     Topic(STATUS, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("sender", "notifier"), ("StatusReceived",),
           "Delivery statuses of the messages the business sent."),
     Topic(AI_REQUESTS, 12, CONVERSATION_KEY, 3 * DAY_MS, ("guardrails",), ("ai",), ("AnswerRequested",),

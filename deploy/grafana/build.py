@@ -244,7 +244,9 @@ def guardrails() -> dict:
             (f"sum(rate(wapipe_guardrails_shadow_suppressed_total{{{T}}}{R}))", "person has it"),
             (f"sum(rate(wapipe_guardrails_flood_dropped_total{{{T}}}{R}))", "flood"),
             (f"sum(rate(wapipe_guardrails_flood_notices_total{{{T}}}{R}))", "slow-down notice"),
-            (f"sum(rate(wapipe_guardrails_unknown_tenant_total{R}))", "unknown tenant")], "ops", w=8),
+            (f"sum(rate(wapipe_guardrails_unknown_tenant_total{R}))", "unknown tenant"),
+            (f"sum by (outcome) (rate(wapipe_guardrails_echoes_total{{{T}}}{R}))", "business app echo: {{outcome}}")],
+            "ops", w=8),
         panel("Decision time", quantiles("wapipe_guardrails_decision_duration_seconds"), "s", w=8),
         *runtime_panels("guardrails"),
     ], [TENANT])

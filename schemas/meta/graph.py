@@ -1,7 +1,8 @@
 """Graph API send requests (`POST /{version}/{phone_number_id}/messages`) with Meta's limits.
 
 The sender builds these; the simulator validates incoming bodies with them, so both sides agree on what Meta
-accepts: text <= 4096 chars, <= 3 reply buttons with titles <= 20, list rows <= 10 in total, and so on.
+accepts: text <= 4096 chars, captions <= 1024, media by uploaded id or link, locations, contacts cards, and the
+interactive kinds with their limits (`schemas.meta.interactive`). `context` quotes a message on any kind.
 """
 
 from __future__ import annotations
@@ -10,14 +11,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
+from schemas.meta.interactive import Interactive
+
 TEXT_MAX = 4096
-INTERACTIVE_BODY_MAX = 1024
-BUTTON_TITLE_MAX = 20
-BUTTONS_MAX = 3
-LIST_ROWS_MAX = 10
-LIST_SECTIONS_MAX = 10
-ROW_TITLE_MAX = 24
-ROW_DESCRIPTION_MAX = 72
 CALLBACK_DATA_MAX = 512
 CAPTION_MAX = 1024
 MEDIA_LINK_MAX = 2048
@@ -35,61 +31,6 @@ class Text(_Model):
 
 class Context(_Model):
     message_id: str = Field(min_length=1)
-
-
-class ReplyButtonRef(_Model):
-    id: str = Field(min_length=1, max_length=256)
-    title: str = Field(min_length=1, max_length=BUTTON_TITLE_MAX)
-
-
-class ReplyButton(_Model):
-    type: Literal["reply"] = "reply"
-    reply: ReplyButtonRef
-
-
-class Row(_Model):
-    id: str = Field(min_length=1, max_length=200)
-    title: str = Field(min_length=1, max_length=ROW_TITLE_MAX)
-    description: str | None = Field(default=None, max_length=ROW_DESCRIPTION_MAX)
-
-
-class Section(_Model):
-    title: str | None = Field(default=None, max_length=ROW_TITLE_MAX)
-    rows: list[Row] = Field(min_length=1)
-
-
-class Action(_Model):
-    buttons: list[ReplyButton] | None = Field(default=None, min_length=1, max_length=BUTTONS_MAX)
-    button: str | None = Field(default=None, min_length=1, max_length=BUTTON_TITLE_MAX)
-    sections: list[Section] | None = Field(default=None, min_length=1, max_length=LIST_SECTIONS_MAX)
-
-
-class InteractiveText(_Model):
-    text: str = Field(min_length=1, max_length=INTERACTIVE_BODY_MAX)
-
-
-class Interactive(_Model):
-    model_config = ConfigDict(extra="allow")  # header/footer and newer interactive types pass through
-
-    type: Literal["button", "list", "cta_url", "product", "product_list", "flow", "location_request_message"]
-    body: InteractiveText | None = None
-    footer: dict[str, Any] | None = None
-    header: dict[str, Any] | None = None
-    action: Action
-
-    @model_validator(mode="after")
-    def _shape(self) -> Interactive:
-        if self.type == "button" and not self.action.buttons:
-            raise ValueError("interactive button messages need 1 to 3 buttons")
-        if self.type == "list":
-            if not self.action.sections or not self.action.button:
-                raise ValueError("interactive list messages need action.button and action.sections")
-            rows = sum(len(s.rows) for s in self.action.sections)
-            if rows > LIST_ROWS_MAX:
-                raise ValueError(f"a list message has at most {LIST_ROWS_MAX} rows in total, got {rows}")
-        if self.type in ("button", "list") and self.body is None:
-            raise ValueError("interactive body is required")
-        return self
 
 
 class Language(_Model):
@@ -131,6 +72,56 @@ class CaptionedMedia(_MediaSource):
 
 class DocumentMedia(CaptionedMedia):
     filename: str | None = Field(default=None, min_length=1, max_length=FILENAME_MAX)
+
+
+class LocationBody(_Model):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = Field(default=None, min_length=1, max_length=1000)
+    address: str | None = Field(default=None, min_length=1, max_length=1000)
+
+
+class ContactName(_Model):
+    formatted_name: str = Field(min_length=1)
+    first_name: str | None = None
+    last_name: str | None = None
+    middle_name: str | None = None
+    suffix: str | None = None
+    prefix: str | None = None
+
+
+class ContactPhone(_Model):
+    phone: str | None = Field(default=None, min_length=1)
+    type: str | None = None
+    wa_id: str | None = None
+
+
+class ContactEmail(_Model):
+    email: str = Field(min_length=3)
+    type: str | None = None
+
+
+class ContactUrl(_Model):
+    url: str = Field(min_length=1)
+    type: str | None = None
+
+
+class ContactOrg(_Model):
+    company: str | None = None
+    department: str | None = None
+    title: str | None = None
+
+
+class Contact(_Model):
+    """One contact card of a `contacts` message (Meta's fields; `name.formatted_name` is the only required one)."""
+
+    name: ContactName
+    phones: list[ContactPhone] = Field(default_factory=list)
+    emails: list[ContactEmail] = Field(default_factory=list)
+    urls: list[ContactUrl] = Field(default_factory=list)
+    addresses: list[dict[str, str]] = Field(default_factory=list)
+    org: ContactOrg | None = None
+    birthday: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
 
 
 class _Send(_Model):
@@ -199,6 +190,16 @@ class StickerMessage(_Send):
     sticker: PlainMedia
 
 
+class LocationMessage(_Send):
+    type: Literal["location"] = "location"
+    location: LocationBody
+
+
+class ContactsMessage(_Send):
+    type: Literal["contacts"] = "contacts"
+    contacts: list[Contact] = Field(min_length=1, max_length=257)
+
+
 class TypingIndicator(_Model):
     type: Literal["text"] = "text"
 
@@ -214,13 +215,14 @@ class MarkRead(_Model):
 
 SendMessage = Annotated[
     TextMessage | InteractiveMessage | TemplateMessage | ReactionMessage
-    | ImageMessage | DocumentMessage | AudioMessage | VideoMessage | StickerMessage,
+    | ImageMessage | DocumentMessage | AudioMessage | VideoMessage | StickerMessage | LocationMessage
+    | ContactsMessage,
     Field(discriminator="type"),
 ]
 SEND_ADAPTER: TypeAdapter[SendMessage] = TypeAdapter(SendMessage)
 
 MEDIA_TYPES = frozenset({"image", "document", "audio", "video", "sticker"})
-FREE_FORM_TYPES = frozenset({"text", "interactive", "reaction"}) | MEDIA_TYPES
+FREE_FORM_TYPES = frozenset({"text", "interactive", "reaction", "location", "contacts"}) | MEDIA_TYPES
 
 
 def parse_request(body: dict[str, Any]) -> SendMessage | MarkRead:

@@ -330,7 +330,18 @@ class Value(_Open):
     contacts: list[Contact] = Field(default_factory=list)
     messages: list[Annotated[Message | Unreadable, _each(Message), _PART]] = Field(default_factory=list)
     statuses: list[Annotated[Status | Unreadable, _each(Status), _PART]] = Field(default_factory=list)
+    # `smb_message_echoes`: what the business sent from the WhatsApp Business app on this number (coexistence),
+    # each a message object plus `to` (the customer); read like messages, one by one.
+    message_echoes: list[Annotated[Message | Unreadable, _each(Message), _PART]] = Field(default_factory=list)
     errors: list[WebhookError] = Field(default_factory=list)
+
+
+class EchoAddress(_Open):
+    """Who an echo went to: `to` (the customer's phone number, as the app addressed it) and, with business-scoped
+    user ids, `to_user_id`. Read from the echo's own fields (a message object keeps them in `model_extra`)."""
+
+    to: DigitId | None = None
+    to_user_id: str | None = None
 
 
 class Change(_Open):
@@ -350,6 +361,6 @@ class WebhookPayload(_Open):
     entry: list[Annotated[Entry | Unreadable, _each(Entry), _PART]]
 
     def update_count(self) -> int:
-        """Messages + statuses + errors in this delivery (Meta batches up to 1,000)."""
-        return sum(len(c.value.messages) + len(c.value.statuses) + len(c.value.errors)
+        """Messages + statuses + echoes + errors in this delivery (Meta batches up to 1,000)."""
+        return sum(len(c.value.messages) + len(c.value.statuses) + len(c.value.message_echoes) + len(c.value.errors)
                    for e in self.entry if isinstance(e, Entry) for c in e.changes if isinstance(c, Change))

@@ -20,6 +20,7 @@ from wapipe.state.answers import Answers
 from wapipe.state.consent import Consent
 from wapipe.state.moves import ConversationMover, StateMove
 from wapipe.state.pending import PendingMessages
+from wapipe.state.sent import SentMessages
 from wapipe.state.shadow import ShadowMode
 from wapipe.state.window import ServiceWindow
 from wapipe.tenants import TenantRegistry
@@ -43,7 +44,7 @@ def build_handler(s: GuardrailsSettings, *, redis: aioredis.Redis, store: Guardr
         dedupe=RedisDedupe(redis, s.dedupe_ttl_s), window=ServiceWindow(redis), shadow=ShadowMode(redis),
         flood=RedisFlood(redis, s.flood_limit, s.flood_window_s), pending=PendingMessages(redis, s.pending_ttl_s),
         tenants=tenants, store=store, consent=consent, answers=Answers(redis),
-        moves=ConversationMover(redis, store, (*EXTRA_MOVES, consent)))
+        moves=ConversationMover(redis, store, (*EXTRA_MOVES, consent)), sent=SentMessages(redis))
     return GuardrailsHandler(ports, GuardrailsMetrics(registry),
                              Limits(human_active_ttl_s=s.human_active_ttl_s, coalesce_window_s=s.coalesce_window_s))
 

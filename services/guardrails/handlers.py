@@ -1,7 +1,8 @@
 """The guardrails decision for one inbound message: dedupe -> identity move -> window clock -> tenant -> revoke
 or edit -> consent keywords -> shadow mode -> flood limit -> classify -> route. Ports in, events out; the runtime
 produces what this returns. A `ConsentChanged` (Meta's `user_preferences`, on the same topic) is recorded and
-ends there.
+ends there; a `BusinessEchoReceived` (a person writing from the WhatsApp Business app) silences the bot
+(`echoes.py`).
 
 A journey that ends here (duplicate, system message, revoke, edit of an answered message, unknown tenant, shadow
 mode, flood, ignored) persists its trace; the others travel on in the events this returns. `system` messages
@@ -20,6 +21,7 @@ from schemas.envelope import Envelope, derive_id, parse_conversation_key, utcnow
 from schemas.events import (
     AnswerRequested,
     AnswerRequestedPayload,
+    BusinessEchoReceived,
     ConsentChanged,
     HandoffRequested,
     HandoffRequestedPayload,
@@ -32,6 +34,7 @@ from schemas.events import (
 from services.guardrails import changes
 from services.guardrails.budget import BUDGET_RULE
 from services.guardrails.consent import match_consent
+from services.guardrails.echoes import EchoPorts, SentLookup, handle_echo
 from services.guardrails.media import is_media, said
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.ports import (
@@ -67,10 +70,15 @@ class Ports:
     consent: ConsentBook
     answers: Answers
     moves: Moves
+    sent: SentLookup | None = None  # the wamids the sender sent (echoes of them are not a person)
 
     @property
     def changes(self) -> changes.ChangePorts:
         return changes.ChangePorts(self.answers, self.moves, self.pending, self.store)
+
+    @property
+    def echoes(self) -> EchoPorts:
+        return EchoPorts(self.dedupe, self.shadow, self.tenants, self.store, self.sent)
 
 
 @dataclass(frozen=True)
@@ -87,8 +95,13 @@ class GuardrailsHandler:
     async def __call__(self, event: Envelope, meta: RecordMeta) -> list[Emit]:
         if isinstance(event, ConsentChanged):
             return await self._consent_event(event)
+        if isinstance(event, BusinessEchoReceived):  # a person writing from the WhatsApp Business app
+            await handle_echo(self.p.echoes, self.m, event.model_copy(deep=True), meta,
+                              self.limits.human_active_ttl_s, self.clock)
+            return []
         if not isinstance(event, MessageReceived):
-            raise PermanentError(f"guardrails expects MessageReceived or ConsentChanged, got {event.type}")
+            raise PermanentError(f"guardrails expects MessageReceived, ConsentChanged or BusinessEchoReceived, "
+                                 f"got {event.type}")
         ev = event.model_copy(deep=True)  # the trace is appended to; a retry must start from the original
         started = self.clock()
         msg, conv, tr = ev.payload, ev.conversation, ev.trace

@@ -32,6 +32,9 @@ class GuardrailsMetrics:
         self.consent = Counter("wapipe_guardrails_consent_changes_total",
                                "Consent changes recorded (opt-out / opt-in), by where they came from",
                                ["tenant", "status", "source"], registry=registry)
+        self.echoes = Counter("wapipe_guardrails_echoes_total", "Messages the business sent from the WhatsApp "
+                              "Business app, by outcome (echo: a person, the bot silenced; echo_ours: our own "
+                              "message; duplicate; unknown_tenant)", ["tenant", "outcome"], registry=registry)
         self.classify_budget = Counter("wapipe_guardrails_classify_budget_exceeded_total",
                                        "Classifications stopped by their pattern or time budget (sent to the model)",
                                        ["tenant"], registry=registry)

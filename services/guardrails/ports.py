@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, Protocol
 
-from wapipe.store import ConsentChange, ConsentStore, ConversationStore, TraceRecord, Turn
+from wapipe.store import ConsentChange, ConsentStore, ConversationStore, HandoffEntry, TraceRecord, Turn
 from wapipe.tenants import Tenant
 
 
@@ -26,6 +26,10 @@ class Shadow(Protocol):
     async def is_active(self, conversation: str) -> bool: ...
 
     async def activate(self, conversation: str, reason: str, actor: str, ttl_s: int = ...) -> bool: ...
+
+    async def take_over(self, conversation: str, actor: str, ttl_s: int = ...) -> None:
+        """A person has the conversation (an echo from the WhatsApp Business app): always the full TTL."""
+        ...
 
 
 class Flood(Protocol):
@@ -80,6 +84,10 @@ class TraceSink(Protocol):
 
     async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
         ...
+
+    async def last_turns(self, tenant: str, user: str, n: int = ...) -> list[Turn]: ...
+
+    async def append_handoff(self, entry: HandoffEntry) -> None: ...
 
 
 class ConsentBook(Protocol):

@@ -25,8 +25,9 @@ class IngressMetrics:
         self.meta_errors = Counter(
             "wapipe_meta_errors_total", "errors Meta reported inside webhooks", ["code"], registry=registry)
         self.webhook_changes = Counter(
-            "wapipe_webhook_changes_total", "webhook changes by field and route (messages, templates, account, "
-            "consent, calls, unknown); an unknown field is accepted and ignored", ["field", "route"],
+            "wapipe_webhook_changes_total", "webhook changes by field and route (messages, echoes, coexistence, "
+            "templates, account, consent, calls, unknown); an unknown field is accepted and ignored",
+            ["field", "route"],
             registry=registry)
         self.account_events = Counter(
             "wapipe_account_events_total", "account-level events published (templates, number quality, account "
@@ -35,6 +36,10 @@ class IngressMetrics:
         self.calls_ignored = Counter(
             "wapipe_webhook_calls_total", "call events received and ignored (calling is not supported yet)",
             ["tenant", "event"], registry=registry)
+        self.coexistence_ignored = Counter(
+            "wapipe_webhook_coexistence_total", "WhatsApp Business app coexistence webhooks accepted and not "
+            "published: `history` messages (or `declined`), `smb_app_state_sync` contacts by action",
+            ["tenant", "field", "item"], registry=registry)
         self.unreadable_parts = Counter(
             "wapipe_webhook_unreadable_parts_total", "parts of accepted webhooks that could not be read, put on "
             "the raw log's DLQ (entry, change, message, status)", ["part"], registry=registry)

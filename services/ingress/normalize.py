@@ -24,7 +24,7 @@ from schemas.meta import account as acc
 from schemas.meta import webhook as wh
 from schemas.meta.objects import epoch_seconds
 from schemas.topics import INBOUND, STATUS
-from services.ingress import account, consent
+from services.ingress import account, consent, echoes
 from services.ingress.parts import Normalized, UnreadablePart, Where
 from wapipe.logging import mask_phone
 from wapipe.runtime.types import Emit
@@ -39,8 +39,8 @@ M = TypeVar("M", bound=wh._Open)
 
 
 def count_updates(payload: wh.WebhookPayload) -> int:
-    """Messages plus statuses in the whole delivery (the unit a size cap counts)."""
-    return sum(len(c.value.messages) + len(c.value.statuses) for entry in payload.entry
+    """Messages, statuses and echoes in the whole delivery (the unit a size cap counts)."""
+    return sum(len(c.value.messages) + len(c.value.statuses) + len(c.value.message_echoes) for entry in payload.entry
                if isinstance(entry, wh.Entry) for c in entry.changes if isinstance(c, wh.Change))
 
 
@@ -140,11 +140,28 @@ class _Part:
             self._aside(item.model_dump(by_alias=True, exclude_unset=True, mode="json"), _reason(e),
                         type(e).__name__)
 
-    def emit(self, topic: str, event: ev.MessageReceived | ev.StatusReceived | None) -> None:
+    def emit(self, topic: str, event: ev.MessageReceived | ev.StatusReceived | ev.BusinessEchoReceived | None
+             ) -> None:
         if event is None:
             self.out.skipped += 1
         else:
             self.out.emits.append(Emit(topic, event))
+
+
+def echoes_change(at: Where, change: wh.Change, received_at: datetime, out: Normalized) -> None:
+    """`smb_message_echoes`: each echo (a person writing from the WhatsApp Business app) on its own ->
+    `BusinessEchoReceived` on wa.inbound.v1 (`echoes.py`); messages and statuses, if any, as under `messages`."""
+    value, md = change.value, change.value.metadata
+    if md is None and value.message_echoes:
+        raise ValueError("value.metadata: missing, so the business number is unknown")
+    messages_change(at, change, received_at, out)
+    for i, echo in enumerate(value.message_echoes):
+        assert md is not None
+        part = _Part(out, at, md.phone_number_id, f"{at.path}.value.message_echoes[{i}]", "echo")
+        with part.reading(echo) as read:
+            if read is not None:
+                msg = cast(wh.Message, read)
+                part.emit(INBOUND, echoes.echo_event(value, msg, received_at, _content(msg)))
 
 
 def consent_change(at: Where, change: wh.Change, received_at: datetime, out: Normalized) -> None:
@@ -155,23 +172,26 @@ def consent_change(at: Where, change: wh.Change, received_at: datetime, out: Nor
     out.skipped += result.skipped
 
 
-# Which handler reads each webhook field. `smb_message_echoes` (the business writing from the WhatsApp Business
-# app) keeps the messages path until the operator console handles echoes; their `message_echoes` yield nothing yet.
+# Which handler reads each webhook field. `smb_message_echoes` is the business writing from the WhatsApp Business
+# app on the same number; `history` and `smb_app_state_sync` come with it (coexistence) and are only counted.
 ROUTES: dict[str, FieldRoute] = {
     "messages": messages_change,
-    "smb_message_echoes": messages_change,
+    "smb_message_echoes": echoes_change,
+    **dict.fromkeys(echoes.IGNORED, echoes.coexistence_change),
     **dict.fromkeys(acc.TEMPLATE_FIELDS, account.template_change),
     **dict.fromkeys(acc.ACCOUNT_FIELDS, account.account_change),
     "user_preferences": consent_change,
     "calls": account.calls_change,
 }
-_ROUTE_NAMES = {"messages": "messages", "smb_message_echoes": "messages", "user_preferences": "consent",
+_ROUTE_NAMES = {"messages": "messages", "smb_message_echoes": "echoes", "user_preferences": "consent",
+                **dict.fromkeys(echoes.IGNORED, "coexistence"),
                 "calls": "calls", **dict.fromkeys(acc.TEMPLATE_FIELDS, "templates"),
                 **dict.fromkeys(acc.ACCOUNT_FIELDS, "account")}
 
 
 def route_name(field: str) -> str:
-    """How a field is handled, as a metric label: messages, templates, account, consent, calls or unknown."""
+    """How a field is handled, as a metric label: messages, echoes, coexistence, templates, account, consent, calls
+    or unknown."""
     return _ROUTE_NAMES.get(field, "unknown")
 
 

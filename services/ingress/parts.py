@@ -28,7 +28,7 @@ class UnreadablePart:
     """An entry, change, message or status that could not become an event: kept as parsed, with the reason."""
 
     path: str  # where in the body: entry[0].changes[1].value.messages[2]
-    kind: str  # entry | change | message | status
+    kind: str  # entry | change | message | status | echo
     field: str | None  # the change's field, when known
     key: str | None  # phone_number_id of the change, else the entry id; None: use the raw record's key
     raw: Any
@@ -49,3 +49,5 @@ class Normalized:
     fields: Counter[str] = field(default_factory=Counter)  # changes per `field`
     unknown_fields: set[str] = field(default_factory=set)  # fields no handler knows: accepted, counted, ignored
     calls: Counter[tuple[str, str]] = field(default_factory=Counter)  # (phone_number_id, event) of ignored calls
+    # (phone_number_id, field, what) of coexistence fields accepted and not published (`echoes.IGNORED`)
+    coexistence: Counter[tuple[str, str, str]] = field(default_factory=Counter)

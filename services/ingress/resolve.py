@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Protocol
 
 from schemas.envelope import Envelope, conversation_key
-from schemas.events import ConsentChanged, IdentityMove, MessageReceived, StatusReceived
+from schemas.events import BusinessEchoReceived, ConsentChanged, IdentityMove, MessageReceived, StatusReceived
 from services.ingress.identity import Id, Plan, ids_of, plan_change, plan_customer
 from services.ingress.metrics import IngressMetrics
 from wapipe.runtime.types import Emit
@@ -49,6 +49,8 @@ def _wanted(event: Envelope) -> list[Id]:
         return ids_of(event.payload.recipient)
     if isinstance(event, ConsentChanged):  # Meta's user_preferences: keyed like the customer's messages
         return ids_of(event.payload.user)
+    if isinstance(event, BusinessEchoReceived):  # the business writing to the customer from the app
+        return ids_of(event.payload.to)
     return []
 
 
@@ -80,7 +82,7 @@ class IdentityResolver:
             await self.ids.set(link)
 
     async def _plan(self, event: Envelope, held: dict[Id, IdentityLink | None]) -> Plan:
-        if isinstance(event, StatusReceived | ConsentChanged):
+        if isinstance(event, StatusReceived | ConsentChanged | BusinessEchoReceived):  # never merge two keys
             return await self._customer(event.tenant, _wanted(event), held, event.payload.timestamp, merge=False)
         assert isinstance(event, MessageReceived)
         p = event.payload

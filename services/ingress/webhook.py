@@ -17,6 +17,7 @@ from schemas.events import AccountEventReceived, TemplateStatusChanged, Template
 from schemas.meta import signature
 from services.ingress.body import NotAWebhook, read_payload
 from services.ingress.deps import Deps, PublishFailed, publish_webhook
+from services.ingress.echoes import IGNORED
 from services.ingress.normalize import Normalized, count_updates, normalize, route_name
 from services.ingress.rawlog import raw_record
 from services.ingress.signature import token_matches
@@ -194,6 +195,10 @@ def _account_for(result: Normalized, deps: Deps) -> None:
     for (tenant, event), n in result.calls.items():
         m.calls_ignored.labels(tenant, event).inc(n)
         log.info("%d call event(s) %s for number %s ignored: calling is not supported", n, event, tenant)
+    for (tenant, field, item), n in result.coexistence.items():
+        m.coexistence_ignored.labels(tenant, field, item).inc(n)
+        log.info("%s: %d %s item(s) for number %s accepted and not published: %s", field, n, item, tenant,
+                 IGNORED.get(field, "not handled"))
     for emit in result.emits:
         e = emit.event
         if isinstance(e, TemplateStatusChanged | AccountEventReceived):

@@ -15,9 +15,11 @@ from typing import Protocol
 
 from schemas.envelope import Envelope, derive_id, parse_conversation_key
 from schemas.events import (
+    MEDIA_REPLY_KINDS,
     AccountEventReceived,
     HandoffRequested,
     MessageReceived,
+    OutboundMedia,
     Recipient,
     ReplyFailed,
     ReplyRequested,
@@ -57,6 +59,43 @@ def to_internal(cause: Envelope, tenant: Tenant, text: str, what: str, distinct:
             reply_id=derive_id(cause.correlation_id, STAGE, what, number, distinct), audience="internal",
             to=Recipient(wa_id=number), kind="text", text=text, origin=STAGE, route=f"notifier_{what}")
         emits.append(Emit(OUTBOUND, caused_by(ReplyRequested, cause, f"{STAGE}:{what}", payload, i)))
+    return emits
+
+
+CAPTIONED = frozenset({"image", "video", "document"})
+
+
+def relayed_media(p: MessageReceived) -> OutboundMedia | None:
+    """A customer's media as a reply can send it: by the media stage's object-store key when it stored the bytes,
+    else by the customer's media id (the sender downloads and re-uploads it). None for other messages, and for
+    media the media stage found unavailable (relayed as text)."""
+    m, u = p.payload.media, p.payload.understanding
+    if p.payload.message_type not in MEDIA_REPLY_KINDS or m is None:
+        return None
+    if u is not None and u.status == "unavailable":
+        return None  # the media stage could not get the bytes: neither can we; the text relay says what came
+    filename = m.filename if p.payload.message_type == "document" else None
+    if u is not None and u.object_key:
+        return OutboundMedia(object_key=u.object_key, mime_type=m.mime_type, filename=filename)
+    if m.id:
+        return OutboundMedia(forward_media_id=m.id, mime_type=m.mime_type, filename=filename)
+    return None
+
+
+def relay_media(cause: MessageReceived, tenant: Tenant, media: OutboundMedia) -> list[Emit]:
+    """The customer's photo, video or document (with who sent it as the caption) to each internal number; audio
+    and stickers take no caption, so the relay text goes first and the media after it."""
+    kind = cause.payload.message_type
+    emits: list[Emit] = [] if kind in CAPTIONED else to_internal(cause, tenant, texts.relay(cause.conversation,
+                                                                                          cause.payload), "relay")
+    if kind in CAPTIONED:
+        media = media.model_copy(update={"caption": texts.relay_caption(cause.conversation, cause.payload)})
+    for i, number in enumerate(tenant.internal_numbers):
+        payload = ReplyRequestedPayload(
+            reply_id=derive_id(cause.correlation_id, STAGE, "relay-media", number), audience="internal",
+            to=Recipient(wa_id=number), kind=kind, media=media, origin=STAGE,
+            route="notifier_relay")
+        emits.append(Emit(OUTBOUND, caused_by(ReplyRequested, cause, f"{STAGE}:relay-media", payload, i)))
     return emits
 
 
@@ -152,6 +191,8 @@ class Notifier:
                                                      event.occurred_at, "relayed", "customer", None, p.message_id))
         self.metrics.relayed.labels(event.tenant).inc()
         self.metrics.notifications.labels(event.tenant, "relay").inc(len(tenant.internal_numbers))
+        if (media := relayed_media(event)) is not None:
+            return relay_media(event, tenant, media)
         return to_internal(event, tenant, texts.relay(event.conversation, p), "relay")
 
     async def reply_failed(self, event: ReplyFailed) -> Sequence[Emit]:

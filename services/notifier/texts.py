@@ -62,6 +62,12 @@ def relay(conversation: str, p: MessageReceivedPayload) -> str:
     return f"💬 {_customer(conversation)} (ref {ref_of(conversation)}): {describe_message(p)}"
 
 
+def relay_caption(conversation: str, p: MessageReceivedPayload) -> str:
+    """The caption of a customer's photo, video or document relayed as itself: who sent it, and their caption."""
+    head = f"💬 {_customer(conversation)} (ref {ref_of(conversation)})"
+    return f"{head}: {_clip(p.text, 900)}" if p.text else head
+
+
 def relay_paused(conversation: str, limit: int, window_s: int) -> str:
     minutes = max(1, window_s // 60)
     return (f"💬 {_customer(conversation)} (ref {ref_of(conversation)}) sigue escribiendo: ya se "

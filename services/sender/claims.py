@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 
 from services.sender.ports import Claim
 from wapipe.redis import KEY_PREFIX
+from wapipe.state.sent import sent_wamid_key
 
 # KEYS: the claim key, the doubt key. ARGV: token, lease ms.
 # Returns "sent:<wamid>", "busy", or "claimed" / "doubt" (claimed, but an earlier holder died mid-call).
@@ -68,14 +69,19 @@ class SendClaims:
         return v[5:] if v and v.startswith("sent:") else None
 
     async def mark_sent(self, send_id: str, wamid: str) -> None:
+        """Also records the wamid as ours (`wapipe.state.sent`): an echo of it must not look like a person."""
         pipe = self.redis.pipeline()
         pipe.set(self.key(send_id), f"sent:{wamid}", ex=self.sent_ttl_s)
+        pipe.set(sent_wamid_key(wamid), send_id, ex=self.sent_ttl_s)
         pipe.delete(self.doubt_key(send_id))
         await pipe.execute()
 
     async def confirm(self, send_id: str, wamid: str) -> None:
         """Meta reported a status for this id: it was sent, whoever held (or lost) the claim."""
-        await self.redis.set(self.key(send_id), f"sent:{wamid}", ex=self.sent_ttl_s)
+        pipe = self.redis.pipeline()
+        pipe.set(self.key(send_id), f"sent:{wamid}", ex=self.sent_ttl_s)
+        pipe.set(sent_wamid_key(wamid), send_id, ex=self.sent_ttl_s)
+        await pipe.execute()
 
     async def release(self, send_id: str, token: str) -> None:
         """Give the claim back (a permanent failure) so a replay from the DLQ can try again."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from wapipe.settings import GraphSettings
@@ -35,3 +37,14 @@ class SenderSettings(GraphSettings):
                                  "(replay sandboxes)")
     window_template_name: str | None = None
     window_template_language: str = "es"
+    # media replies (image, document, audio, video, sticker)
+    sender_media_link_hosts: str = Field(default="", description="comma separated hosts a media link may name "
+                                         "(a leading dot admits subdomains); empty = any public https host")
+    sender_media_id_ttl_s: int = Field(default=29 * 24 * 3600, ge=60, le=29 * 24 * 3600, description="how long "
+                                       "an uploaded media id is reused for the same bytes (Meta keeps 30 days)")
+    sender_media_store: Literal["folder", "s3"] = Field(default="folder", description="where object-store keys "
+                                                        "of media replies are read: the media stage's store")
+    sender_media_dir: str = ".wapipe/media"
+    sender_media_s3_bucket: str = "wapipe-media"
+    sender_media_s3_endpoint_url: str = Field(default="", description="MinIO or another S3-compatible server")
+    sender_media_s3_region: str = "us-east-1"

@@ -51,7 +51,8 @@ class GraphError(Exception):
 
 
 class GraphPort(Protocol):
-    """Sends one request body to `/{phone_number_id}/messages`; returns the wamid (None for read receipts)."""
+    """Sends one request body to `/{phone_number_id}/messages`; returns the wamid (None for read receipts).
+    Uploads (`upload`, `POST /{phone_number_id}/media`) are `services.sender.media.UploadPort`."""
 
     async def post(self, phone_number_id: str, body: dict[str, Any]) -> str | None: ...
 
@@ -68,6 +69,7 @@ class HttpGraph:
                  max_connections: int = 32) -> None:
         self._prefix = f"{base_url.rstrip('/')}/{version}"
         self._slots = asyncio.Semaphore(max_connections)
+        self._timeout_s = timeout_s
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s),
             headers={"Authorization": f"Bearer {access_token}"},
@@ -82,16 +84,42 @@ class HttpGraph:
             raise GraphError(None, None, f"timeout: {type(e).__name__}") from e
         except httpx.TransportError as e:
             raise GraphError(None, None, f"transport: {type(e).__name__}") from e
+        doc = self._doc(r)
+        if r.status_code >= 400 or "error" in doc:
+            raise self._error(r, doc)
+        messages = doc.get("messages") or []
+        return str(messages[0]["id"]) if messages else None
+
+    async def upload(self, phone_number_id: str, data: bytes, mime_type: str, filename: str | None) -> str:
+        """`POST /{phone_number_id}/media` (multipart, messaging_product=whatsapp): Meta's media id."""
+        files = {"file": (filename or "media", data, mime_type)}
+        form = {"messaging_product": "whatsapp", "type": mime_type}
+        try:
+            async with self._slots:
+                r = await self._client.post(f"{self._prefix}/{phone_number_id}/media", data=form, files=files,
+                                            timeout=httpx.Timeout(max(self._timeout_s, 30.0)))
+        except httpx.TimeoutException as e:
+            raise GraphError(None, None, f"upload timeout: {type(e).__name__}") from e
+        except httpx.TransportError as e:
+            raise GraphError(None, None, f"upload transport: {type(e).__name__}") from e
+        doc = self._doc(r)
+        if r.status_code >= 400 or "error" in doc or not doc.get("id"):
+            raise self._error(r, doc)
+        return str(doc["id"])
+
+    @staticmethod
+    def _doc(r: httpx.Response) -> dict[str, Any]:
         try:
             doc = r.json()
         except ValueError:
-            doc = {}
-        if r.status_code >= 400 or "error" in doc:
-            err = doc.get("error") or {} if isinstance(doc, dict) else {}
-            raise GraphError(err.get("code"), r.status_code, str(err.get("message") or r.reason_phrase),
-                             str((err.get("error_data") or {}).get("details") or ""))
-        messages = doc.get("messages") or []
-        return str(messages[0]["id"]) if messages else None
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    @staticmethod
+    def _error(r: httpx.Response, doc: dict[str, Any]) -> GraphError:
+        err = doc.get("error") or {}
+        return GraphError(err.get("code"), r.status_code, str(err.get("message") or r.reason_phrase),
+                          str((err.get("error_data") or {}).get("details") or ""))
 
     async def aclose(self) -> None:
         await self._client.aclose()

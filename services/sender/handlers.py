@@ -17,6 +17,7 @@ from typing import NoReturn
 
 from schemas.envelope import Envelope, parse_conversation_key
 from schemas.events import (
+    MEDIA_REPLY_KINDS,
     ReplyCancelled,
     ReplyCancelledPayload,
     ReplyFailed,
@@ -33,6 +34,7 @@ from schemas.topics import DELIVERY
 from services.sender import consent
 from services.sender.consent import OPTED_OUT, OptedOut
 from services.sender.graph import WINDOW_CLOSED, GraphError
+from services.sender.media import MediaRefused, MediaResolver
 from services.sender.metrics import SenderMetrics
 from services.sender.plan import (
     STEP_TEMPLATE_BLOCKED,
@@ -84,6 +86,7 @@ class Sender:
     consent: ConsentPort
     templates: TemplatePort
     clock: Callable[[], float] = time.time  # epoch seconds: is a template's pause over?
+    media: MediaResolver | None = None  # media replies: links through the guard, bytes uploaded once per hash
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
         if isinstance(event, StatusReceived):
@@ -108,6 +111,9 @@ class Sender:
         started = datetime.now(UTC)
         if p.covers and p.channel == "whatsapp" and (reason := await self.answers.begin(event.tenant, p.covers)):
             return await self._cancelled(event, reason, started)
+        if p.kind in MEDIA_REPLY_KINDS and p.media is not None and p.channel == "whatsapp":
+            event = await self._resolved(event)
+            p = event.payload
         policy = self.policies.policy(event.tenant)
         window_open = await self.window.is_open(event.conversation) if needs_window(p) else None
         opted_out = await self._opted_out(event) if consent.applies(p) else None
@@ -117,6 +123,23 @@ class Sender:
             refs.append(policy.window_template)
         plan = plan_reply(p, policy, window_open, opted_out, await self._blocked(event.tenant, refs))
         return await self.execute(event, plan, started)
+
+    async def _resolved(self, event: ReplyRequested) -> ReplyRequested:
+        """The reply with its media named by an uploaded id or an admitted link; ReplyFailed when it cannot be."""
+        p = event.payload
+        assert p.media is not None and p.kind in MEDIA_REPLY_KINDS
+        if self.media is None:
+            await self._failed(event, None, "media replies are not configured", 0, "media_not_configured")
+        try:
+            media = await self.media.resolve(event.tenant, p.kind, p.media)  # type: ignore[arg-type]
+        except MediaRefused as e:
+            event.trace.step(f"sender:media_refused:{e.reason}")
+            await self._failed(event, None, f"media refused: {e}", 0, f"media_{e.reason}")
+        except GraphError as e:
+            if e.action == "permanent":  # 131053 media upload error, 100 ...: the same bytes will fail again
+                await self._failed(event, e.code, f"media upload: {e.title}", 1, "media_upload")
+            raise  # retryable: the runtime tries the record again
+        return event.model_copy(update={"payload": p.model_copy(update={"media": media})})
 
     async def _opted_out(self, event: ReplyRequested) -> OptedOut | None:
         # Keyed by the conversation's user, as guardrails records it: one identity whatever id the reply addresses.
@@ -147,7 +170,7 @@ class Sender:
                 return await self._refused(event, plan.title)
             if plan.step:
                 event.trace.step(plan.step)
-            await self._failed(event, plan.code, plan.title, 0)
+            await self._failed(event, plan.code, plan.title, 0, plan.reason)
         for step in plan.steps:
             event.trace.step(step)
         if plan.read is not None:
@@ -205,6 +228,8 @@ class Sender:
         if p.audience == "customer":
             role: Role = "human" if p.origin.startswith("operator") else "assistant"
             text = p.text or (f"[template {p.template.name}]" if p.template else "") or p.emoji or ""
+            if p.kind in MEDIA_REPLY_KINDS or p.kind in ("location", "contacts"):
+                text = (p.media.caption if p.media else None) or f"[{p.kind}]"
             # The event's own time, so a redelivered reply writes the same (idempotent) rows; under the
             # conversation key's user, whatever ids the customer wrote with.
             user = parse_conversation_key(event.conversation).user
@@ -244,10 +269,11 @@ class Sender:
         log.info("reply %s to %s refused: %s", p.reply_id[:12], mask_phone(p.to.user), title)
         return [Emit(DELIVERY, self._failure(event, None, title, 0, OPTED_OUT))]
 
-    async def _failed(self, event: ReplyRequested, code: int | None, title: str, attempts: int) -> NoReturn:
+    async def _failed(self, event: ReplyRequested, code: int | None, title: str, attempts: int,
+                      reason: str | None = None) -> NoReturn:
         p = event.payload
         event.trace.step(f"sender:failed:{code or 'invalid'}")
-        failed = self._failure(event, code, title, attempts)
+        failed = self._failure(event, code, title, attempts, reason)
         self.metrics.replies.labels(event.tenant, p.channel, "failed").inc()
         self.metrics.failures.labels(event.tenant, str(code or "invalid")).inc()
         if p.audience == "customer":

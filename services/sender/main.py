@@ -21,7 +21,7 @@ def build(s: SenderSettings, r: Resources) -> Service:
         if Path(s.tenants_dir).is_dir() else settings_policies(s)
     app = build_app(s, redis=r.redis, store=r.store, producer=r.producer, registry=r.registry,
                     group_id=s.sender_consumer_group, policies=policies)
-    return Service("sender", [app.worker, app.status_worker], closers=[app.graph.aclose])
+    return Service("sender", [app.worker, app.status_worker], closers=[app.aclose])
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from schemas.events import ReplyRequestedPayload, TemplateRef
 from services.sender.bodies import FREE_FORM, message_bodies, read_body, template_body
 from services.sender.consent import OPTED_OUT, OptedOut, applies, refusal
@@ -27,6 +29,7 @@ from services.sender.ports import SendPolicy
 from wapipe.state.templates import TemplateState, template_key
 
 STEP_WINDOW_CLOSED = "sender:window_closed_template"
+UNSENDABLE = "unsendable"  # the ReplyFailed's reason for a body Meta would refuse (a limit, a missing field)
 STEP_TEMPLATE_BLOCKED = "sender:template_blocked"
 # Meta's own codes for sending such a template, so the ReplyFailed reads as if Meta had answered
 TEMPLATE_PAUSED, TEMPLATE_DISABLED, TEMPLATE_UNAVAILABLE = 132015, 132016, 132001
@@ -97,6 +100,15 @@ def template_refusal(template: TemplateRef, blocked: Blocked) -> Refuse | None:
                         f"{f' ({why})' if why else ''}; not sent", step=STEP_TEMPLATE_BLOCKED)
 
 
+def _why(e: ValueError) -> str:
+    """The first broken rule, in a line (pydantic's errors name the field and Meta's limit)."""
+    if isinstance(e, ValidationError):
+        first = e.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        return f"{where}: {first['msg'].replace('Value error, ', '')}"[:200]
+    return str(e)[:200]
+
+
 def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool | None,
                opted_out: OptedOut | None = None, blocked: Blocked | None = None) -> Plan:
     """Raises ValueError only when the tenant's template itself is not a valid body. `blocked`: the templates
@@ -116,7 +128,7 @@ def plan_reply(p: ReplyRequestedPayload, policy: SendPolicy, window_open: bool |
     try:
         bodies = message_bodies(p)
     except ValueError as e:
-        return Refuse(None, f"unsendable reply: {str(e)[:200]}")
+        return Refuse(None, f"unsendable reply: {_why(e)}", UNSENDABLE)
     if needs_window(p) and not window_open:
         if policy.window_template is None:
             return Refuse(WINDOW_CLOSED, "24 h window closed and no template configured")

@@ -26,5 +26,11 @@ class RecordingGraph:
         digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
         return f"wamid.dryrun.{digest}"
 
+    async def upload(self, phone_number_id: str, data: bytes, mime_type: str, filename: str | None) -> str:
+        """UploadPort: nothing leaves; a fake media id per content."""
+        log.info("dry run: upload of %d bytes (%s) for tenant %s recorded, not sent", len(data), mime_type,
+                 phone_number_id)
+        return f"dryrun.{hashlib.sha256(data).hexdigest()[:24]}"
+
     async def aclose(self) -> None:
         return None

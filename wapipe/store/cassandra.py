@@ -218,7 +218,7 @@ class CassandraStore(CassandraIdentities, CassandraTurns, CassandraPrivacy):
         rows = await self._run("last_turns", (tenant, user, n))
         turns = [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
                       message_ids=tuple(ids or ())) for ts, role, text, ids in reversed(rows)]
-        if not any(t.role == "customer" for t in turns):
+        if not any(t.role in codec.REVISABLE for t in turns):
             return turns
         return codec.revised(turns, await self._revisions(tenant, user))
 

@@ -74,7 +74,7 @@ def turn_from_json(d: dict[str, Any]) -> Turn:
 
 @dataclass(frozen=True)
 class Revision:
-    """The customer's newest edit (`text`) or deletion of one message, as every backend keeps it."""
+    """The newest edit (`text`) or deletion of one message, as every backend keeps it."""
 
     message_id: str
     text: str
@@ -82,14 +82,19 @@ class Revision:
     at_us: int
 
 
+# Whose turns an edit or a deletion can change: the customer's (Meta's edit/revoke webhooks) and a person's of the
+# business writing from the WhatsApp Business app (its edit/revoke echoes). Never the bot's.
+REVISABLE: frozenset[str] = frozenset({"customer", "human"})
+
+
 def revised(turns: list[Turn], revisions: Iterable[Revision]) -> list[Turn]:
-    """`turns` with the revisions of the messages they carry applied (customer turns only)."""
+    """`turns` with the revisions of the messages they carry applied (`REVISABLE` turns only)."""
     by_id = {r.message_id: r for r in revisions}
     if not by_id:
         return turns
     out: list[Turn] = []
     for t in turns:
-        hits = [by_id[m] for m in t.message_ids if m in by_id] if t.role == "customer" else []
+        hits = [by_id[m] for m in t.message_ids if m in by_id] if t.role in REVISABLE else []
         if any(r.deleted for r in hits):
             t = replace(t, text="", deleted=True, edited=False)
         elif hits:

@@ -149,12 +149,14 @@ class ConversationStore(Protocol):
     async def append_turn(self, turn: Turn) -> None: ...
 
     async def last_turns(self, tenant: str, user: str, n: int = 6) -> list[Turn]:
-        """The newest `n` turns, oldest first, with the customer's edits and deletions applied."""
+        """The newest `n` turns, oldest first, with the edits and deletions applied (the customer's, and those of
+        a person of the business writing from the WhatsApp Business app)."""
         ...
 
     async def revise_turn(self, tenant: str, user: str, message_id: str, text: str | None, at: datetime) -> None:
-        """The customer edited (`text`) or deleted (`None`) the message `message_id`: the customer turns that
-        carry it read back with the newest edit (`edited`), or with no text (`deleted`; a deletion is final).
+        """The customer (or a person of the business, from the WhatsApp Business app) edited (`text`) or deleted
+        (`None`) the message `message_id`: the customer and human turns that carry it (never the bot's) read back
+        with the newest edit (`edited`), or with no text (`deleted`; a deletion is final).
         Recorded even when no turn carries the id yet, so a turn written later reads back revised too."""
         ...
 

@@ -190,7 +190,7 @@ class SQLiteStore(SQLiteIdentities, SQLitePrivacy):
             "ORDER BY ts_us DESC, rowid DESC LIMIT ?", (tenant, user, self._now_us(), n))
         turns = [Turn(tenant=tenant, user=user, ts=codec.from_us(ts), role=role, text=text,
                       message_ids=tuple(json.loads(ids))) for ts, role, text, ids in reversed(rows)]
-        if not any(t.role == "customer" for t in turns):
+        if not any(t.role in codec.REVISABLE for t in turns):
             return turns
         revisions = await self._read(
             "SELECT message_id, text, deleted, at_us FROM turn_revisions WHERE tenant = ? AND user = ? "

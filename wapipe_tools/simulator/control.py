@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from wapipe_tools.simulator.state import Fault, LLMConfig, SimState
-from wapipe_tools.simulator.webhooks import inbound_message, post_signed
+from wapipe_tools.simulator.webhooks import business_echo, inbound_message, post_signed
 
 router = APIRouter(prefix="/_sim")
 
@@ -37,6 +37,19 @@ class InboundIn(BaseModel):
         return self
 
 
+class EchoIn(BaseModel):
+    """A person of the business writing to a customer from the WhatsApp Business app (`smb_message_echoes`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    to_user_id: str | None = None
+    phone_number_id: str = "100000000000001"
+    message_id: str | None = Field(default=None, description="the echo's wamid (default: a new one); a wamid the "
+                                   "business sent through the API plays Meta echoing wapipe's own message")
+
+
 class FaultIn(BaseModel):
     kind: Literal["5xx", "timeout", "slow", "code"]
     status: int = 503
@@ -45,7 +58,7 @@ class FaultIn(BaseModel):
     count: int | None = Field(default=None, ge=1)
     fraction: float | None = Field(default=None, ge=0, le=1)
     to: str | None = None
-    applies_to: Literal["messages", "status", "all"] = "messages"
+    applies_to: Literal["messages", "status", "all", "upload"] = "messages"
 
 
 class WindowIn(BaseModel):
@@ -76,7 +89,8 @@ class LLMIn(BaseModel):
 @router.get("/messages")
 async def list_messages(request: Request, to: str | None = None) -> dict[str, Any]:
     state = _state(request)
-    return {"messages": [m.public() for m in state.messages_to(to)], "reads": state.reads}
+    return {"messages": [m.public() for m in state.messages_to(to)], "reads": state.reads,
+            "uploads": state.uploads}
 
 
 @router.post("/inbound")
@@ -88,6 +102,17 @@ async def inbound(body: InboundIn, request: Request) -> dict[str, Any]:
                                   context=body.context)
     for user in filter(None, (body.from_, body.user_id)):
         state.open_window(body.phone_number_id, user)
+    status = await post_signed(request.app.state.http, state, hook)
+    if state.ingress_url and status == 0:
+        raise HTTPException(502, f"ingress at {state.ingress_url} unreachable")
+    return {"message_id": wamid, "ingress_status": status, "webhook": hook}
+
+
+@router.post("/echo")
+async def echo(body: EchoIn, request: Request) -> dict[str, Any]:
+    state = _state(request)
+    wamid, hook = business_echo(state, phone_number_id=body.phone_number_id, to=body.to, to_user_id=body.to_user_id,
+                                msg_type="text", obj={"body": body.text}, wamid=body.message_id)
     status = await post_signed(request.app.state.http, state, hook)
     if state.ingress_url and status == 0:
         raise HTTPException(502, f"ingress at {state.ingress_url} unreachable")

@@ -1,5 +1,8 @@
 """Meta's media endpoints: the media object, its bearer-only download URL, upload and delete; plus `/_sim/media`.
 
+Uploads are listed by `GET /_sim/messages` (`uploads`); a fault with `applies_to="upload"` hits only uploads
+(`{"kind": "code", "code": 131053}` is Meta's media upload error).
+
 `POST /_sim/media` (raw bytes, Content-Type = mime type) registers media a test can reference in a webhook;
 query options attach a transcript or description (what the simulated model says about it) and a fault.
 """
@@ -136,6 +139,12 @@ async def upload(version: str, phone_number_id: str, request: Request) -> Respon
         return meta_error(100, "messaging_product must be 'whatsapp'")
     if not isinstance(file, UploadFile):
         return meta_error(100, "file is required")
+    fault = state.next_fault(None, False, upload=True)
+    if fault is not None and fault.kind == "slow":
+        await asyncio.sleep(fault.delay_s)
+    elif fault is not None:
+        return meta_error(2 if fault.kind in ("5xx", "timeout") else fault.code, "injected upload error",
+                          status=fault.status if fault.kind == "5xx" else None)
     mime = str(form.get("type") or file.content_type or "")
     data = await file.read()
     kind = kind_of(mime)
@@ -144,6 +153,8 @@ async def upload(version: str, phone_number_id: str, request: Request) -> Respon
     if len(data) > UPLOAD_LIMITS[kind]:
         return meta_error(131053, f"{kind} files are limited to {UPLOAD_LIMITS[kind]} bytes, got {len(data)}")
     item = state.media.add(data, mime, phone_number_id=phone_number_id, filename=file.filename)
+    state.uploads.append({"phone_number_id": phone_number_id, "id": item.id, "mime_type": base_mime(mime),
+                          "size": len(data), "sha256": item.sha256, "filename": file.filename})
     return JSONResponse({"id": item.id})
 
 

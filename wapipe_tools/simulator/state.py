@@ -29,7 +29,7 @@ class Fault:
     count: int | None = None
     fraction: float | None = None
     to: str | None = None
-    applies_to: Literal["messages", "status", "all"] = "messages"
+    applies_to: Literal["messages", "status", "all", "upload"] = "messages"
 
 
 @dataclass
@@ -71,10 +71,19 @@ class SentMessage:
     at: float
     callback_data: str | None = None
 
+    @property
+    def media(self) -> dict[str, Any] | None:
+        """What a media message sent: its kind, the uploaded `id` or the `link`, caption and file name."""
+        obj = self.body.get(self.kind)
+        if self.kind not in ("image", "document", "audio", "video", "sticker") or not isinstance(obj, dict):
+            return None
+        return {"kind": self.kind, "id": obj.get("id"), "link": obj.get("link"), "caption": obj.get("caption"),
+                "filename": obj.get("filename")}
+
     def public(self) -> dict[str, Any]:
         return {"id": self.id, "phone_number_id": self.phone_number_id, "to": self.to, "kind": self.kind,
                 "text": self.text, "timestamp": self.at, "biz_opaque_callback_data": self.callback_data,
-                "body": self.body}
+                "media": self.media, "context": self.body.get("context"), "body": self.body}
 
 
 @dataclass
@@ -98,6 +107,7 @@ class SimState:
     faults: list[Fault] = field(default_factory=list)
     sent: list[SentMessage] = field(default_factory=list)
     reads: list[dict[str, Any]] = field(default_factory=list)
+    uploads: list[dict[str, Any]] = field(default_factory=list)  # what `POST /{phone_number_id}/media` took
     windows: dict[tuple[str, str], float] = field(default_factory=dict)
     number_buckets: dict[str, Bucket] = field(default_factory=dict)
     pair_buckets: dict[tuple[str, str], Bucket] = field(default_factory=dict)
@@ -113,6 +123,7 @@ class SimState:
         self.faults.clear()
         self.sent.clear()
         self.reads.clear()
+        self.uploads.clear()
         self.windows.clear()
         self.number_buckets.clear()
         self.pair_buckets.clear()
@@ -147,9 +158,12 @@ class SimState:
             b = self.pair_buckets[key] = Bucket(self.pair_burst, 1.0 / self.pair_interval_s, self.pair_burst, now)
         return b.take(now)
 
-    def next_fault(self, to: str | None, is_status: bool) -> Fault | None:
-        """The fault that hits this call, if any; consumes one use of a counted fault."""
+    def next_fault(self, to: str | None, is_status: bool, upload: bool = False) -> Fault | None:
+        """The fault that hits this call, if any; consumes one use of a counted fault. Uploads meet only the
+        faults meant for them (`applies_to="upload"`), and those hit nothing else."""
         for f in list(self.faults):
+            if (f.applies_to == "upload") != upload:
+                continue
             if f.applies_to == "messages" and is_status or f.applies_to == "status" and not is_status:
                 continue
             if f.to and f.to != to:

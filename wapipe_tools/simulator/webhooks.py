@@ -1,4 +1,5 @@
-"""Real-shaped WhatsApp webhooks (messages and statuses), signed like Meta signs them, posted to ingress."""
+"""Real-shaped WhatsApp webhooks (messages, statuses and the WhatsApp Business app's echoes), signed like Meta
+signs them, posted to ingress."""
 
 from __future__ import annotations
 
@@ -22,12 +23,12 @@ def new_wamid() -> str:
     return "wamid.HBgM" + uuid.uuid4().hex.upper()
 
 
-def envelope(state: SimState, phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
+def envelope(state: SimState, phone_number_id: str, value: dict[str, Any], field: str = "messages") -> dict[str, Any]:
     value = {"messaging_product": "whatsapp",
              "metadata": {"display_phone_number": state.display_phone_number, "phone_number_id": phone_number_id},
              **value}
     return {"object": "whatsapp_business_account",
-            "entry": [{"id": state.waba_id, "changes": [{"value": value, "field": "messages"}]}]}
+            "entry": [{"id": state.waba_id, "changes": [{"value": value, "field": field}]}]}
 
 
 def inbound_message(state: SimState, *, phone_number_id: str, wa_id: str, profile_name: str,
@@ -44,6 +45,18 @@ def inbound_message(state: SimState, *, phone_number_id: str, wa_id: str, profil
     if context:
         message["context"] = context
     return wamid, envelope(state, phone_number_id, {"contacts": [contact], "messages": [message]})
+
+
+def business_echo(state: SimState, *, phone_number_id: str, to: str, to_user_id: str | None, msg_type: str,
+                  obj: dict[str, Any], wamid: str | None = None) -> tuple[str, dict[str, Any]]:
+    """-> (wamid, `smb_message_echoes` webhook body): a person of the business wrote `obj` to the customer `to`
+    from the WhatsApp Business app on the same number (coexistence)."""
+    wamid = wamid or new_wamid()
+    echo: dict[str, Any] = {"from": state.display_phone_number, "to": to, "id": wamid,
+                            "timestamp": str(int(time.time())), "type": msg_type, msg_type: obj}
+    if to_user_id:
+        echo["to_user_id"] = to_user_id
+    return wamid, envelope(state, phone_number_id, {"message_echoes": [echo]}, field="smb_message_echoes")
 
 
 def status_object(*, wamid: str, recipient: str, status: str, callback_data: str | None) -> dict[str, Any]:

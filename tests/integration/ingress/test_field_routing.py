@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from schemas.events import AccountEventReceived, ConsentChanged, TemplateStatusChanged
+from schemas.events import AccountEventReceived, BusinessEchoReceived, ConsentChanged, TemplateStatusChanged
 from schemas.topics import ACCOUNT, INBOUND, RAW_WEBHOOKS, STATUS
 from tests.integration.ingress.conftest import Ingress, sample
 from tests.support import read_topic
@@ -76,8 +76,36 @@ async def test_an_unknown_field_is_accepted_counted_and_logged_once(ingress: Ing
     assert len(read_topic(ingress.bootstrap, ingress.prefix + RAW_WEBHOOKS, expect=3)) == 3
 
 
-async def test_message_echoes_keep_todays_behaviour(ingress: Ingress) -> None:
+async def test_an_echo_is_published_on_the_customers_key_through_the_identity_map(ingress: Ingress) -> None:
+    # The customer first wrote with both ids (their key is the BSUID's); the app's echo names only their number.
+    r = await ingress.post_webhook(sample("message_text"))
+    assert (r.status_code, r.json()) == (200, {"events": 1})
     r = await ingress.post_webhook(sample("smb_message_echoes"))
-    assert (r.status_code, r.json()) == (200, {"events": 0})
-    assert ingress.metric("wapipe_webhook_changes_total", {"field": "smb_message_echoes", "route": "messages"}) == 1
+    assert (r.status_code, r.json()) == (200, {"events": 1})
+    records = read_topic(ingress.bootstrap, ingress.prefix + INBOUND, expect=2)
+    assert [r.event().type for r in records] == ["MessageReceived", "BusinessEchoReceived"]
+    key = f"{TENANT}:CO.1297408873021955"
+    assert {r.key for r in records} == {key} and len({r.partition for r in records}) == 1  # one order
+    [echo] = [r.event() for r in records if isinstance(r.event(), BusinessEchoReceived)]
+    assert echo.conversation == key and echo.payload.to.wa_id == "573001234567"
+    assert ingress.metric("wapipe_webhook_changes_total", {"field": "smb_message_echoes", "route": "echoes"}) == 1
+    assert ingress.metric("wapipe_events_published_total", {"type": "BusinessEchoReceived", "tenant": TENANT}) == 1
+
+
+async def test_history_and_app_contacts_are_accepted_counted_and_not_published(
+        ingress: Ingress, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="services.ingress")
+    for name in ("history", "history_declined", "smb_app_state_sync"):
+        r = await ingress.post_webhook(sample(name))
+        assert (r.status_code, r.json()) == (200, {"events": 0}), name
+    assert ingress.metric("wapipe_webhook_coexistence_total",
+                          {"tenant": TENANT, "field": "history", "item": "message"}) == 2
+    assert ingress.metric("wapipe_webhook_coexistence_total",
+                          {"tenant": TENANT, "field": "history", "item": "declined"}) == 1
+    assert ingress.metric("wapipe_webhook_coexistence_total",
+                          {"tenant": TENANT, "field": "smb_app_state_sync", "item": "add"}) == 1
+    assert ingress.metric("wapipe_webhook_changes_total", {"field": "history", "route": "coexistence"}) == 2
+    logged = "\n".join(rec.getMessage() for rec in caplog.records)
+    assert "not imported" in logged and "573001234567" not in logged and "Valentina" not in logged
     assert read_topic(ingress.bootstrap, ingress.prefix + INBOUND, idle=0.5) == []
+    assert len(read_topic(ingress.bootstrap, ingress.prefix + RAW_WEBHOOKS, expect=3)) == 3  # kept as sent

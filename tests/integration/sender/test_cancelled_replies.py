@@ -45,7 +45,7 @@ async def test_a_withdrawn_message_gets_no_reply_at_all(sim: BackgroundSimulator
     finally:
         await app.worker.stop()
         await task
-        await app.graph.aclose()
+        await app.aclose()
         producer.close()
 
     events = {r.event().payload.reply_id: r.event() for r in out}  # type: ignore[union-attr]

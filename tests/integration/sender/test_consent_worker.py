@@ -66,7 +66,7 @@ async def test_business_initiated_messages_to_opted_out_customers_are_refused(
     finally:
         await app.worker.stop()
         await task
-        await app.graph.aclose()
+        await app.aclose()
 
     events = [r.event() for r in out]
     sent = {e.payload.reply_id: e for e in events if isinstance(e, ReplySent)}

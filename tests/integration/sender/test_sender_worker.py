@@ -65,7 +65,7 @@ async def test_outcomes_reach_delivery_topic_and_dlq(
     finally:
         await app.worker.stop()
         await task
-        await app.graph.aclose()
+        await app.aclose()
 
     events = [r.event() for r in out]
     sent = [e for e in events if isinstance(e, ReplySent)]

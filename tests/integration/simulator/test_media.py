@@ -161,6 +161,46 @@ def test_media_messages_by_id_or_link_are_sent_and_listed(sim: BackgroundSimulat
         ("image", "Este es el modelo"), ("document", None), ("video", None), ("audio", None), ("sticker", None)]
     assert listed[0]["body"]["image"]["id"] == image_id
     assert listed[1]["body"]["document"]["filename"] == "factura.pdf"
+    assert [m["media"] for m in listed] == [
+        {"kind": "image", "id": image_id, "link": None, "caption": "Este es el modelo", "filename": None},
+        {"kind": "document", "id": doc_id, "link": None, "caption": None, "filename": "factura.pdf"},
+        {"kind": "video", "id": None, "link": "https://example.com/v.mp4", "caption": None, "filename": None},
+        {"kind": "audio", "id": None, "link": "https://example.com/a.ogg", "caption": None, "filename": None},
+        {"kind": "sticker", "id": None, "link": "https://example.com/s.webp", "caption": None, "filename": None}]
+
+
+def test_uploads_are_listed_and_an_upload_fault_is_metas_131053(sim: BackgroundSimulator) -> None:
+    def upload(data: bytes, mime: str) -> httpx.Response:
+        return httpx.post(f"{sim.url}/v25.0/{PNID}/media", headers=AUTH,
+                          data={"messaging_product": "whatsapp", "type": mime}, files={"file": ("f.png", data, mime)})
+
+    httpx.post(f"{sim.url}/_sim/faults", json={"kind": "code", "code": 131053, "count": 1,
+                                               "applies_to": "upload"}).raise_for_status()
+    to = "573001112244"
+    httpx.post(f"{sim.url}/_sim/window", json={"to": to}).raise_for_status()
+    text = httpx.post(f"{sim.url}/v25.0/{PNID}/messages", headers=AUTH, json={
+        "messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": "hola"}})
+    assert text.status_code == 200  # an upload fault never hits a message send
+    refused = upload(b"\x89PNG a", "image/png")
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == 131053
+    ok = upload(b"\x89PNG a", "image/png")
+    listed = httpx.get(f"{sim.url}/_sim/messages").json()["uploads"]
+    assert listed == [{"phone_number_id": PNID, "id": ok.json()["id"], "mime_type": "image/png", "size": 6,
+                       "sha256": hashlib.sha256(b"\x89PNG a").hexdigest(), "filename": "f.png"}]
+
+
+def test_location_and_contacts_sends_are_validated(sim: BackgroundSimulator) -> None:
+    to = "573001112255"
+    httpx.post(f"{sim.url}/_sim/window", json={"to": to}).raise_for_status()
+
+    def send(kind: str, obj: object) -> httpx.Response:
+        return httpx.post(f"{sim.url}/v25.0/{PNID}/messages", headers=AUTH,
+                          json={"messaging_product": "whatsapp", "to": to, "type": kind, kind: obj})
+
+    assert send("location", {"latitude": 4.65, "longitude": -74.05, "name": "Tienda"}).status_code == 200
+    assert send("location", {"latitude": 94.0, "longitude": 0}).json()["error"]["code"] == 131009
+    assert send("contacts", [{"name": {"formatted_name": "Tienda"}}]).status_code == 200
+    assert send("contacts", [{"phones": [{"phone": "+57300"}]}]).json()["error"]["code"] == 100
 
 
 def _openai(sim: BackgroundSimulator) -> openai.OpenAI:

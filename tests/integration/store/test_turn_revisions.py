@@ -42,6 +42,19 @@ async def test_a_deletion_removes_the_text_for_good(store: Store) -> None:
     assert (kept.text, kept.deleted) == ("y la dirección es calle 80", False)
 
 
+async def test_a_person_of_the_business_edits_and_deletes_their_own_turns_too(store: Store) -> None:
+    """Echoes from the WhatsApp Business app: its people's edits and deletions apply to their `human` turns."""
+    tenant, user, edited, gone = unique("pn"), unique("u"), unique("wamid."), unique("wamid.")
+    await store.append_turn(Turn(tenant, user, NOW, "human", "te separo las botas cafés", (edited,)))
+    await store.append_turn(Turn(tenant, user, NOW + timedelta(seconds=1), "human", "llamo al 3001234567", (gone,)))
+    await store.revise_turn(tenant, user, edited, "te separo las botas negras", NOW + timedelta(seconds=5))
+    await store.revise_turn(tenant, user, gone, None, NOW + timedelta(seconds=6))
+
+    first, second = await store.last_turns(tenant, user)
+    assert (first.role, first.text, first.edited) == ("human", "te separo las botas negras", True)
+    assert (second.text, second.deleted) == ("", True)
+
+
 async def test_a_revision_written_before_its_turn_still_applies(store: Store) -> None:
     tenant, user, wamid = unique("pn"), unique("u"), unique("wamid.")
     await store.revise_turn(tenant, user, wamid, None, NOW)

@@ -87,10 +87,18 @@ def test_calls_are_counted_and_publish_nothing() -> None:
     assert out.fields == {"calls": 1}
 
 
-def test_message_echoes_keep_todays_path_and_yield_nothing() -> None:
+def test_message_echoes_become_business_echoes_on_the_inbound_topic() -> None:
     out = normalize(load("smb_message_echoes"), NOW)
+    assert [(e.topic, e.event.type) for e in out.emits] == [(INBOUND, "BusinessEchoReceived")]
+    assert out.unreadable == [] and out.unknown_fields == set()
+    assert route_name("smb_message_echoes") == "echoes"
+
+
+@pytest.mark.parametrize("sample", ["history", "history_declined", "smb_app_state_sync"])
+def test_coexistence_sync_fields_are_counted_and_publish_nothing(sample: str) -> None:
+    out = normalize(load(sample), NOW)
     assert out.emits == [] and out.unreadable == [] and out.unknown_fields == set()
-    assert route_name("smb_message_echoes") == "messages"
+    assert route_name(sample.removesuffix("_declined")) == "coexistence"
 
 
 def test_an_unknown_field_is_accepted_counted_and_ignored() -> None:
