@@ -44,8 +44,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     WAPIPE_LOG_FORMAT=json \
     WAPIPE_TENANTS_DIR=/app/config/tenants \
     HOME=/tmp
+# Tesseract reads the text in customers' photos (the media stage); the Whisper model is not in the image.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libev4 \
+ && apt-get install -y --no-install-recommends libev4 tesseract-ocr tesseract-ocr-spa tesseract-ocr-eng \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid ${UID} wapipe \
  && useradd --system --uid ${UID} --gid wapipe --home-dir /app --no-create-home --shell /usr/sbin/nologin wapipe
@@ -57,6 +58,6 @@ COPY config ./config
 # Files stay owned by root (read-only for the service); only /tmp is writable, which
 # matches the read-only root filesystem the Kubernetes manifests enforce.
 USER ${UID}:${UID}
-EXPOSE 8080 8081 9101 9102 9103 9104 9105
+EXPOSE 8080 8081 9101 9102 9103 9104 9105 9106
 ENTRYPOINT ["wapipe"]
 CMD ["run", "ingress"]

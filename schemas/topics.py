@@ -53,14 +53,15 @@ ACCOUNT = "wa.account.v1"
 RAW_WEBHOOKS = "wa.webhooks.raw.v1"
 
 TOPICS: tuple[Topic, ...] = (
-    # The notifier reads it with its own group: it relays what customers write while a person has the conversation.
-    # ConsentChanged rides with the messages (not on a topic of its own) so it is ordered with them.
-    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("guardrails", "notifier", "media", "console"),
+    # The media stage turns it into wa.inbound.understood.v1, which guardrails reads; the notifier reads it with its
+    # own group: it relays what customers write while a person has the conversation. ConsentChanged rides with the
+    # messages (not on a topic of its own) so it is ordered with them.
+    Topic(INBOUND, 12, CONVERSATION_KEY, 7 * DAY_MS, ("ingress",), ("notifier", "media", "console"),
           ("MessageReceived", "ConsentChanged", "BusinessEchoReceived"),
           "Every customer message Meta delivered, normalised, the customer's consent changes Meta reported, and "
           "what the business wrote from the WhatsApp Business app on the same number (echoes)."),
-    # Guardrails moves from wa.inbound.v1 to this topic when the media stage is deployed (docs/architecture.md).
-    Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), (),
+    # Same keys and partitions as wa.inbound.v1: a text after a voice note waits for it on its key in the media stage.
+    Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), ("guardrails",),
           ("MessageReceived", "ConsentChanged", "BusinessEchoReceived"),
           "Every customer message in order, media ones with what their bytes say (transcript, text, receipt); "
           "consent changes and the business's echoes passed through."),

@@ -153,6 +153,17 @@ class WebhookSettings(CommonSettings):
     meta_verify_token: SecretStr = SecretStr("dev-verify-token")
 
 
+class MediaStoreSettings(CommonSettings):
+    """Where customers' media bytes are kept (the media stage writes, `wapipe privacy` exports and erases)."""
+
+    media_store: Literal["folder", "s3"] = "folder"
+    media_dir: str = ".wapipe/media"
+    media_s3_bucket: str = "wapipe-media"
+    media_s3_endpoint_url: str = Field(default="", description="MinIO or another S3-compatible server; empty = AWS")
+    media_s3_region: str = "us-east-1"
+    media_retention_days: int = Field(default=30, ge=1)
+
+
 class GraphSettings(CommonSettings):
     """What calling Meta's Graph API needs (sender): the access token and where the API is."""
 

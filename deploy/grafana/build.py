@@ -273,8 +273,27 @@ def notifier() -> dict:
     ], [TENANT])
 
 
+def media() -> dict:
+    return dashboard("wapipe-media", "wapipe / media", [
+        row("Voice notes, photos, documents"),
+        panel("Media messages/s by kind and outcome", [
+            (f"sum by (kind, outcome) (rate(wapipe_media_messages_total{{{T},kind!=\"text\"}}{R}))",
+             "{{kind}} {{outcome}}")], "ops", stack=True,
+            desc="understood, or unavailable:<reason> (expired, too_large, sha256_mismatch...): the message went "
+                 "on either way."),
+        panel("Step failures/s (after retries)", [
+            (f"sum by (step) (rate(wapipe_media_step_failures_total{R}))", "{{step}}")], "ops"),
+        panel("Download time", quantiles("wapipe_media_step_duration_seconds", '{step="download"}'), "s", w=8),
+        panel("Transcription time", quantiles("wapipe_media_step_duration_seconds", '{step="transcription"}'), "s",
+              w=8),
+        panel("OCR and vision time", quantiles("wapipe_media_step_duration_seconds", '{step=~"ocr|vision"}', "step"),
+              "s", w=8),
+        *runtime_panels("media"),
+    ], [TENANT])
+
+
 DASHBOARDS = {"overview": overview, "ingress": ingress, "guardrails": guardrails, "ai": ai, "sender": sender,
-              "notifier": notifier}
+              "notifier": notifier, "media": media}
 
 
 def render() -> dict[Path, str]:

@@ -26,6 +26,7 @@ from schemas.events import (
     HandoffRequested,
     HandoffRequestedPayload,
     MessageReceived,
+    MessageReceivedPayload,
     ReplyRequested,
     ReplyRequestedPayload,
     caused_by,
@@ -34,6 +35,7 @@ from services.guardrails import changes
 from services.guardrails.budget import BUDGET_RULE
 from services.guardrails.consent import match_consent
 from services.guardrails.echoes import EchoPorts, SentLookup, handle_echo
+from services.guardrails.media import is_media, said
 from services.guardrails.metrics import GuardrailsMetrics
 from services.guardrails.ports import (
     Answers,
@@ -127,7 +129,8 @@ class GuardrailsHandler:
         # side of it. An edit revises the turn it edits and a revoke deletes it (`changes.py`) instead.
         if msg.message_type not in ("edit", "revoke") or msg.original_message_id is None:
             await self.p.store.append_turn(Turn(ev.tenant, parse_conversation_key(conv).user, msg.timestamp,
-                                                "customer", msg.text or f"[{msg.message_type}]", (msg.message_id,)))
+                                                "customer", _said(msg) or f"[{msg.message_type}]",
+                                                (msg.message_id,)))
             tr.step("turn:stored")
 
         if msg.message_type == "revoke":
@@ -161,7 +164,7 @@ class GuardrailsHandler:
             created = await self.p.shadow.activate(conv, d.reason or "handoff", STAGE, self.limits.human_active_ttl_s)
             tr.step("shadow:activated" if created else "shadow:already_active")
         if d.route == "ai":
-            await self.p.pending.push(conv, msg.message_id, msg.text or "", msg.timestamp.timestamp())
+            await self.p.pending.push(conv, msg.message_id, _said(msg) or "", msg.timestamp.timestamp())
         if d.route == "ignore":
             return await self._end(ev, started, "ignored")
         tr.timed(STAGE, started, self.clock())
@@ -174,7 +177,7 @@ class GuardrailsHandler:
         out: list[Emit] = []
         if d.route == "ai":
             out.append(Emit(topics.AI_REQUESTS, caused_by(AnswerRequested, ev, STAGE, AnswerRequestedPayload(
-                channel=msg.channel, message_id=msg.message_id, to=msg.sender, text=msg.text or "",
+                channel=msg.channel, message_id=msg.message_id, to=msg.sender, text=_said(msg) or "",
                 message_type=msg.message_type, intent=d.intent, language="es",
                 not_before=now + timedelta(seconds=self.limits.coalesce_window_s), flow=msg.flow,
                 replaces=msg.original_message_id if msg.message_type == "edit" else None,
@@ -198,7 +201,7 @@ class GuardrailsHandler:
         msg = ev.payload
         payload = HandoffRequestedPayload(
             channel=msg.channel, message_id=msg.message_id, to=msg.sender, reason=reason,
-            text=msg.text or f"[{msg.message_type}]", requested_by=STAGE, ttl_s=self.limits.human_active_ttl_s)
+            text=_said(msg) or f"[{msg.message_type}]", requested_by=STAGE, ttl_s=self.limits.human_active_ttl_s)
         return Emit(topics.HANDOFF, caused_by(HandoffRequested, ev, STAGE, payload))
 
     async def _consent(self, ev: MessageReceived, tenant: Tenant, started: datetime) -> list[Emit] | None:
@@ -276,3 +279,8 @@ class GuardrailsHandler:
         await self.p.store.write_trace(TraceRecord.from_event(ev, outcome, ts=self.clock()))
         log.debug("journey ended in guardrails: %s", outcome)
         return []
+
+
+def _said(msg: MessageReceivedPayload) -> str | None:
+    """The message as text: a media message's transcript or caption with what the media stage read in it."""
+    return said(msg) if is_media(msg) else msg.text

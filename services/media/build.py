@@ -13,8 +13,9 @@ from services.media.guard import OutboundGuard
 from services.media.limits import META_TYPES, MediaLimits
 from services.media.understand.ocr import TesseractReader
 from services.media.understand.openai_transcriber import OpenAITranscriber
-from services.media.understand.types import Transcriber
+from services.media.understand.types import Describer, Transcriber
 from services.media.understand.understand import MediaUnderstanding
+from services.media.understand.vision import OpenAIDescriber
 from services.media.understand.whisper import LocalWhisper
 from services.media.understand.whisper_model import packaged_model
 from wapipe.objectstore.factory import open_object_store
@@ -65,8 +66,18 @@ def build_transcriber(settings: MediaSettings) -> Transcriber | None:
                         cpu_threads=settings.media_whisper_cpu_threads)
 
 
+def build_describer(settings: MediaSettings) -> Describer | None:
+    """The vision model that describes photos and stickers, when one is configured (OCR reads their text anyway)."""
+    if settings.media_vision == "none":
+        return None
+    key = settings.media_vision_api_key or settings.openai_api_key
+    return OpenAIDescriber(settings.media_vision_base_url or settings.openai_base_url, key.get_secret_value(),
+                           settings.media_vision_model, timeout_s=settings.media_vision_timeout_s)
+
+
 def build_understanding(settings: MediaSettings) -> MediaUnderstanding:
     return MediaUnderstanding(transcriber=build_transcriber(settings),
                               reader=TesseractReader(settings.media_ocr_languages,
                                                      timeout_s=settings.media_ocr_timeout_s),
+                              describer=build_describer(settings),
                               document_max_chars=settings.media_document_max_chars)

@@ -7,14 +7,14 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from schemas.meta.media import MIB
-from wapipe.settings import GraphSettings, LLMSettings
+from wapipe.settings import GraphSettings, LLMSettings, MediaStoreSettings
 
 # Meta's media hosts: the Graph API and the CDN its media URLs point at (lookaside.fbsbx.com today). A leading dot
 # admits every subdomain.
 META_MEDIA_HOSTS = "graph.facebook.com,lookaside.fbsbx.com,.fbsbx.com,.fbcdn.net,.whatsapp.net"
 
 
-class MediaSettings(GraphSettings, LLMSettings):
+class MediaSettings(GraphSettings, LLMSettings, MediaStoreSettings):
     """Download limits and guard, object store, and the transcriber/OCR/document readers."""
 
     # the consumer (wa.inbound.v1 -> wa.inbound.understood.v1)
@@ -34,30 +34,33 @@ class MediaSettings(GraphSettings, LLMSettings):
     media_allowed_hosts: str = META_MEDIA_HOSTS
     media_download_timeout_s: float = Field(default=30.0, gt=0)
     media_download_attempts: int = Field(default=3, ge=1)
-    # object store
-    media_store: Literal["folder", "s3"] = "folder"
-    media_dir: str = ".wapipe/media"
-    media_s3_bucket: str = "wapipe-media"
-    media_s3_endpoint_url: str = Field(default="", description="MinIO or another S3-compatible server; empty = AWS")
-    media_s3_region: str = "us-east-1"
-    media_retention_days: int = Field(default=30, ge=1)
+    # object store: MediaStoreSettings (wapipe.settings), shared with `wapipe privacy`
     # understanding
     media_transcriber: Literal["whisper", "openai", "none"] = "whisper"
     media_whisper_model_dir: str = Field(default="", description="a CTranslate2 Whisper folder; empty = packaged")
     media_models_dir: str = ".wapipe/models"
+    media_whisper_preload: bool = Field(default=True, description="load the model at start (false: at the first "
+                                        "voice note, for stacks that rarely get one, like the test stacks)")
     media_whisper_compute_type: str = "int8"
     media_whisper_cpu_threads: int = Field(default=0, ge=0, description="0 = CTranslate2's default")
     media_transcription_base_url: str = Field(default="", description="empty = WAPIPE_OPENAI_BASE_URL")
     media_transcription_api_key: SecretStr | None = Field(default=None, description="unset = WAPIPE_OPENAI_API_KEY")
     media_transcription_model: str = "whisper-1"
     media_transcription_timeout_s: float = Field(default=60.0, gt=0)
+    media_vision: Literal["none", "openai"] = Field(default="none", description="a vision model describes photos "
+                                                     "and stickers (OpenAI-compatible image input); none = OCR only")
+    media_vision_base_url: str = Field(default="", description="empty = WAPIPE_OPENAI_BASE_URL")
+    media_vision_api_key: SecretStr | None = Field(default=None, description="unset = WAPIPE_OPENAI_API_KEY")
+    media_vision_model: str = "gpt-4o-mini"
+    media_vision_timeout_s: float = Field(default=20.0, gt=0)
     media_ocr_languages: str = "spa+eng"
     media_ocr_timeout_s: float = Field(default=30.0, gt=0)
     media_document_max_chars: int = Field(default=4000, ge=100)
 
     def providers(self) -> set[str]:
-        """The OpenAI key is used only to transcribe remotely without a key of its own."""
-        remote = self.media_transcriber == "openai" and self.media_transcription_api_key is None
+        """The OpenAI key is used only to transcribe or describe remotely without a key of its own."""
+        remote = (self.media_transcriber == "openai" and self.media_transcription_api_key is None
+                  or self.media_vision == "openai" and self.media_vision_api_key is None)
         return {"openai"} if remote else set()
 
     def allowed_hosts(self) -> list[str]:

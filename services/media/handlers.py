@@ -22,9 +22,10 @@ from schemas.topics import INBOUND_UNDERSTOOD
 from schemas.understanding import MediaUnderstanding, ReceiptFields
 from services.media.download import Downloaded, MediaUnavailable
 from services.media.metrics import MediaMetrics
-from services.media.ports import Downloader, Understander
+from services.media.ports import Downloader, Owners, Understander
 from services.media.understand.types import Receipt
 from services.media.understand.understand import Understood
+from wapipe.objectstore.owners import OwnerIndexUnavailable
 from wapipe.objectstore.port import ObjectStore, ObjectStoreUnavailable, content_key
 from wapipe.runtime.types import Emit, RecordMeta
 
@@ -36,6 +37,7 @@ class Ports:
     downloader: Downloader
     store: ObjectStore
     understander: Understander
+    owners: Owners | None = None  # whose media each key is, for privacy export and erasure
 
 
 def _receipt(r: Receipt | None) -> ReceiptFields | None:
@@ -112,6 +114,12 @@ class MediaHandler:
             log.warning("media of %s not stored: %s", event.correlation_id, e)
             failures.append("store_failed")
             key = None  # the bytes are gone with this process; the message goes on with what they said
+        if key is not None and self.ports.owners is not None:
+            try:
+                await self.ports.owners.add(event.conversation, key)
+            except OwnerIndexUnavailable as e:  # the object still expires with the retention; the message goes on
+                log.warning("media of %s stored but not indexed to its sender: %s", event.correlation_id, e)
+                failures.append("owner_index_failed")
         understood = await self.ports.understander.understand(kind, download.data, download.mime_type,
                                                               caption=caption)
         for step, seconds in understood.timings.items():

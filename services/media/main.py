@@ -12,9 +12,11 @@ from services.media.config import MediaSettings
 from services.media.download import new_client
 from services.media.handlers import Ports
 from services.media.understand.openai_transcriber import OpenAITranscriber
+from services.media.understand.vision import OpenAIDescriber
 from services.media.understand.whisper import LocalWhisper
 from wapipe.logging import configure_logging
 from wapipe.objectstore.folder import FolderObjectStore
+from wapipe.objectstore.owners import MediaOwners
 from wapipe.objectstore.s3 import S3ObjectStore
 from wapipe.runtime import loop
 from wapipe.runtime.service import Closer, Resources, Runnable, Service, run_consumer
@@ -50,14 +52,17 @@ async def build(s: MediaSettings, r: Resources) -> Service:
     if isinstance(store, S3ObjectStore):
         await store.ensure_bucket()
     understanding = build_understanding(s)
-    if isinstance(understanding.transcriber, LocalWhisper):
+    if isinstance(understanding.transcriber, LocalWhisper) and s.media_whisper_preload:
         await asyncio.to_thread(understanding.transcriber.load)  # before the first voice note, not during it
-    ports = Ports(downloader=build_downloader(s, http), store=store, understander=understanding)
+    ports = Ports(downloader=build_downloader(s, http), store=store, understander=understanding,
+                  owners=MediaOwners(r.redis, ttl_s=s.media_retention_days * 86400))
     app = build_app(s, ports, producer=r.producer, registry=r.registry)
     background: list[Runnable] = [Sweeper(store)] if isinstance(store, FolderObjectStore) else []
     closers: list[Closer] = [http.aclose, store.aclose]
     if isinstance(understanding.transcriber, OpenAITranscriber):
         closers.append(understanding.transcriber.aclose)
+    if isinstance(understanding.describer, OpenAIDescriber):
+        closers.append(understanding.describer.aclose)
     return Service("media", [app.worker], background=background, closers=closers)
 
 

@@ -21,3 +21,10 @@ class Understander(Protocol):
 
     async def understand(self, kind: MediaKind, data: bytes, mime_type: str, *,
                          caption: str | None = None) -> Understood: ...
+
+
+class Owners(Protocol):
+    """`wapipe.objectstore.owners.MediaOwners`: records that `key` was sent in `conversation` (for privacy export
+    and erasure). Raises OwnerIndexUnavailable."""
+
+    async def add(self, conversation: str, key: str) -> None: ...

@@ -44,7 +44,8 @@ class LocalStack:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[LocalStack]:
+    """`STACK_ENV` in a test module: settings on top of the stack's own for that module's stack."""
     taken = [p for p in LOCAL_PORTS.served() if not port_is_free(p)]
     if taken:
         pytest.skip(f"the local stack's port {taken[0]} is in use by {port_owner(taken[0])}")
@@ -53,7 +54,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     with open(output, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "wapipe_tools.cli.main", "up", "--no-live", "--state-dir",
                                  str(state), "--sandbox", SANDBOX, "--timeout", "180"],
-                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+                                cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                                # the Whisper model loads at the first voice note: most modules never send one
+                                env={**os.environ, "WAPIPE_MEDIA_WHISPER_PRELOAD": "false",
+                                     **getattr(request.module, "STACK_ENV", {})})
     s = LocalStack(state, proc, output)
     try:
         def exited() -> str | None:

@@ -36,6 +36,7 @@ from services.notifier.app import service
 from services.notifier.config import NotifierSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
+from tests.media_stage import media_stage
 from tests.support import unique
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import serve
@@ -159,7 +160,10 @@ async def pipeline(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redi
             await api_task
 
         stack.push_async_callback(stop_notifier)
-        await _run(stack, guardrails.worker, sender.worker)
+        media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producer,
+                            folder=tmp_path, group_id=unique("g"))
+        stack.push_async_callback(media.close)
+        await _run(stack, media.worker, guardrails.worker, sender.worker)
         await notifier.worker.wait_ready(60)
         secret = sim.state.app_secret
         app = create_app(IngressSettings(_env_file=None, **conn, meta_app_secret=secret,  # type: ignore[call-arg]

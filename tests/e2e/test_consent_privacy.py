@@ -41,6 +41,7 @@ from services.ingress.consent import consent_events
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
+from tests.media_stage import media_stage
 from tests.support import read_topic
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
@@ -144,7 +145,9 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
     sender = build_sender(SenderSettings(**common, graph_api_url=sim.url), redis=redis_client, store=store,
                           producer=producers[1], registry=CollectorRegistry(), group_id=f"{group_id}-sender",
                           policies=RegistryPolicies(tenants, SendPolicy()))
-    workers: list[Worker] = [guardrails.worker, sender.worker]
+    media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producers[0],
+                        folder=tmp_path, group_id=f"{group_id}-media")
+    workers: list[Worker] = [media.worker, guardrails.worker, sender.worker]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         for w in workers:
@@ -154,6 +157,7 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
         for w in workers:
             await w.stop()
         await asyncio.gather(*tasks)
+        await media.close()
         for p in producers:
             p.close()
         await sender.graph.aclose()

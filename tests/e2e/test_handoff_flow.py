@@ -32,6 +32,7 @@ from services.notifier.texts import ref_of
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
+from tests.media_stage import media_stage
 from tests.unit.notifier.events import message
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import serve
@@ -103,7 +104,9 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
                               group_id=f"{group_id}-notifier")
     api_port = free_port()
     stop = asyncio.Event()
-    workers: list[Worker] = [guardrails.worker, sender.worker]
+    media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producers[0],
+                        folder=tmp_path, group_id=f"{group_id}-media")
+    workers: list[Worker] = [media.worker, guardrails.worker, sender.worker]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     tasks.append(asyncio.create_task(serve(service(notifier, host="127.0.0.1", api_port=api_port), registry=registry,
                                            host="127.0.0.1", port=0, stop=stop, handle_signals=False)))
@@ -116,6 +119,7 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
         for w in workers:
             await w.stop()
         await asyncio.gather(*tasks)
+        await media.close()
         for p in producers:
             p.close()
         await sender.graph.aclose()

@@ -37,6 +37,7 @@ from services.ingress.app import create_app
 from services.ingress.config import IngressSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
+from tests.media_stage import media_stage
 from tests.support import read_topic, unique
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
@@ -145,7 +146,10 @@ async def pipeline(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redi
                               redis=redis_client, store=store, producer=producer, registry=CollectorRegistry(),
                               group_id=unique("g"))
         stack.push_async_callback(sender.graph.aclose)
-        await _run(stack, guardrails.worker, sender.worker)
+        media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producer,
+                            folder=tmp_path, group_id=unique("g"))
+        stack.push_async_callback(media.close)
+        await _run(stack, media.worker, guardrails.worker, sender.worker)
 
         async def start_ai() -> None:
             ai = build_ai(AISettings(**conn, openai_base_url=f"{sim.url}/v1", openai_api_key="dev-openai-key",

@@ -37,6 +37,7 @@ from services.notifier.config import NotifierSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
+from tests.media_stage import media_stage
 from tests.support import read_topic
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit
@@ -100,7 +101,9 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
                               registry=CollectorRegistry(), group_id=f"{group_id}-notifier")
     app = create_app(IngressSettings(_env_file=None, **common, meta_app_secret=SECRET),  # type: ignore[call-arg]
                      producer=producers[3], redis=redis_client, registry=CollectorRegistry(), tenants=tenants)
-    workers: list[Worker] = [guardrails.worker, sender.worker, notifier.worker]
+    media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producers[0],
+                        folder=tmp_path, group_id=f"{group_id}-media")
+    workers: list[Worker] = [media.worker, guardrails.worker, sender.worker, notifier.worker]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingress")
     try:
@@ -112,6 +115,7 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
         for w in workers:
             await w.stop()
         await asyncio.gather(*tasks)
+        await media.close()
         for p in producers:
             p.close()
         await sender.graph.aclose()

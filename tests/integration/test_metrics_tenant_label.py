@@ -32,6 +32,7 @@ from services.notifier.app import build_app as build_notifier
 from services.notifier.config import NotifierSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
+from tests.media_stage import media_stage
 from tests.support import unique
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
@@ -114,7 +115,10 @@ async def pipeline(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redi
                                   redis=redis_client, store=store, producer=producer, tenants=tenants,
                                   registry=registries["notifier"], group_id=unique("g"))
         stack.push_async_callback(notifier.dlq.close)
-        await _workers(stack, guardrails.worker, ai.worker, sender.worker, notifier.worker)
+        media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producer,
+                            folder=tmp_path, group_id=unique("g"))
+        stack.push_async_callback(media.close)
+        await _workers(stack, media.worker, guardrails.worker, ai.worker, sender.worker, notifier.worker)
 
         app = create_app(IngressSettings(_env_file=None, **conn, meta_app_secret=sim.state.app_secret,  # type: ignore[call-arg]
                                          meta_verify_token="metrics-test-verify-token",

@@ -46,6 +46,7 @@ from services.notifier.config import NotifierSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
+from tests.media_stage import media_stage
 from tests.security.conftest import meta_bytes, sample_doc, signed
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
@@ -179,7 +180,9 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
                                  registry=CollectorRegistry(), tenants=tenants)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=ingress_app), base_url="http://ingress",
                                timeout=60)
-    workers: list[Worker] = [guardrails.worker, ai.worker, sender.worker, notifier.worker]
+    media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producers[0],
+                        folder=tmp_path, group_id=f"{group_id}-media")
+    workers: list[Worker] = [media.worker, guardrails.worker, ai.worker, sender.worker, notifier.worker]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         for w in workers:
@@ -189,6 +192,7 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
         for w in workers:
             await w.stop()
         await asyncio.gather(*tasks)
+        await media.close()
         await client.aclose()
         for p in producers:
             p.close()

@@ -28,6 +28,8 @@ NOT_SETTINGS = {
     "WAPIPE_COMPOSE_GRAPH_API_URL": "docker-compose.yml",
     "WAPIPE_COMPOSE_OPENAI_BASE_URL": "docker-compose.yml",
     "WAPIPE_GRAFANA_ADMIN_PASSWORD": "docker-compose.yml",
+    "WAPIPE_MINIO_ROOT_USER": "docker-compose.yml",
+    "WAPIPE_MINIO_ROOT_PASSWORD": "docker-compose.yml",
     "WAPIPE_CASSANDRA_DC": "tests/integration/store/conftest.py",  # the Cassandra contract tests' datacenter
     "WAPIPE_S3_ENDPOINT_URL": "tests/integration/objectstore/conftest.py",  # the S3 contract tests' server
 }

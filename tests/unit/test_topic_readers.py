@@ -66,9 +66,12 @@ async def test_workers_subscribe_to_exactly_the_registry_topics_the_service_read
             await close()
 
 
-def test_the_notifier_and_the_media_stage_read_the_inbound_topic_beside_guardrails() -> None:
+def test_guardrails_reads_what_the_media_stage_understood_and_not_the_raw_inbound_topic() -> None:
     inbound = next(t for t in TOPICS if t.name == "wa.inbound.v1")
-    assert inbound.readers == ("guardrails", "notifier", "media", "console")
+    understood = next(t for t in TOPICS if t.name == "wa.inbound.understood.v1")
+    assert inbound.readers == ("notifier", "media", "console")
+    assert understood.writers == ("media",) and understood.readers == ("guardrails",)
+    assert understood.partitions == inbound.partitions and understood.key == inbound.key  # same order per key
 
 
 def test_a_service_that_reads_nothing_is_an_error() -> None:

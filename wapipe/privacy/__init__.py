@@ -8,8 +8,8 @@
 Used by `wapipe privacy export|erase` and the operator API (`/privacy/{tenant}/{user}`).
 """
 
-from wapipe.privacy.media import MediaIndex, NoMedia
+from wapipe.privacy.media import MediaIndex, NoMedia, StoredMedia
 from wapipe.privacy.service import Privacy
 from wapipe.privacy.subject import BadSubject, Subject, resolve_subject
 
-__all__ = ["BadSubject", "MediaIndex", "NoMedia", "Privacy", "Subject", "resolve_subject"]
+__all__ = ["BadSubject", "MediaIndex", "NoMedia", "Privacy", "StoredMedia", "Subject", "resolve_subject"]

@@ -1,15 +1,18 @@
 """The media a customer sent, as kept by the media stage: the hook export and erasure go through.
 
-The media stage keeps downloaded bytes in an object store under content-addressed keys (`{tenant}/{sha256}`);
-the keys that belong to one customer are what `MediaIndex.keys` lists. The stage does not record whose bytes they
-are yet, so there is nothing to list them by: `NoMedia` answers that none are known (the bytes expire after 30
-days; docs/security.md says so). An index of (tenant, customer, key) written by the media stage plugs in here.
+The media stage keeps downloaded bytes in an object store under content-addressed keys (`{tenant}/{sha256}`) and
+records each key under the sender's conversation (`wapipe.objectstore.owners`): `StoredMedia` lists a customer's
+keys from that index and deletes their objects. `NoMedia` is for a caller without the media store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
+
+from schemas.envelope import conversation_key
+from wapipe.objectstore.owners import MediaOwners
+from wapipe.objectstore.port import ObjectStore
 
 
 class MediaIndex(Protocol):
@@ -28,3 +31,17 @@ class NoMedia:
 
     async def delete(self, keys: Sequence[str]) -> int:
         return 0
+
+
+class StoredMedia:
+    """The media store and its owner index. An object is content-addressed: the same bytes sent by two customers
+    (a popular sticker) are one object, deleted when either is erased."""
+
+    def __init__(self, owners: MediaOwners, store: ObjectStore) -> None:
+        self.owners, self.store = owners, store
+
+    async def keys(self, tenant: str, users: Sequence[str]) -> list[str]:
+        return await self.owners.keys(conversation_key(tenant, u) for u in users)
+
+    async def delete(self, keys: Sequence[str]) -> int:
+        return sum([await self.store.delete(k) for k in keys])

@@ -110,8 +110,9 @@ class Privacy:
         records = await self._records(s)
         found = await redis_keys.find(self.redis, s.conversations, self._message_ids(records),
                                       redis_keys.identity_cache_keys(s.tenant, s.users))
-        redis_removed = await redis_keys.delete(self.redis, found)
+        # The media first: its owner index is one of the customer's Redis keys, deleted next.
         media_removed = await self.media.delete(await self.media.keys(s.tenant, s.users))
+        redis_removed = await redis_keys.delete(self.redis, found)
         counts = await self.store.erase_customer(s.tenant, s.users, s.conversations)
         counts |= {"media": media_removed, "redis_keys": redis_removed}
         now = self.clock()

@@ -234,6 +234,41 @@ class NonTextRule(_Model):
     reason: str | None = None
 
 
+class MediaRule(_Model):
+    """What to do with one media type: `understand` (what the media stage read in it is decided as if the customer
+    had typed it), `handoff` (a person takes over; `reason` names it), or `refuse` (the customer gets `wording`)."""
+
+    action: Literal["understand", "handoff", "refuse"] = "understand"
+    wording: str | None = None
+    reason: str | None = None
+
+
+class ReceiptRule(_Model):
+    """A recognised payment receipt: `handoff` (a person checks it; the extracted wallet, amount, reference and date
+    go with the handoff) or `acknowledge` (the customer gets `wording`, else `wording.thanks`)."""
+
+    action: Literal["handoff", "acknowledge"] = "handoff"
+    wording: str | None = None
+
+
+class MediaPolicy(_Model):
+    """Per media type, what happens; a type not listed here follows its `non_text` rule, as before the media
+    stage. `unavailable`: what the customer is told when the media cannot be had (expired, too large, a model
+    down), else that type's `non_text` wording, else `wording.clarify`."""
+
+    audio: MediaRule | None = None
+    image: MediaRule | None = None
+    sticker: MediaRule | None = None
+    video: MediaRule | None = None
+    document: MediaRule | None = None
+    payment_receipt: ReceiptRule = Field(default_factory=ReceiptRule)
+    unavailable: str | None = None
+
+    def rule(self, kind: str) -> MediaRule | None:
+        value = getattr(self, kind, None) if kind in ("audio", "image", "sticker", "video", "document") else None
+        return value if isinstance(value, MediaRule) else None
+
+
 class FlowRule(_Model):
     """What to do with a WhatsApp Flow's answer (`interactive.nfm_reply`): its fields go to the model (`ai`), to
     a person (`handoff`: the notifier tells the customer with `wording.handoff` and shows the people the
@@ -273,6 +308,7 @@ class Tenant(_Model):
     window_template: TemplateSpec | None = None
     sender: SenderFlags = Field(default_factory=SenderFlags)
     non_text: dict[str, NonTextRule] = Field(default_factory=dict, description="Meta type -> rule")
+    media: MediaPolicy = Field(default_factory=MediaPolicy, description="media type -> understand/handoff/refuse")
     interactive: dict[str, NonTextRule] = Field(default_factory=dict, description="button/list id -> rule")
     flows: dict[str, FlowRule] = Field(default_factory=dict, description="flow name -> rule; the name is the "
                                        "flow_token the Flow was sent with, or its part before the first ':', or "

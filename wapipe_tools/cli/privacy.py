@@ -10,14 +10,18 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+from datetime import timedelta
 from typing import Any
 
 import typer
 from redis.exceptions import RedisError
 
-from wapipe.privacy import BadSubject, Privacy, Subject, resolve_subject
+from wapipe.objectstore.factory import open_object_store
+from wapipe.objectstore.owners import MediaOwners
+from wapipe.objectstore.port import ObjectStore
+from wapipe.privacy import BadSubject, Privacy, StoredMedia, Subject, resolve_subject
 from wapipe.redis import connect
-from wapipe.settings import CommonSettings
+from wapipe.settings import CommonSettings, MediaStoreSettings
 from wapipe.store import StoreUnavailable, open_store
 from wapipe.tenants import TenantConfigError, TenantRegistry
 from wapipe_tools.cli.common import fail
@@ -47,6 +51,14 @@ def _actor(actor: str | None) -> str:
         return "cli"
 
 
+def open_media_store() -> ObjectStore:
+    """The media stage's object store, from its WAPIPE_MEDIA_* settings (the folder or the S3 bucket)."""
+    m = MediaStoreSettings()
+    return open_object_store(m.media_store, folder=m.media_dir, bucket=m.media_s3_bucket,
+                             endpoint_url=m.media_s3_endpoint_url or None, region=m.media_s3_region,
+                             retention=timedelta(days=m.media_retention_days))
+
+
 async def _run(s: CommonSettings, subject: Subject, action: str, actor: str) -> dict[str, Any]:
     opts: dict[str, Any] = {}
     if s.store_url.startswith("cassandra:///") and s.cassandra_contact_points:
@@ -55,11 +67,13 @@ async def _run(s: CommonSettings, subject: Subject, action: str, actor: str) -> 
     redis = connect(s.redis_url, max_connections=8)
     try:
         await store.migrate()
-        privacy = Privacy(store, redis)
+        media = open_media_store()
+        privacy = Privacy(store, redis, StoredMedia(MediaOwners(redis), media))
         if action == "export":
             return await privacy.export(subject, actor)
         return await privacy.erase(subject, actor)
     finally:
+        await media.aclose()
         await redis.aclose()
         await store.close()
 

@@ -17,7 +17,7 @@ class Service(StrEnum):
     ai = "ai"
     sender = "sender"
     notifier = "notifier"
-    media = "media"  # not part of `wapipe up` yet: guardrails does not read its output topic
+    media = "media"
     console = "console"
 
 

@@ -109,7 +109,7 @@ def up(
     port_base: Annotated[int | None, typer.Option(help="move every port into BASE..BASE+29 (a second stack beside "
                                                        "one on the default ports)")] = None,
 ) -> None:
-    """Start broker, Redis, topics, store, simulator, the five services and the console; Ctrl-C stops everything."""
+    """Start broker, Redis, topics, store, simulator, the six services and the console; Ctrl-C stops everything."""
     live = live and console.is_terminal
     ports = LOCAL_PORTS if port_base is None else StackPorts.from_base(port_base)
     running = _running_elsewhere(state_dir)

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES = ("ingress", "guardrails", "ai", "sender", "notifier", "console")
+SERVICES = ("ingress", "guardrails", "ai", "sender", "notifier", "media", "console")
 _LISTEN = "0A"
 
 
@@ -33,16 +33,18 @@ class StackPorts:
     ai_health: int = 9103
     sender_health: int = 9104
     notifier_health: int = 9105
+    media_health: int = 9106
     console_health: int = 9107
 
     @classmethod
     def from_base(cls, base: int) -> StackPorts:
         """A private range of 30 ports from `base`: broker, Redis, simulator, ingress at +0..+3, each service's
-        health/metrics port at +10..+14 (in SERVICES order), notifier API +20, console +21 and its health/metrics
-        port +22; +23..+29 stay free."""
+        health/metrics port at +10..+15 (ingress, guardrails, ai, sender, notifier, media), notifier API +20,
+        console +21 and its health/metrics port +22; +23..+29 stay free."""
         return cls(ingress=base + 3, notifier=base + 20, console=base + 21, simulator=base + 2, broker=base,
                    redis=base + 1, ingress_metrics=base + 10, guardrails_health=base + 11, ai_health=base + 12,
-                   sender_health=base + 13, notifier_health=base + 14, console_health=base + 22)
+                   sender_health=base + 13, notifier_health=base + 14, media_health=base + 15,
+                   console_health=base + 22)
 
     def table(self) -> dict[str, int]:
         return dataclasses.asdict(self)

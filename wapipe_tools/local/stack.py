@@ -1,4 +1,4 @@
-"""The local stack's process supervisor: broker, Redis, topics, store, simulator, the five services and the
+"""The local stack's process supervisor: broker, Redis, topics, store, simulator, the six services and the
 operator console.
 
 Every service runs as its own process with the command production runs (`wapipe run <name>`) and an explicit
@@ -74,11 +74,12 @@ def port_env(ports: StackPorts) -> dict[str, dict[str, int]]:
         "sender": {"WAPIPE_SENDER_METRICS_PORT": ports.sender_health},
         "notifier": {"WAPIPE_NOTIFIER_PORT": ports.notifier, "WAPIPE_NOTIFIER_METRICS_PORT": ports.notifier_health},
         "console": {"WAPIPE_CONSOLE_PORT": ports.console, "WAPIPE_CONSOLE_METRICS_PORT": ports.console_health},
+        "media": {"WAPIPE_MEDIA_METRICS_PORT": ports.media_health},
     }
 
 
 def local_specs(ports: StackPorts = LOCAL_PORTS) -> list[ServiceSpec]:
-    """The simulator and the five services on the ports of `ports` (the Local defaults unless told otherwise)."""
+    """The simulator and the six services on the ports of `ports` (the Local defaults unless told otherwise)."""
     sim = ServiceSpec("simulator", wapipe_argv("simulator", "--port", str(ports.simulator), "--ingress-url",
                                                f"{ports.url('ingress')}/webhook"),
                       (ports.simulator,), f"{ports.url('simulator')}/healthz")
@@ -108,6 +109,8 @@ def stack_env(state: Path, *, broker_port: int = BROKER_PORT, redis_port: int = 
     env.update(env_file_values(Path(".env.example")))
     env.update({k: v for k, v in outer.items() if k.startswith("WAPIPE_")})
     tenants = Path(env.get("WAPIPE_TENANTS_DIR", "config/tenants"))
+    if "WAPIPE_MEDIA_DIR" not in outer:  # the stack's media beside its store, not .env.example's folder
+        env["WAPIPE_MEDIA_DIR"] = str((state / "media").resolve())
     env.update({
         "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{broker_port}",
         "WAPIPE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",

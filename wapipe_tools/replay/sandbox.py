@@ -1,5 +1,5 @@
 """Replay sandboxes: a prefixed copy of the pipeline's topics (`sandbox.<name>.wa.inbound.v1`, ...) served by its
-own guardrails, ai and sender, whose sender records instead of calling the Graph API.
+own media stage, guardrails, ai and sender, whose sender records instead of calling the Graph API.
 
 A sandbox keeps its decisions apart from the real ones: its own consumer groups, Redis database (so dedupe does
 not drop the replayed messages) and SQLite store (`<state>/sandbox-<name>.db`), which `wapipe replay diff` reads.
@@ -17,7 +17,7 @@ from wapipe_tools.local.servers import free_port
 from wapipe_tools.local.stack import ServiceSpec, wapipe_argv
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,30}$")
-SERVICES = ("guardrails", "ai", "sender")
+SERVICES = ("media", "guardrails", "ai", "sender")
 MAX_SANDBOXES = 15  # Redis databases 1..15; 0 is the real pipeline's
 
 
@@ -49,7 +49,7 @@ def ensure_topics(broker: Broker, name: str) -> None:
 
 
 def sandbox_specs(name: str, index: int, state: Path, redis_port: int) -> list[ServiceSpec]:
-    """The three processes that serve sandbox `name` (the index picks its Redis database)."""
+    """The four processes that serve sandbox `name` (the index picks its Redis database)."""
     if not 0 <= index < MAX_SANDBOXES:
         raise ValueError(f"at most {MAX_SANDBOXES} sandboxes at once")
     common = {

@@ -140,7 +140,7 @@ async def test_on_the_broker_none_of_them_is_answered(kafka_bootstrap: str, topi
     answered = from_meta("message_text", id="wamid.SENTINEL", text={"body": "¿a qué hora abren?"})
     async with running_guardrails(kafka_bootstrap, topic_prefix, group_id, redis_url, redis_client) as producer:
         for event in (*silent, answered):  # one conversation: decided in this order
-            await producer.publish(Emit(topics.INBOUND, event))
+            await producer.publish(Emit(topics.INBOUND_UNDERSTOOD, event))
         outbound = await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + topics.OUTBOUND, expect=1,
                                            idle=2.0)
         others = [await asyncio.to_thread(read_topic, kafka_bootstrap, topic_prefix + t, idle=1.0)

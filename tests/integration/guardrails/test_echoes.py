@@ -27,6 +27,7 @@ from services.guardrails.config import GuardrailsSettings
 from services.guardrails.echoes import ACTOR
 from services.notifier.app import build_app as build_notifier
 from services.notifier.config import NotifierSettings
+from tests.media_stage import media_stage
 from tests.support import read_topic, unique
 from tests.unit.notifier.events import INTERNAL, message
 from wapipe.runtime.producer import Producer
@@ -97,7 +98,10 @@ async def running(kafka_bootstrap: str, topic_prefix: str, redis_url: str, redis
         notifier = build_notifier(NotifierSettings(**conn, admin_token=SecretStr("integration-token-0123456789ab")),
                                   redis=redis_client, store=store, producer=producer, tenants=tenants,
                                   registry=CollectorRegistry(), group_id=unique("g"))
-        workers = [guardrails.worker, notifier.worker]
+        media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producer,
+                            folder=tmp_path, group_id=unique("g"))
+        stack.push_async_callback(media.close)
+        workers = [media.worker, guardrails.worker, notifier.worker]
         tasks = [asyncio.create_task(w.run()) for w in workers]
 
         async def stop() -> None:

@@ -44,7 +44,7 @@ async def running_guardrails(bootstrap: str, prefix: str, group: str, redis_url:
 
 async def _send(producer: Producer, *events: MessageReceived) -> None:
     for e in events:
-        await producer.publish(Emit(topics.INBOUND, e))
+        await producer.publish(Emit(topics.INBOUND_UNDERSTOOD, e))
 
 
 def _by_wamid(records: list, wamid: str) -> list:  # type: ignore[type-arg]

@@ -58,7 +58,7 @@ def test_sandbox_targets_are_prefixed_registry_topics() -> None:
 
 def test_sandbox_services_record_instead_of_sending_and_keep_their_own_state(tmp_path: Path) -> None:
     specs = sandbox.sandbox_specs("s1", 0, tmp_path, 16379)
-    assert [s.name for s in specs] == ["guardrails@s1", "ai@s1", "sender@s1"]
+    assert [s.name for s in specs] == ["media@s1", "guardrails@s1", "ai@s1", "sender@s1"]
     for s in specs:
         env = dict(s.env)
         assert env["WAPIPE_SENDER_DRY_RUN"] == "true" and env["WAPIPE_TOPIC_PREFIX"] == "sandbox.s1."

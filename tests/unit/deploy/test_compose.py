@@ -15,7 +15,7 @@ from tests.unit.deploy.support import ROOT
 COMPOSE = ROOT / "docker-compose.yml"
 INTERPOLATION = re.compile(r"\$\{([A-Z0-9_]+)(?:[:?\-+][^}]*)?\}")
 EXPECTED_PORTS = {"ingress": {"8080", "9101"}, "guardrails": {"9102"}, "ai": {"9103"}, "sender": {"9104"},
-                  "notifier": {"9105", "8081"}, "console": {"9107", "8082"}}
+                  "notifier": {"9105", "8081"}, "media": {"9106"}, "console": {"9107", "8082"}}
 
 
 def _compose() -> dict[str, Any]:
@@ -30,7 +30,8 @@ def _env_example() -> set[str]:
 def test_stack_has_every_piece() -> None:
     services = _compose()["services"]
     assert set(services) == {"kafka", "kafka-topics", "redis", "cassandra", "store-migrate", "ingress", "guardrails",
-                             "ai", "sender", "notifier", "console", "simulator", "prometheus", "grafana"}
+                             "ai", "sender", "notifier", "media", "minio", "console", "simulator", "prometheus",
+                             "grafana"}
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
     assert services["kafka-topics"]["command"][:2] == ["topics", "create"]

@@ -15,8 +15,9 @@ K8S_VERSION = "1.32"
 # Custom resources: kubernetes-validate ships schemas for built-in kinds only; these are checked by the
 # targeted tests below (topics vs the registry, rules vs promtool) instead.
 CRD_KINDS = {"KafkaTopic", "ServiceMonitor", "PrometheusRule", "ScaledObject", "TriggerAuthentication"}
-SERVICES = {"ingress": 8080, "guardrails": 9102, "ai": 9103, "sender": 9104, "notifier": 9105, "console": 9107}
-CONSUMERS = ("guardrails", "ai", "sender", "notifier")
+SERVICES = {"ingress": 8080, "guardrails": 9102, "ai": 9103, "sender": 9104, "notifier": 9105, "media": 9106,
+            "console": 9107}
+CONSUMERS = ("guardrails", "ai", "sender", "notifier", "media")
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -15,7 +15,8 @@ from prometheus_client import CollectorRegistry
 from tests.unit.deploy.support import ROOT
 
 METRIC_MODULES = ["wapipe.runtime.metrics"] + [f"services.{s}.metrics" for s in
-                                                ("ingress", "guardrails", "ai", "sender", "notifier", "console")]
+                                                ("ingress", "guardrails", "ai", "sender", "notifier", "media",
+                                                 "console")]
 SUFFIXES = {"counter": ("_total", "_created"), "gauge": ("",), "histogram": ("_bucket", "_count", "_sum", "_created"),
             "summary": ("", "_count", "_sum", "_created"), "info": ("_info",), "stateset": ("",), "unknown": ("",)}
 # Prometheus' own series, not exported by wapipe.

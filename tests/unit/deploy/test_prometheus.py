@@ -55,7 +55,7 @@ def test_compose_scrape_config_is_valid_and_scrapes_every_service(tmp_path: Path
     (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "wapipe"]
     targets = {t for sc in job["static_configs"] for t in sc["targets"]}
     assert targets == {"ingress:9101", "guardrails:9102", "ai:9103", "sender:9104", "notifier:9105",
-                       "console:9107"}
+                       "media:9106", "console:9107"}
     assert job["honor_labels"] is True  # the runtime's own `service` label must survive the scrape
     config["rule_files"] = [str(RULES)]  # the container path, pointed at the repository, so promtool loads them
     local = tmp_path / "prometheus.yml"

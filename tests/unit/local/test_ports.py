@@ -14,7 +14,7 @@ def test_the_defaults_are_the_documented_local_ports() -> None:
     assert LOCAL_PORTS.table() == {
         "ingress": 8080, "notifier": 8081, "console": 8082, "simulator": 8090, "broker": 19092, "redis": 16379,
         "ingress_metrics": 9101, "guardrails_health": 9102, "ai_health": 9103, "sender_health": 9104,
-        "notifier_health": 9105, "console_health": 9107}
+        "notifier_health": 9105, "media_health": 9106, "console_health": 9107}
     assert 8082 in LOCAL_PORTS.served()  # the operator console
 
 

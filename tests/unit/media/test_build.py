@@ -51,3 +51,15 @@ def test_the_transcriber_is_chosen_by_settings(tmp_path: Path) -> None:
     assert isinstance(remote, OpenAITranscriber) and remote.name == "openai-compatible/whisper-large-v3"
     local = build_transcriber(MediaSettings(_env_file=None, media_whisper_model_dir=str(tmp_path)))  # type: ignore[call-arg]
     assert isinstance(local, LocalWhisper) and local.model_dir == tmp_path  # not loaded until used
+
+
+async def test_the_vision_model_is_used_only_when_configured() -> None:
+    from services.media.build import build_describer
+    from services.media.understand.vision import OpenAIDescriber
+
+    assert build_describer(MediaSettings(_env_file=None)) is None  # type: ignore[call-arg]
+    s = MediaSettings(_env_file=None, media_vision="openai", media_vision_model="gpt-4.1-mini")  # type: ignore[call-arg]
+    describer = build_describer(s)
+    assert isinstance(describer, OpenAIDescriber) and describer.model == "gpt-4.1-mini"
+    assert s.providers() == {"openai"}  # no key of its own: the model key is required
+    await describer.aclose()
