@@ -14,8 +14,8 @@ from pydantic import SecretStr
 from services.media.app import build_app
 from services.media.build import build_downloader, build_object_store, build_understanding
 from services.media.config import MediaSettings
-from services.media.download import new_client
 from services.media.handlers import Ports
+from wapipe.media.download import new_client
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
 

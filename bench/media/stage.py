@@ -27,10 +27,10 @@ from schemas.envelope import Trace, conversation_key, derive_id, utcnow
 from schemas.events import Media, MessageReceived, MessageReceivedPayload, Recipient
 from services.media.build import build_downloader, build_object_store, build_understanding
 from services.media.config import MediaSettings
-from services.media.download import new_client
 from services.media.handlers import MediaHandler, Ports
 from services.media.metrics import MediaMetrics
 from tests.media_support import minimal_pdf, receipt_png, voice_note
+from wapipe.media.download import new_client
 from wapipe.runtime.types import RecordMeta
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState

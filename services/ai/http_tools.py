@@ -1,6 +1,6 @@
 """The tenant's HTTP tools (`tools.http` in its file): a model's tool call becomes one guarded HTTP request.
 
-Every call goes through the outbound guard of the media stage (`services.media.guard.OutboundGuard`): https only
+Every call goes through the outbound guard of the media stage (`wapipe.net.guard.OutboundGuard`): https only
 outside dev, the tenant's `tools.allowed_hosts` only, no private, loopback or link-local address (the name is
 resolved once and the connection pinned to the address checked). Redirects are not followed: a tool's answer is
 the answer of the URL the tenant declared. The response is read up to `max_response_bytes` and the call is bounded
@@ -20,7 +20,7 @@ from urllib.parse import quote
 import httpx
 
 from services.ai.toolspec import ToolCall, ToolResult, ToolSpec
-from services.media.guard import GuardRefused, OutboundGuard, Resolver, resolve
+from wapipe.net.guard import GuardRefused, OutboundGuard, Resolver, resolve
 from wapipe.tenants.tools import HttpTool, ToolsSettings
 
 log = logging.getLogger(__name__)

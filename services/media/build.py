@@ -8,9 +8,6 @@ from urllib.parse import urlsplit
 import httpx
 
 from services.media.config import MediaSettings
-from services.media.download import MediaDownloader
-from services.media.guard import OutboundGuard
-from services.media.limits import META_TYPES, MediaLimits
 from services.media.understand.ocr import TesseractReader
 from services.media.understand.openai_transcriber import OpenAITranscriber
 from services.media.understand.types import Describer, Transcriber
@@ -18,6 +15,9 @@ from services.media.understand.understand import MediaUnderstanding
 from services.media.understand.vision import OpenAIDescriber
 from services.media.understand.whisper import LocalWhisper
 from services.media.understand.whisper_model import packaged_model
+from wapipe.media.download import MediaDownloader
+from wapipe.media.limits import META_TYPES, MediaLimits
+from wapipe.net.guard import OutboundGuard
 from wapipe.objectstore.factory import open_object_store
 from wapipe.objectstore.port import ObjectStore
 

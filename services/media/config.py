@@ -7,11 +7,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 
 from schemas.meta.media import MIB
+from wapipe.media.limits import META_MEDIA_HOSTS
 from wapipe.settings import GraphSettings, LLMSettings, MediaStoreSettings
-
-# Meta's media hosts: the Graph API and the CDN its media URLs point at (lookaside.fbsbx.com today). A leading dot
-# admits every subdomain.
-META_MEDIA_HOSTS = "graph.facebook.com,lookaside.fbsbx.com,.fbsbx.com,.fbcdn.net,.whatsapp.net"
 
 
 class MediaSettings(GraphSettings, LLMSettings, MediaStoreSettings):

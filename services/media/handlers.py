@@ -20,11 +20,11 @@ from schemas.events import MessageReceived
 from schemas.meta.media import MEDIA_KINDS, MediaKind
 from schemas.topics import INBOUND_UNDERSTOOD
 from schemas.understanding import MediaUnderstanding, ReceiptFields
-from services.media.download import Downloaded, MediaUnavailable
 from services.media.metrics import MediaMetrics
 from services.media.ports import Downloader, Owners, Understander
 from services.media.understand.types import Receipt
 from services.media.understand.understand import Understood
+from wapipe.media.download import Downloaded, MediaUnavailable
 from wapipe.objectstore.owners import OwnerIndexUnavailable
 from wapipe.objectstore.port import ObjectStore, ObjectStoreUnavailable, content_key
 from wapipe.runtime.types import Emit, RecordMeta

@@ -9,12 +9,12 @@ from functools import partial
 from services.media.app import build_app
 from services.media.build import build_downloader, build_object_store, build_understanding
 from services.media.config import MediaSettings
-from services.media.download import new_client
 from services.media.handlers import Ports
 from services.media.understand.openai_transcriber import OpenAITranscriber
 from services.media.understand.vision import OpenAIDescriber
 from services.media.understand.whisper import LocalWhisper
 from wapipe.logging import configure_logging
+from wapipe.media.download import new_client
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.owners import MediaOwners
 from wapipe.objectstore.s3 import S3ObjectStore

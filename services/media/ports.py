@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from schemas.meta.media import MediaKind
-from services.media.download import DownloadResult
 from services.media.understand.understand import Understood
+from wapipe.media.download import DownloadResult
 
 
 class Downloader(Protocol):

@@ -11,7 +11,6 @@ from prometheus_client import CollectorRegistry
 
 from schemas.events import TemplateRef
 from schemas.topics import STATUS, read_by
-from services.media.download import new_client
 from services.sender.claims import SendClaims
 from services.sender.config import SenderSettings
 from services.sender.delivery import Delivery, RetryPolicy
@@ -24,6 +23,7 @@ from services.sender.pacing import Pacer
 from services.sender.ports import SendPolicy, StaticPolicies, TenantPolicies
 from services.sender.recording import RecordingGraph
 from wapipe.apichat import ApiChatReply, push_reply
+from wapipe.media.download import new_client
 from wapipe.objectstore.factory import open_object_store
 from wapipe.objectstore.port import ObjectStore
 from wapipe.runtime.config import WorkerConfig

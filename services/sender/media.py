@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 
 from schemas.events import OutboundMedia
 from schemas.meta.media import SUPPORTED_TYPES, UPLOAD_LIMITS, MediaKind, base_mime
-from services.media.guard import GuardRefused
+from wapipe.net.guard import GuardRefused
 from wapipe.objectstore.port import InvalidKey, ObjectStore
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class UploadPort(Protocol):
 
 
 class LinkGuard(Protocol):
-    """The outbound guard (`services.media.guard.OutboundGuard`): raises GuardRefused for a link not to send."""
+    """The outbound guard (`wapipe.net.guard.OutboundGuard`): raises GuardRefused for a link not to send."""
 
     async def admit(self, url: str) -> object: ...
 

@@ -9,11 +9,10 @@ from urllib.parse import urlsplit
 import httpx
 import redis.asyncio as aioredis
 
-from services.media.config import META_MEDIA_HOSTS
-from services.media.download import Downloaded, MediaDownloader
-from services.media.guard import OutboundGuard, Resolver, resolve
-from services.media.limits import MediaLimits
 from services.sender.media import Fetched, MediaRefused
+from wapipe.media.download import Downloaded, MediaDownloader
+from wapipe.media.limits import META_MEDIA_HOSTS, MediaLimits
+from wapipe.net.guard import OutboundGuard, Resolver, resolve
 from wapipe.redis import KEY_PREFIX
 
 # Meta keeps an uploaded media id for 30 days; the cache forgets it a day earlier.

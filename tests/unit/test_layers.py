@@ -31,3 +31,25 @@ def test_a_layer_imports_only_the_layers_below_it(layer: str) -> None:
         if _imported_top_levels(path) & above
     ]
     assert offenders == []
+
+
+def _imported_services(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    modules = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    modules += [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and n.level == 0]
+    return {m.split(".")[1] for m in modules if m.startswith("services.") and m.count(".") >= 1}
+
+
+# What one service may take from another: the console acts through the notifier's operator rules and state, so a
+# take-over, reply or release from a page and from the operator API are one code path.
+ALLOWED_ACROSS = {("console", "notifier")}
+
+
+def test_a_service_imports_no_other_service_but_the_allowed_ones() -> None:
+    crossings = set()
+    for path in sorted((ROOT / "services").rglob("*.py")):
+        parts = path.relative_to(ROOT / "services").parts
+        if len(parts) < 2:
+            continue
+        crossings |= {(parts[0], other) for other in _imported_services(path) if other != parts[0]}
+    assert crossings - ALLOWED_ACROSS == set()

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from services.media.download import MediaDownloader, new_client
-from services.media.guard import OutboundGuard
-from services.media.limits import MediaLimits
+from wapipe.media.download import MediaDownloader, new_client
+from wapipe.media.limits import MediaLimits
+from wapipe.net.guard import OutboundGuard
 from wapipe_tools.simulator.media import MediaStore
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState

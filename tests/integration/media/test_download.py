@@ -7,10 +7,10 @@ import os
 
 import httpx
 
-from services.media.download import Downloaded, MediaUnavailable
-from services.media.guard import OutboundGuard
-from services.media.limits import MediaLimits
 from tests.integration.media.conftest import Sleeps, downloader, register
+from wapipe.media.download import Downloaded, MediaUnavailable
+from wapipe.media.limits import MediaLimits
+from wapipe.net.guard import OutboundGuard
 from wapipe_tools.simulator.serve import BackgroundSimulator
 
 VOICE = b"OggS" + os.urandom(40_000)

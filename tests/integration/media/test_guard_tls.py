@@ -16,7 +16,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from services.media.guard import OutboundGuard
+from wapipe.net.guard import OutboundGuard
 from wapipe_tools.local.servers import free_port
 
 NAME = "media.wapipe.test"

@@ -16,7 +16,6 @@ from schemas import topics
 from schemas.events import Media, MessageReceived
 from services.media.app import build_app
 from services.media.config import MediaSettings
-from services.media.download import new_client
 from services.media.handlers import Ports
 from services.media.understand.openai_transcriber import OpenAITranscriber
 from services.media.understand.types import Transcriber
@@ -25,6 +24,7 @@ from tests.integration.media.conftest import Sleeps, downloader, register
 from tests.media_support import plain_words, voice_note
 from tests.support import read_topic
 from tests.unit.media.fakes import message
+from wapipe.media.download import new_client
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.types import Emit

@@ -15,10 +15,10 @@ from prometheus_client import CollectorRegistry
 from schemas.envelope import Trace, conversation_key, derive_id, utcnow
 from schemas.events import Media, MessageReceived, MessageReceivedPayload, Recipient
 from schemas.understanding import MediaUnderstanding
-from services.media.download import Downloaded
 from services.media.handlers import MediaHandler, Ports
 from services.media.metrics import MediaMetrics
 from services.media.understand.understand import Understood
+from wapipe.media.download import Downloaded
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.owners import MediaOwners
 from wapipe.privacy import Privacy, StoredMedia, resolve_subject

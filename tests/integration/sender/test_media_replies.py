@@ -16,7 +16,6 @@ from prometheus_client import CollectorRegistry
 
 from schemas.events import Location, Media, OutboundMedia, QuotedMessage, ReplyFailed, ReplyRequested, ReplySent
 from schemas.understanding import MediaUnderstanding
-from services.media.download import new_client
 from services.notifier.handlers import Notifier
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.state import RedisNotifierState
@@ -29,6 +28,7 @@ from tests.fakes.store import MemoryStore
 from tests.integration.sender.conftest import PNID, open_window, reply, settings
 from tests.unit.notifier.events import handoff, message
 from tests.unit.notifier.fakes import FakeTenants, demo_tenant
+from wapipe.media.download import new_client
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.port import content_key
 from wapipe.runtime.types import RecordMeta

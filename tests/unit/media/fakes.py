@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from schemas.envelope import Trace, conversation_key, derive_id
 from schemas.events import Media, MessageReceived, MessageReceivedPayload, Recipient
 from schemas.meta.media import MediaKind
-from services.media.download import Downloaded, DownloadResult, MediaUnavailable
 from services.media.understand.understand import Understood
+from wapipe.media.download import Downloaded, DownloadResult, MediaUnavailable
 from wapipe.objectstore.port import ObjectStoreUnavailable, StoredObject
 
 TENANT = "100000000000001"

@@ -7,10 +7,9 @@ import hashlib
 
 import pytest
 
-from services.media.config import META_MEDIA_HOSTS
-from services.media.download import sha256_matches
-from services.media.guard import GuardRefused, OutboundGuard
-from services.media.limits import MediaLimits
+from wapipe.media.download import sha256_matches
+from wapipe.media.limits import META_MEDIA_HOSTS, MediaLimits
+from wapipe.net.guard import GuardRefused, OutboundGuard
 
 
 def _resolver(*addresses: str):  # type: ignore[no-untyped-def]

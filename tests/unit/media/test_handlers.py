@@ -12,12 +12,12 @@ from schemas.events import Media
 from schemas.meta.webhook import WebhookPayload
 from schemas.topics import INBOUND_UNDERSTOOD
 from services.ingress.consent import consent_events
-from services.media.download import MediaUnavailable
 from services.media.handlers import MediaHandler, Ports
 from services.media.metrics import MediaMetrics
 from services.media.understand.types import Receipt, Transcript
 from services.media.understand.understand import Understood
 from tests.unit.media.fakes import DownStore, FakeDownloader, FakeUnderstander, downloaded, message
+from wapipe.media.download import MediaUnavailable
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.port import ObjectStore, content_key
 from wapipe.runtime.types import RecordMeta

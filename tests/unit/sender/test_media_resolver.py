@@ -8,9 +8,9 @@ import pytest
 
 from schemas.events import OutboundMedia
 from schemas.meta.media import UPLOAD_LIMITS
-from services.media.guard import Resolver
 from services.sender.media import Fetched, MediaRefused, MediaResolver
 from services.sender.media_adapters import link_guard
+from wapipe.net.guard import Resolver
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.port import content_key
 

@@ -1,4 +1,4 @@
-"""What the media stage accepts: mime types (Meta's by default) and a size cap per kind."""
+"""What the media stage (and the sender, uploading) accepts: mime types (Meta's by default) and a size cap per kind."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from schemas.meta.media import MIB, SUPPORTED_TYPES, MediaKind, base_mime, kind_of
 
 META_TYPES = frozenset().union(*SUPPORTED_TYPES.values())
+# Meta's media hosts: the Graph API and the CDN its media URLs point at (lookaside.fbsbx.com today). A leading dot
+# admits every subdomain.
+META_MEDIA_HOSTS = "graph.facebook.com,lookaside.fbsbx.com,.fbsbx.com,.fbcdn.net,.whatsapp.net"
 
 
 @dataclass(frozen=True)

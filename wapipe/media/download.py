@@ -27,8 +27,8 @@ import httpx
 from pydantic import ValidationError
 
 from schemas.meta.media import MediaInfo, base_mime
-from services.media.guard import GuardRefused, OutboundGuard
-from services.media.limits import MediaLimits
+from wapipe.media.limits import MediaLimits
+from wapipe.net.guard import GuardRefused, OutboundGuard
 
 log = logging.getLogger(__name__)
 
