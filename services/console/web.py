@@ -1,6 +1,7 @@
 """The console's HTTP app: sign-in, the queue, conversations, one conversation and its actions, the operator's own
-API tokens, the live stream and the static files (htmx vendored, nothing from a CDN). Every route but sign-in and the static files needs a
-session (signed out: a redirect to /login); every POST needs the session's CSRF token (403 without it).
+API tokens, the live stream and the static files (htmx vendored, nothing from a CDN). Every route but sign-in and
+the static files needs a session (signed out: a redirect to /login); every POST needs the session's CSRF token (403
+without it).
 
 Actions go through `Operators` (the operator API's own rules: tenant scope, take over only what the customer
 started, replies as ReplyRequested on wa.outbound.v1 with the operator's name, the handoff audit)."""
