@@ -153,6 +153,8 @@ class AnswerRequestedPayload(_Model):
     flow: FlowReply | None = Field(default=None, description="a Flow's answer: structured fields, not prose")
     replaces: str | None = Field(default=None, description="an edit: the message it replaces (whose turn, now "
                                  "with this text, is not shown to the model again as context)")
+    reply_id: str | None = Field(default=None, description="a tap on an interactive list row or reply button: "
+                                 "its id (`product:<group>`, `answer:si`); `text` is its title")
 
 
 class TemplateRef(_Model):

@@ -2,16 +2,19 @@
 
 Keyed by the correlation id (the api message's id), so the reply reaches the request that is waiting, on
 whichever ingress replica it landed. Key (under `wapipe:`): `apichat:{correlation_id}` -> list of JSON
-`{"reply", "route", "decision_path", "llm_called", "latency_ms"}`, a few minutes.
+`{"reply", "route", "decision_path", "llm_called", "latency_ms", "tools"}`, a few minutes; `tools` is one
+`{"name", "outcome", "results", "latency_s"}` per tool call the AI stage made (`tool_calls`).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import redis.asyncio as aioredis
 
+from schemas.envelope import Trace
 from wapipe.redis import KEY_PREFIX
 
 REPLY_TTL_S = 300
@@ -24,6 +27,7 @@ class ApiChatReply:
     decision_path: list[str] = field(default_factory=list)
     llm_called: bool = False
     latency_ms: int = 0  # from the message's arrival to the sender handing the reply back
+    tools: list[dict[str, Any]] = field(default_factory=list)  # the AI stage's tool calls, in order
 
     def encode(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False)
@@ -33,7 +37,17 @@ class ApiChatReply:
         doc = json.loads(raw)
         return cls(reply=str(doc.get("reply") or ""), route=doc.get("route"),
                    decision_path=[str(d) for d in doc.get("decision_path") or []],
-                   llm_called=bool(doc.get("llm_called", False)), latency_ms=int(doc.get("latency_ms") or 0))
+                   llm_called=bool(doc.get("llm_called", False)), latency_ms=int(doc.get("latency_ms") or 0),
+                   tools=[dict(t) for t in doc.get("tools") or [] if isinstance(t, dict)])
+
+
+def tool_calls(trace: Trace) -> list[dict[str, Any]]:
+    """The tool calls of a trace: each `tool:<name>` step with its outcome, result count and latency (the AI
+    stage's attrs `tool_<i>_outcome`, `tool_<i>_results`, `tool_<i>_latency_s`)."""
+    names = [d.removeprefix("tool:") for d in trace.decision_path if d.startswith("tool:")]
+    a = trace.attrs
+    return [{"name": name, "outcome": a.get(f"tool_{i}_outcome"), "results": a.get(f"tool_{i}_results"),
+             "latency_s": a.get(f"tool_{i}_latency_s")} for i, name in enumerate(names, 1)]
 
 
 def _key(correlation_id: str) -> str:

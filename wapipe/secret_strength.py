@@ -18,6 +18,7 @@ DEV_VALUES = frozenset({
     "dev-console-session-secret",
     "dev-console-password",
     "dev-api-chat-key",
+    '{"orders_api_token": "dev-orders-token"}',  # WAPIPE_AI_TOOL_SECRETS (the simulator's orders API)
 })
 MIN_LENGTH = 32
 # A random 32-character hex string (a Meta app secret) has about 14 different characters; 8 is never missed.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
 
@@ -14,9 +15,13 @@ from services.ai.coalesce import PendingBuffer
 from services.ai.config import AISettings
 from services.ai.cost import PriceTable, SpendLedger
 from services.ai.handlers import AIDeps, AIHandler, ContextSource, TraceWriter
+from services.ai.http_tools import HttpTools
 from services.ai.metrics import AIMetrics
+from services.ai.ports import ToolPort
 from services.ai.providers import Provider
 from services.ai.tenant import TenantSource
+from services.ai.tools import CatalogPort, ToolBox
+from services.ai.toolspec import NO_TOOLS
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.worker import Worker
@@ -50,16 +55,25 @@ def make_chain(s: AISettings, metrics: AIMetrics) -> LLMChain:
                     circuit_cooldown_s=s.llm_circuit_cooldown_s)
 
 
+def make_tools(s: AISettings, catalog: CatalogPort | None, http: httpx.AsyncClient | None) -> ToolBox:
+    """The tool box: the catalog's tools when a catalog is wired, the tenants' HTTP tools over `http`."""
+    tools = HttpTools(http, dev=s.dev, bases=s.ai_tool_base_urls, secrets=s.tool_secrets()) \
+        if http is not None else None
+    return ToolBox(catalog, tools, catalog_timeout_s=s.ai_tool_catalog_timeout_s)
+
+
 def build_handler(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, context: ContextSource,
-                  traces: TraceWriter, registry: CollectorRegistry, chain: LLMChain | None = None) -> AIHandler:
+                  traces: TraceWriter, registry: CollectorRegistry, chain: LLMChain | None = None,
+                  tools: ToolPort | None = None) -> AIHandler:
     metrics = AIMetrics(registry)
     return AIHandler(AIDeps(
         tenants=tenants, context=context, traces=traces, chain=chain or make_chain(s, metrics),
         cache=AnswerCache(redis, s.answer_cache_ttl_s), ledger=SpendLedger(redis),
         prices=PriceTable(s.llm_prices, s.llm_default_price, default_models=default_models(s)),
         buffer=PendingBuffer(redis, window_s=s.coalesce_window_s, max_wait_s=s.coalesce_max_wait_s),
-        metrics=metrics, answers=Answers(redis), default_spend_cap_usd=s.llm_daily_spend_cap_usd,
-        input_max_chars=s.llm_input_max_chars))
+        metrics=metrics, answers=Answers(redis), tools=tools or NO_TOOLS,
+        default_spend_cap_usd=s.llm_daily_spend_cap_usd, input_max_chars=s.llm_input_max_chars,
+        answer_budget_s=s.ai_answer_budget_s))
 
 
 @dataclass
@@ -70,9 +84,10 @@ class AIApp:
 
 def build_app(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, context: ContextSource,
               traces: TraceWriter, producer: Producer, registry: CollectorRegistry,
-              chain: LLMChain | None = None, group_id: str = "wapipe-ai") -> AIApp:
+              chain: LLMChain | None = None, tools: ToolPort | None = None,
+              group_id: str = "wapipe-ai") -> AIApp:
     handler = build_handler(s, redis=redis, tenants=tenants, context=context, traces=traces, registry=registry,
-                            chain=chain)
+                            chain=chain, tools=tools)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=read_by("ai"),
                        topic_prefix=s.topic_prefix, service="ai", max_in_flight=s.ai_max_in_flight,
                        max_attempts=s.ai_max_attempts)

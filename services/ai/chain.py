@@ -55,7 +55,7 @@ class LLMChain:
                     break
                 started = time.monotonic()
                 try:
-                    res = await p.complete(_with_timeout(req, min(req.timeout_s, left)))
+                    res = await p.complete(req.with_timeout(min(req.timeout_s, left)))
                 except ProviderError as e:
                     breaker.failure()
                     self._metrics.llm_calls.labels(provider=p.name, outcome=e.kind).inc()
@@ -77,7 +77,3 @@ class LLMChain:
     async def close(self) -> None:
         for p in self.providers:
             await p.close()
-
-
-def _with_timeout(req: LLMRequest, timeout_s: float) -> LLMRequest:
-    return LLMRequest(req.messages, req.model, req.max_output_tokens, req.temperature, timeout_s)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 
 from wapipe.settings import CoalesceSettings, LLMSettings
 
@@ -39,6 +40,29 @@ class AISettings(LLMSettings, CoalesceSettings):
     llm_daily_spend_cap_usd: float = 20.0  # per tenant, when the tenant sets none
     answer_cache_ttl_s: int = 6 * 3600
     coalesce_max_wait_s: float = 4.0
+    ai_answer_budget_s: float = Field(default=20.0, gt=0, description="the whole answer: every model round and "
+                                      "tool call (the tenant's tools.max_rounds bounds the rounds)")
+    ai_tool_catalog_timeout_s: float = Field(default=3.0, gt=0, description="one catalog search or lookup")
+    ai_tool_base_urls: dict[str, str] = Field(default_factory=dict, description="what `${name}` stands for at the "
+                                              "start of a tenant HTTP tool's URL (JSON object)")
+    ai_tool_secrets: SecretStr | None = Field(default=None, description="values of tenant HTTP tools' headers by "
+                                              "the key their `header.secret` names: a JSON object of strings")
+
+    @field_validator("ai_tool_secrets")
+    @classmethod
+    def _secrets_object(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            try:
+                doc = json.loads(v.get_secret_value())
+            except ValueError:
+                doc = None
+            if not isinstance(doc, dict) or not all(isinstance(x, str) for x in doc.values()):
+                raise ValueError("WAPIPE_AI_TOOL_SECRETS must be a JSON object of strings")  # never the value
+        return v
+
+    def tool_secrets(self) -> dict[str, str]:
+        raw = self.ai_tool_secrets.get_secret_value() if self.ai_tool_secrets is not None else "{}"
+        return {str(k): str(v) for k, v in json.loads(raw).items()}
 
     def providers(self) -> set[str]:
         return {self.llm_provider, self.llm_secondary}

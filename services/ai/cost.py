@@ -10,6 +10,7 @@ expires after `lease_s`. The tally is shared by every AI replica; the day's keys
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -91,8 +92,14 @@ class PriceTable:
 
     def worst_case(self, req: LLMRequest) -> float:
         """The most this request can cost: every input byte a token (byte-level BPE tokenizers never do worse),
-        framing per message, the whole output limit, at the dearest model it may run on."""
-        tokens_in = sum(len(m.content.encode()) + TOKENS_PER_MESSAGE for m in req.messages) + TOKENS_PER_MESSAGE
+        framing per message, the tool calls and the tools offered, the whole output limit, at the dearest model it
+        may run on."""
+        tokens_in = sum(len(m.content.encode()) + TOKENS_PER_MESSAGE + sum(len(c.arguments.encode()) + len(c.name)
+                                                                            for c in m.tool_calls)
+                        for m in req.messages) + TOKENS_PER_MESSAGE
+        # the tools offered are input too: their names, descriptions and schemas
+        tokens_in += sum(len(json.dumps(t.parameters, ensure_ascii=False).encode()) + len(t.description.encode())
+                         + len(t.name) + TOKENS_PER_MESSAGE for t in req.tools)
         models: list[str | None] = [req.model] if req.model else [*self._default_models] or [None]
         return max((tokens_in * p_in + req.max_output_tokens * p_out) / 1_000_000
                    for p_in, p_out in (self.price(m) for m in models))

@@ -3,8 +3,10 @@
 Refused: empty answers, refusal-looking answers, secrets (keys, tokens, passwords), the instructions themselves
 (a run of words from the tenant's system prompt or the rules), links (bare domains included, `links.py`) to a host
 that is not one of the tenant's allowed hosts or a subdomain of one, and phone numbers or e-mail addresses that are
-not the business's own (another customer's data must never leak into a reply). `check_reason` applies the link and
-secret checks to the handoff reason the model writes, which the tenant's staff read.
+not the business's own (another customer's data must never leak into a reply), and prices that are in neither
+the tenant's knowledge nor the tool results the model read (`prices.py`): a price is never invented.
+`check_reason` applies the link and secret checks to the handoff reason the model writes, which the tenant's
+staff read.
 
 `injection` is the input side: messages that plainly try to extract the instructions, secrets or other customers'
 data skip the model and get the deterministic fallback (the model is not trusted to refuse).
@@ -14,8 +16,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
-from services.ai import links
+from services.ai import links, prices
 from services.ai.prompt import RULES
 from services.ai.tenant import TenantAI
 
@@ -74,8 +77,9 @@ def _digits(s: str) -> str:
     return re.sub(r"\D", "", s)
 
 
-def check(answer: str, t: TenantAI) -> str | None:
-    """None when the answer may be sent; else the reason it may not."""
+def check(answer: str, t: TenantAI, facts: Sequence[str] = ()) -> str | None:
+    """None when the answer may be sent; else the reason it may not. `facts` are the tool results the model read:
+    with the tenant's knowledge, the only places a price in the answer may come from."""
     text = answer.strip()
     if not text:
         return "empty"
@@ -97,8 +101,10 @@ def check(answer: str, t: TenantAI) -> str | None:
     known_digits = _digits(known)
     for phone in _PHONE.findall(text):
         d = _digits(phone)
-        if len(d) >= 7 and d not in known_digits:
+        if len(d) >= 7 and d not in known_digits and not prices.is_price(text, phone):
             return "foreign_contact"
+    if prices.unknown_price(text, [known, *facts]):
+        return "unknown_price"
     return None
 
 

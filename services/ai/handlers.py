@@ -1,15 +1,16 @@
 """The AI stage's decision logic: AnswerRequested in, ReplyRequested (and maybe HandoffRequested) out.
 
 Everything outside (Redis, the store, the models) comes in through the Protocols of `ports.py`, so this reads top
-to bottom: coalesce -> cache -> spend cap -> context -> model chain -> cost -> output guard -> events.
+to bottom: coalesce -> cache -> context -> tool loop (model chain, tools, spend cap, cost) -> output guard -> events.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from schemas.envelope import Envelope, Trace, derive_id, parse_conversation_key, utcnow
 from schemas.events import (
@@ -26,6 +27,8 @@ from schemas.topics import HANDOFF, OUTBOUND
 from services.ai import guard
 from services.ai.cache import cache_key, cache_refusal
 from services.ai.cost import PriceTable
+from services.ai.interactive import choices, tap_text
+from services.ai.loop import ToolLoop
 from services.ai.metrics import AIMetrics
 from services.ai.ports import (
     AnswerCachePort,
@@ -34,11 +37,13 @@ from services.ai.ports import (
     ContextSource,
     ModelPort,
     SpendPort,
+    ToolPort,
     TraceWriter,
 )
 from services.ai.prompt import Answer, build_messages, customer_text, flow_text, parse_answer
 from services.ai.providers import LLMRequest
 from services.ai.tenant import TenantAI, TenantSource, fallback_answer
+from services.ai.toolspec import NO_TOOLS
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store.port import TraceRecord
 
@@ -50,6 +55,7 @@ STAGE = "ai"
 class Decision:
     answer: Answer
     route: str  # ai, ai_cache, ai_fallback, ai_handoff
+    interactive: dict[str, Any] | None = None  # the choices, as a list or buttons body (`interactive.py`)
 
 
 @dataclass
@@ -66,8 +72,11 @@ class AIDeps:
     buffer: CoalescePort
     metrics: AIMetrics
     answers: CancelPort
+    tools: ToolPort = NO_TOOLS
     default_spend_cap_usd: float = 20.0
     input_max_chars: int = 1200
+    answer_budget_s: float = 20.0  # the whole answer: every model round and tool call
+    clock: Callable[[], float] = time.monotonic  # what the answer's deadline is measured on
 
 
 class AIHandler:
@@ -95,7 +104,8 @@ class AIHandler:
         if reason := await self.d.answers.cancelled(event.tenant, p.message_id):
             return await self._cancelled(event, reason)
         started_at, t0 = utcnow(), time.monotonic()
-        own = flow_text(p.flow) if p.flow is not None else p.text  # a Flow's fields, framed as such
+        # a Flow's fields, or a tap on one of our lists or buttons, framed as such
+        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id)
         texts = [own if e.message_id == p.message_id else e.text for e in entries]
         covered = [e.message_id for e in entries]
         if p.message_id not in covered:  # guardrails did not buffer it (or it was trimmed): answer it anyway
@@ -154,29 +164,27 @@ class AIHandler:
         req = LLMRequest(build_messages(t, history, texts, self.d.input_max_chars), t.model, t.max_output_tokens,
                          t.temperature, t.timeout_s)
         cap = t.daily_spend_cap_usd if t.daily_spend_cap_usd is not None else self.d.default_spend_cap_usd
-        hold = await self.d.ledger.reserve(event.tenant, self.d.prices.worst_case(req), cap)
-        if hold is None:  # the day's spend plus what calls in flight may still cost would pass the cap
-            self.d.metrics.spend_cap_hits.labels(tenant=event.tenant).inc()
-            return self._fallback(event, t, question, trace, "spend_cap")
-        try:
-            res = await self.d.chain.complete(req)
-        except BaseException:
-            await self.d.ledger.release(hold)
-            raise
-        trace.attrs["llm_attempts"] = ",".join(res.attempts)
-        if res.result is None:
-            await self.d.ledger.release(hold)
-            return self._fallback(event, t, question, trace, "llm_unavailable")
-        r = res.result
-        trace.llm_called = True
-        self.d.metrics.tokens.labels(tenant=event.tenant, model=r.model, kind="input").inc(r.input_tokens)
-        self.d.metrics.tokens.labels(tenant=event.tenant, model=r.model, kind="output").inc(r.output_tokens)
-        usd = self.d.prices.cost(r.model, r.input_tokens, r.output_tokens, requested=req.model)
-        self.d.metrics.cost.labels(tenant=event.tenant, model=r.model).inc(usd)
-        conv_usd, day_usd = await self.d.ledger.settle(hold, event.conversation, usd)
-        trace.attrs.update({"llm_provider": res.provider, "llm_model": r.model, "llm_input_tokens": r.input_tokens,
-                            "llm_output_tokens": r.output_tokens, "llm_cost_usd": round(usd, 8),
-                            "conversation_cost_usd": round(conv_usd, 8), "tenant_day_cost_usd": round(day_usd, 6)})
+        loop = ToolLoop(self.d.chain, self.d.ledger, self.d.prices, self.d.tools, self.d.metrics, self.d.clock)
+        out = await loop.run(t, event.conversation, req, cap, self.d.answer_budget_s, trace)
+        if out.attempts:
+            trace.attrs["llm_attempts"] = ",".join(out.attempts)
+        if out.tool_calls:
+            trace.attrs.update({"tool_calls": out.tool_calls, "tool_rounds": out.rounds})
+        if out.model_calls:
+            trace.llm_called = True
+            trace.attrs.update({"llm_provider": out.provider, "llm_model": out.result.model if out.result else None,
+                                "llm_calls": out.model_calls, "llm_input_tokens": out.input_tokens,
+                                "llm_output_tokens": out.output_tokens, "llm_cost_usd": round(out.usd, 8),
+                                "conversation_cost_usd": round(out.conversation_usd, 8),
+                                "tenant_day_cost_usd": round(out.day_usd, 6)})
+        if out.result is None:
+            return self._fallback(event, t, question, trace, out.failure or "llm_unavailable")
+        r, provider = out.result, out.provider
+        if out.handoff_reason is not None:  # the model called the handoff tool
+            if (bad := guard.check_reason(out.handoff_reason, t)) is not None:
+                return self._fallback(event, t, question, trace, f"guard_handoff_{bad}")
+            trace.step("ai:handoff")
+            return Decision(Answer("", True, out.handoff_reason), "ai_handoff")
 
         answer = parse_answer(r.text)
         if answer.handoff:
@@ -184,17 +192,22 @@ class AIHandler:
                 return self._fallback(event, t, question, trace, f"guard_handoff_{bad}")
             trace.step("ai:handoff")
             return Decision(answer, "ai_handoff")
-        bad = guard.check(answer.answer, t)
+        bad = guard.check(answer.answer, t, facts=out.evidence)
         if bad is not None:
             return self._fallback(event, t, question, trace, f"guard_{bad}")
-        trace.step(f"ai:answered:{res.provider}")
-        if key is not None:  # stored only when it belongs to nobody: see cache_refusal
+        trace.step(f"ai:answered:{provider}")
+        # stored only when it belongs to nobody (see cache_refusal) and read no tool result (stock, prices move)
+        if key is not None and not out.tool_calls:
             refused = cache_refusal(answer.answer, question, t, history)
             self.d.metrics.cache_hits.labels(tenant=event.tenant,
                                              outcome=f"refused_{refused}" if refused else "stored").inc()
             if refused is None:
                 await self.d.cache.put(key, answer)
-        return Decision(answer, "ai")
+        body = choices(answer.answer, out.evidence) \
+            if t.tools.interactive and event.payload.channel == "whatsapp" else None
+        if body is not None:
+            trace.step(f"ai:interactive:{body['type']}")
+        return Decision(answer, "ai", body)
 
     def _fallback(self, event: AnswerRequested, t: TenantAI, question: str, trace: Trace, reason: str) -> Decision:
         text, source = fallback_answer(t, question)
@@ -214,6 +227,7 @@ class AIHandler:
                 channel=p.channel, message_id=p.message_id, to=p.to, reason="ai_cannot_help",
                 text=d.answer.reason or p.text[:500], requested_by=STAGE)))]
         reply = caused_by(ReplyRequested, carrier, STAGE, ReplyRequestedPayload(
-            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to, kind="text",
-            text=d.answer.answer, in_reply_to=p.message_id, origin=STAGE, route=d.route, covers=covered))
+            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to,
+            kind="interactive" if d.interactive else "text", text=d.answer.answer, interactive=d.interactive,
+            in_reply_to=p.message_id, origin=STAGE, route=d.route, covers=covered))
         return [Emit(OUTBOUND, reply)]

@@ -47,7 +47,7 @@ def to_ai(t: Tenant) -> TenantAI:
         model=t.ai.model, max_output_tokens=t.ai.max_output_tokens, temperature=t.ai.temperature,
         timeout_s=t.ai.timeout_s, daily_spend_cap_usd=t.ai.daily_spend_cap_usd,
         fallback_text=getattr(wording, "fallback", None) or DEFAULT_FALLBACK, handoff_text=wording.handoff,
-        allowed_hosts=tuple(t.links.allowed_hosts),
+        allowed_hosts=tuple(t.links.allowed_hosts), tools=t.tools,
     )
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from services.ai.app import build_app
+import httpx
+
+from services.ai.app import build_app, make_tools
+from services.ai.catalog import StoreCatalog
 from services.ai.config import AISettings
 from services.ai.knowledge import RegistryTenants
+from wapipe.catalog import open_catalog
 from wapipe.logging import configure_logging
 from wapipe.runtime import loop
 from wapipe.runtime.service import Resources, Service, run_consumer
@@ -17,10 +21,14 @@ from wapipe.tenants import TenantRegistry
 
 
 def build(s: AISettings, r: Resources) -> Service:
+    # One client for every tenant's HTTP tools; redirects are never followed (see http_tools.py).
+    http = httpx.AsyncClient(timeout=httpx.Timeout(5.0), follow_redirects=False)
+    catalog = StoreCatalog(open_catalog(s.store_url))  # the catalogs live in the conversation store's backend
+    tools = make_tools(s, catalog, http)
     app = build_app(s, redis=r.redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
                     context=ContextCache(r.redis, r.store), traces=r.store, producer=r.producer, registry=r.registry,
-                    group_id=s.ai_consumer_group)
-    return Service("ai", [app.worker], closers=[app.handler.d.chain.close])
+                    tools=tools, group_id=s.ai_consumer_group)
+    return Service("ai", [app.worker], closers=[app.handler.d.chain.close, http.aclose, catalog.close])
 
 
 def main() -> None:

@@ -35,6 +35,14 @@ class AIMetrics:
         self.answer_latency = Histogram(
             "wapipe_ai_answer_duration_seconds", "From handler start (after the coalescing wait) to the answer",
             registry=registry, buckets=(0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13))
+        self.tool_calls = Counter(
+            "wapipe_ai_tool_calls_total", "Tool calls by tool and outcome (ok, error, timeout, refused, "
+            "unknown_tool, bad_arguments)", ["tenant", "tool", "outcome"], registry=registry)
+        self.tool_latency = Histogram(
+            "wapipe_ai_tool_call_duration_seconds", "Latency of one tool call", ["tool"], registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5))
+        self.tool_rounds = Histogram(
+            "wapipe_ai_tool_rounds", "Tool rounds an answer took", registry=registry, buckets=(0, 1, 2, 3, 4, 5, 8))
 
     def set_circuit(self, provider: str, state: str) -> None:
         self.circuit_state.labels(provider=provider).set(CIRCUIT_STATES[state])

@@ -4,7 +4,7 @@
 the store (`wapipe.store.ContextCache`), the store itself for traces, the Redis answer cache (`cache.AnswerCache`),
 the Redis spend ledger (`cost.SpendLedger`), the Redis coalescing buffer (`coalesce.PendingBuffer`), the cancel
 marks of edited and deleted messages (`wapipe.state.answers.Answers`) and the model chain over the providers
-(`chain.LLMChain`). Unit tests pass in-memory fakes of these ports instead.
+(`chain.LLMChain`) and the tool box (`tools.ToolBox`). Unit tests pass in-memory fakes of these ports instead.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from services.ai.chain import ChainResult
 from services.ai.cost import Reservation
 from services.ai.prompt import Answer
 from services.ai.providers import LLMRequest
+from services.ai.tenant import TenantAI
+from services.ai.toolspec import ToolCall, ToolResult, ToolSpec
 from wapipe.store.port import TraceRecord, Turn
 
 
@@ -105,3 +107,11 @@ class ModelPort(Protocol):
     async def complete(self, req: LLMRequest) -> ChainResult: ...
 
     async def close(self) -> None: ...
+
+
+class ToolPort(Protocol):
+    """The tools a tenant's model is offered, and running one call (never raises: failures are results)."""
+
+    def specs(self, t: TenantAI) -> tuple[ToolSpec, ...]: ...
+
+    async def run(self, t: TenantAI, call: ToolCall, timeout_s: float) -> ToolResult: ...

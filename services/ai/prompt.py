@@ -14,6 +14,7 @@ from typing import Literal
 
 from schemas.events import FlowReply
 from services.ai.tenant import TenantAI
+from services.ai.toolspec import ToolCall
 from wapipe.store.port import Turn
 
 HISTORY_TURNS = 6
@@ -31,8 +32,14 @@ Responde SOLO con JSON: {"answer": "<texto para el cliente>", "handoff": false, 
 
 @dataclass(frozen=True)
 class Message:
-    role: Literal["system", "user", "assistant"]
+    """One chat message. An assistant message may carry the tool calls the model asked for; a `tool` message is
+    one call's result (`tool_call_id`), `tool_error` when the tool failed."""
+
+    role: Literal["system", "user", "assistant", "tool"]
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+    tool_error: bool = False
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Protocol
 
 from services.ai.links import canonical_host, link_hosts
+from wapipe.tenants.tools import ToolsSettings
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class TenantAI:
     fallback_text: str = "Gracias por escribirnos. Un asesor te responderá en breve."
     handoff_text: str = "Te comunico con un asesor, en breve te responde."
     allowed_hosts: tuple[str, ...] = ()  # the tenant's `links.allowed_hosts`; empty: the hosts its knowledge names
+    tools: ToolsSettings = ToolsSettings()
 
     def knowledge_text(self) -> str:
         faq = "\n".join(f"- P: {f.question}\n  R: {f.answer}" for f in self.faqs)

@@ -1,9 +1,10 @@
 """Pure classification: a customer's text (and the tenant's knowledge) -> message_type, intent, route, rule.
 
 Order of precedence, most specific first: empty/gibberish, the tenant's handoff triggers, complaints and
-requests for a person, off-topic, the tenant's FAQs, the fixed business intents (hours, location, address,
-shipping, payments), courtesies alone (greeting, farewell, thanks), and everything else is a business question
-for the model.
+requests for a person, off-topic, product questions (size, colour, price, stock: the model, with the catalog's
+tools, unless a fixed intent below matches too), the tenant's FAQs, the fixed business intents (hours, location,
+address, shipping, payments), courtesies alone (greeting, farewell, thanks), and everything else is a business
+question for the model.
 
 Bounded (`budget.py`): the rules see at most 4,096 characters, tenant patterns are RE2 (linear in the text), and a
 classification that evaluates too many patterns or takes too long stops with the model as its route.
@@ -128,6 +129,12 @@ def _classify(norm: str, tenant: Tenant, meter: Meter, out: Out) -> Classificati
         meter.spend()
         if not R.BUSINESS_WORDS.search(norm):
             return out("NON_BUSINESS", "otro", "refuse", rule)
+
+    # a product question (size, colour, price, stock) is the catalog's: the model answers it with its tools,
+    # unless it is really about shipping, payments, hours or the address (the fixed intents below)
+    if product := _first(R.PRODUCT, norm, meter):
+        if not any(_first(rules, norm, meter) for _, rules in FAQ_INTENTS):
+            return out("BUSINESS_CONSULT", "otro", "ai", product)
 
     for faq in tenant.faqs:
         if _matches(faq.compiled, norm, meter):

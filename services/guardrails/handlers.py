@@ -177,7 +177,8 @@ class GuardrailsHandler:
                 channel=msg.channel, message_id=msg.message_id, to=msg.sender, text=msg.text or "",
                 message_type=msg.message_type, intent=d.intent, language="es",
                 not_before=now + timedelta(seconds=self.limits.coalesce_window_s), flow=msg.flow,
-                replaces=msg.original_message_id if msg.message_type == "edit" else None))))
+                replaces=msg.original_message_id if msg.message_type == "edit" else None,
+                reply_id=msg.reply_id if msg.message_type in ("interactive", "button") else None))))
             return out
         if d.route == "handoff":
             # The notifier tells the customer (tenant handoff wording) and notifies the people.

@@ -156,3 +156,29 @@ FILLER = re.compile(
 
 LAUGHTER = re.compile(r"^((j|h|s)[aeiou]?){2,}j?$|^(xd|xdd|jsjs\w*|lol|haha\w*)$|^(m|mm|hm|hmm|eh|ah|uh|e)$")
 KEYBOARD = re.compile(r"(qwe|wer|ert|rty|asd|sdf|dfg|fgh|ghj|hjk|jkl|zxc|xcv|cvb|vbn|bnm|poi|lkj|mnb)")
+
+# A question about a product of the catalog (its size, colour, price or stock) goes to the model, which has the
+# catalog's tools; a FAQ whose pattern happens to match a word of it ("talla") must not answer it. A product
+# word and an ask about that product are both needed: "los zapatos tienen garantia?" stays a FAQ.
+PRODUCT_WORDS = (r"\b(zapatillas?|tenis|guayos?|botas?|botines?|sandalias?|zapatos?|chaquetas?|camisetas?|camisas?|"
+                 r"jeans?|blue\s+jeans?|pantalon\w*|buzos?|hoodies?|sudaderas?|vestidos?|faldas?|shorts?|gorras?|"
+                 r"blusas?|chompas?|mochilas?|morrales?|medias|tacones|mocasines|crocs|air\s+max|jordan\w*|nike|"
+                 r"adidas|puma|reebok|new\s+balance|converse|vans|superstar)\b")
+_SIZE_OR_COLOUR = (r"(\btalla\s+(\d{1,2}([.,]5)?|x{0,3}[sml]|[2-4]xl)\b|\ben\s+(3[4-9]|4[0-6])\b|"
+                   r"\b(negr[oa]s?|blanc[oa]s?|azul(es)?|roj[oa]s?|verdes?|gris(es)?|beige|cafes?|rosad[oa]s?|"
+                   r"amarill[oa]s?|morad[oa]s?|naranjas?|vinotinto)\b)")
+_PRICE_OR_STOCK = (r"\b(precios?|cuesta|cuestan|vale|valen|valor|disponibles?|disponibilidad|stock|agotad[oa]s?|"
+                   r"quedan?|existencias?)\b")
+# which sizes or colours a product comes in is a question of its stock, not of the size guide
+_WHICH_SIZES = (r"(\b(que|cuales|en\s+que)\s+(tallas|colores|numeros)\b|\btallas\s+(grandes|pequenas|plus)\b|"
+                r"\bcolores\b)")
+PRODUCT = (
+    Rule("producto:atributo", re.compile(PRODUCT_WORDS + r".*" + _SIZE_OR_COLOUR + "|" + _SIZE_OR_COLOUR + r".*"
+                                         + PRODUCT_WORDS)),
+    Rule("producto:precio_stock", re.compile(PRODUCT_WORDS + r".*" + _PRICE_OR_STOCK + "|" + _PRICE_OR_STOCK
+                                             + r".*" + PRODUCT_WORDS)),
+    Rule("producto:tallas_colores", re.compile(
+        PRODUCT_WORDS + r".*" + _WHICH_SIZES + "|" + _WHICH_SIZES + r".*" + PRODUCT_WORDS)),
+    Rule("producto:talla", re.compile(r"\b(tienen|tiene|hay|manejan|queda|quedan|viene|vienen)\b.*"
+                                      r"\btalla\s+(\d{1,2}([.,]5)?|x{0,3}[sml]|[2-4]xl)\b")),
+)

@@ -135,6 +135,7 @@ async def chat(req: ChatRequest, caller: Annotated[Caller, Depends(require_key)]
         "decision_path": reply.decision_path,
         "llm_called": reply.llm_called,
         "latency_ms": round((time.perf_counter() - started) * 1000, 1),
+        "tools": reply.tools,
     })
 
 

@@ -61,7 +61,7 @@ from services.sender.ports import (
     TurnSink,
     WindowPort,
 )
-from wapipe.apichat import ApiChatReply
+from wapipe.apichat import ApiChatReply, tool_calls
 from wapipe.logging import mask_phone
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store.port import Role, TraceRecord, Turn
@@ -286,5 +286,5 @@ class Sender:
         received = t.received_at or event.occurred_at
         await self.api_replies(event.correlation_id, ApiChatReply(
             reply=p.text or "", route=p.route or t.route, decision_path=t.decision_path, llm_called=t.llm_called,
-            latency_ms=int((time.time() - received.timestamp()) * 1000)))
+            latency_ms=int((time.time() - received.timestamp()) * 1000), tools=tool_calls(t)))
         return await self._sent(event, [], 1, False, started)

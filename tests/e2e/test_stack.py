@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -66,6 +67,15 @@ def test_signed_webhook_gets_the_shops_hours_back(stack: LocalStack) -> None:
     assert r.status_code == 200 and r.json()["ingress_status"] == 200
     reply = wait_reply(wa_id)
     assert "09:00" in str(reply["text"]), reply
+
+
+def test_the_stack_holds_the_demo_catalog(stack: LocalStack) -> None:
+    url = f"sqlite:///{stack.state / 'wapipe.db'}"
+    shown = stack.wapipe("catalog", "show", "--tenant", "demo", "--url", url)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert json.loads(shown.stdout)["groups"] >= 150
+    found = stack.wapipe("catalog", "search", "--tenant", "demo", "--url", url, "air max 90 blancos en 40")
+    assert found.returncode == 0 and json.loads(found.stdout)[0]["id"] == "AM90-BLA-40", found.stdout + found.stderr
 
 
 def test_go_no_go_is_go_on_a_healthy_stack(stack: LocalStack) -> None:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 
 from wapipe.tenants.patterns import PatternError, compile_pattern
+from wapipe.tenants.tools import ToolsSettings
 
 Route = Literal["reply", "refuse", "clarify", "ai", "handoff", "ignore"]
 Intent = Literal["saludo", "despedida", "agradecimiento", "horarios", "direccion", "ubicacion", "envios", "pagos",
@@ -268,6 +269,7 @@ class Tenant(_Model):
                                      "console offers beside its reply box")
     ai: AISettings
     links: Links = Field(default_factory=Links)
+    tools: ToolsSettings = Field(default_factory=ToolsSettings, description="the AI tool calls (tenants/tools.py)")
     window_template: TemplateSpec | None = None
     sender: SenderFlags = Field(default_factory=SenderFlags)
     non_text: dict[str, NonTextRule] = Field(default_factory=dict, description="Meta type -> rule")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from wapipe_tools.cli import accounts as accounts_cli
+from wapipe_tools.cli import catalog as catalog_cli
 from wapipe_tools.cli import deploy as deploy_cli
 from wapipe_tools.cli import dlq as dlq_cli
 from wapipe_tools.cli import operators as operators_cli
@@ -34,6 +35,7 @@ app.add_typer(store_cli.app, name="store")
 accounts_cli.register(operators_cli.app)
 app.add_typer(operators_cli.app, name="operators")
 app.add_typer(privacy_cli.app, name="privacy")
+app.add_typer(catalog_cli.app, name="catalog")
 app.command("simulator")(simulator)
 app.command("run")(run_cmd)
 app.command("up")(up)

@@ -177,7 +177,7 @@ class Stack:
                                 *(pids.entry(name, p.pid) for name, p in procs)])
 
     def start_infra(self) -> None:
-        """Broker, Redis, the registry's topics and the SQLite schema."""
+        """Broker, Redis, the registry's topics, the SQLite schema and the demo catalogs (config/catalogs)."""
         self.logs.mkdir(parents=True, exist_ok=True)
         self.write_pids()
         self.servers.append(start_broker(self.broker_port, log=self.logs / "broker.log"))
@@ -195,6 +195,9 @@ class Stack:
                 await store.close()
 
         asyncio.run(migrate())
+        from wapipe_tools.local.catalogs import seed_catalogs
+
+        asyncio.run(seed_catalogs(self.env["WAPIPE_STORE_URL"], Path(self.env["WAPIPE_TENANTS_DIR"])))
 
     def _spawn(self, spec: ServiceSpec, append: bool = False) -> subprocess.Popen[bytes]:
         return spawn(spec.argv, env={**self.env, **dict(spec.env)}, log=self.logs / f"{spec.name}.log", append=append)

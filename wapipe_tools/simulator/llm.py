@@ -2,6 +2,7 @@
 
 Latency, failures and timeouts are set through `POST /_sim/llm`; usage counts roughly 4 chars per token.
 Image content parts are "seen" through the description a test registered with the media (`POST /_sim/media`).
+Offered tools, it calls them for product and order questions and answers from their results (`tool_calls.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from wapipe_tools.simulator import tool_calls
 from wapipe_tools.simulator.state import SimState
 from wapipe_tools.simulator.vision import describe_image, image_parts
 
@@ -117,22 +119,38 @@ async def chat_completions(request: Request) -> JSONResponse:
     users = [_content_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") == "user"]
     question = users[-1] if users else ""
     asked = [_content_text(m.get("content")) for m in messages if isinstance(m, dict) and m.get("role") != "assistant"]
-    if images and any("describ" in _plain(t) for t in asked):
+    results = tool_calls.results_since_last_user(messages)
+    call = None if results else tool_calls.tool_call_for(question, body.get("tools"))
+    if call is not None:  # the real loop: ask for a tool, answer once its result comes back
+        return _completion(body, cfg.model, messages, None, [call])
+    if results:
+        answer, handoff = tool_calls.compose(results), False
+    elif images and any("describ" in _plain(t) for t in asked):
         answer, handoff = " ".join(images), False  # a captioning request: the stand-in describes what it "sees"
     else:
         answer, handoff = answer_for(" ".join([question, *images]))
     fmt = (body.get("response_format") or {}).get("type")
     content = json.dumps({"answer": answer, "handoff": handoff}, ensure_ascii=False) \
         if fmt in ("json_object", "json_schema") else answer
+    return _completion(body, cfg.model, messages, content, None)
+
+
+def _completion(body: dict[str, Any], model: str, messages: list[Any], content: str | None,
+                calls: list[dict[str, Any]] | None) -> JSONResponse:
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
+    if calls:
+        message["tool_calls"] = calls
+    out_chars = len(content or "") + len(json.dumps(calls or []))
     prompt_chars = sum(len(_content_text(m.get("content"))) for m in messages if isinstance(m, dict))
-    prompt_tokens, completion_tokens = max(1, prompt_chars // 4), max(1, len(content) // 4)
+    prompt_chars += len(json.dumps(body.get("tools") or []))
+    prompt_tokens, completion_tokens = max(1, prompt_chars // 4), max(1, out_chars // 4)
     return JSONResponse({
         "id": "chatcmpl-" + uuid.uuid4().hex[:24],
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": body.get("model") or cfg.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content, "refusal": None},
-                     "logprobs": None, "finish_reason": "stop"}],
+        "model": body.get("model") or model,
+        "choices": [{"index": 0, "message": message, "logprobs": None,
+                     "finish_reason": "tool_calls" if calls else "stop"}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
     })

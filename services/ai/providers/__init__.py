@@ -6,10 +6,11 @@ the next provider), `error` (a 4xx or a malformed answer: next provider, no retr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from services.ai.prompt import Message
+from services.ai.toolspec import ToolCall, ToolSpec
 
 ErrorKind = Literal["timeout", "error_5xx", "error"]
 
@@ -21,6 +22,10 @@ class LLMRequest:
     max_output_tokens: int
     temperature: float
     timeout_s: float
+    tools: tuple[ToolSpec, ...] = ()  # offered through the provider's native tool calling; empty: none
+
+    def with_timeout(self, timeout_s: float) -> LLMRequest:
+        return replace(self, timeout_s=timeout_s)
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,7 @@ class LLMResult:
     model: str
     input_tokens: int
     output_tokens: int
+    tool_calls: tuple[ToolCall, ...] = ()  # what the model asked to run before it answers
 
 
 class ProviderError(Exception):

@@ -1,4 +1,5 @@
-"""OpenAI-compatible chat completions through the `openai` SDK (OpenAI, vLLM, Ollama, LiteLLM, the simulator).
+"""OpenAI-compatible chat completions through the `openai` SDK (OpenAI, vLLM, Ollama, LiteLLM, the simulator),
+tools through the native `tools` / `tool_calls` fields.
 
 One AsyncOpenAI per process with an explicit timeout and `max_retries=0`: the chain owns retries, so a slow model
 never gets silently retried past the tenant's time bound.
@@ -7,15 +8,34 @@ never gets silently retried past the tenant's time bound.
 from __future__ import annotations
 
 import itertools
-from typing import cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
+from services.ai.prompt import Message
 from services.ai.providers import ErrorKind, LLMRequest, LLMResult, ProviderError
+from services.ai.toolspec import ToolCall, ToolSpec
 
 CONNECTIONS_PER_POOL = 32
+
+
+def chat_message(m: Message) -> dict[str, Any]:
+    """A message in the chat-completions shape: tool calls on the assistant turn, `tool` turns by call id."""
+    if m.role == "tool":
+        return {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}
+    if m.role == "assistant" and m.tool_calls:
+        return {"role": "assistant", "content": m.content or None, "tool_calls": [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in m.tool_calls]}
+    return {"role": m.role, "content": m.content}
+
+
+def chat_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
+    return [{"type": "function", "function": {"name": t.name, "description": t.description,
+                                              "parameters": t.parameters}} for t in tools]
 
 
 class OpenAIProvider:
@@ -39,8 +59,7 @@ class OpenAIProvider:
 
     async def complete(self, req: LLMRequest) -> LLMResult:
         model = req.model or self._default_model
-        messages = cast(list[ChatCompletionMessageParam], [{"role": m.role, "content": m.content}
-                                                             for m in req.messages])
+        messages = cast(list[ChatCompletionMessageParam], [chat_message(m) for m in req.messages])
         try:
             resp = await next(self._next).chat.completions.create(
                 model=model,
@@ -49,6 +68,7 @@ class OpenAIProvider:
                 temperature=req.temperature,
                 timeout=req.timeout_s,
                 response_format={"type": "json_object"} if self._json_mode else openai.omit,
+                tools=cast(list[ChatCompletionToolParam], chat_tools(req.tools)) if req.tools else openai.omit,
             )
         except openai.APITimeoutError as e:
             raise ProviderError("timeout", f"no answer within {req.timeout_s:.1f}s") from e
@@ -59,12 +79,15 @@ class OpenAIProvider:
             raise ProviderError("error_5xx", "connection failed") from e
         if not resp.choices:
             raise ProviderError("error", "no choices in the response")
-        usage = resp.usage
+        usage, msg = resp.usage, resp.choices[0].message
+        calls = tuple(ToolCall(c.id, c.function.name, c.function.arguments or "{}")
+                      for c in msg.tool_calls or () if c.type == "function")
         return LLMResult(
-            text=resp.choices[0].message.content or "",
+            text=msg.content or "",
             model=resp.model or model,
             input_tokens=usage.prompt_tokens if usage else 0,
             output_tokens=usage.completion_tokens if usage else 0,
+            tool_calls=calls,
         )
 
     async def close(self) -> None:

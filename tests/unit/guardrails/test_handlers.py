@@ -191,6 +191,16 @@ async def test_non_text_follows_tenant_rules(handler: GuardrailsHandler, store: 
     assert button[0].event.trace.intent == "horarios"
 
 
+async def test_a_tap_on_a_product_list_reaches_the_model_with_its_id(handler: GuardrailsHandler) -> None:
+    out = await handler(inbound("Chaqueta impermeable liviana", wamid="wamid.L", message_type="interactive",
+                                reply_id="product:CHIMPK"), meta())
+    asked = [e.event for e in out if isinstance(e.event, AnswerRequested)]
+    assert len(asked) == 1 and asked[0].payload.reply_id == "product:CHIMPK"
+    assert asked[0].payload.text == "Chaqueta impermeable liviana" and asked[0].payload.message_type == "interactive"
+    typed = await handler(inbound("¿tienen chaquetas impermeables?", wamid="wamid.T"), meta(1))
+    assert all(e.event.payload.reply_id is None for e in typed if isinstance(e.event, AnswerRequested))
+
+
 async def test_api_channel_reply_stays_on_the_api_channel(handler: GuardrailsHandler) -> None:
     out = await handler(inbound("hola", channel="api"), meta())
     assert out[0].event.payload.channel == "api"
