@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from wapipe.access import ALL_TENANTS, InvalidScope, Scope, check_name, check_tenants
 from wapipe.store.accounts import AccountRole, OperatorAccount
+from wapipe.store.port import OperatorToken, OperatorTokenStore
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 256
@@ -87,3 +88,29 @@ def with_password(account: OperatorAccount, password: str, now: datetime | None 
 
 def scope_of(account: OperatorAccount) -> Scope:
     return Scope(account.name, account.tenants, CONSOLE_CREDENTIAL)
+
+
+def token_scope(token: OperatorToken, account: OperatorAccount | None) -> Scope | None:
+    """What an operator API token may do now. A token of an account (named after it: `wapipe operators token add
+    --operator NAME`, or minted on the console's token page) carries that account's scope, never more than it was
+    minted with, and dies with it: None once the account is disabled or its password was reset after the token was
+    made (the same rule that ends its console sessions). A token of no account (automation: `--name`) is as made."""
+    if account is None:
+        return Scope.of_token(token)
+    if account.disabled_at is not None or account.password_set_at > token.created_at:
+        return None
+    tenants = token.tenants if ALL_TENANTS in account.tenants else (
+        account.tenants if ALL_TENANTS in token.tenants else token.tenants & account.tenants)
+    if not tenants:
+        return None
+    return Scope(account.name, tenants, f"token {token.token_id}")
+
+
+
+async def revoke_tokens_of(tokens: OperatorTokenStore, name: str, at: datetime) -> list[OperatorToken]:
+    """Revoke every live token of the account `name` (its access was disabled or its password reset); -> those
+    revoked now. `token_scope` refuses them anyway; revoking keeps the token list true."""
+    live = [t for t in await tokens.operator_tokens() if t.name == name and t.revoked_at is None]
+    for t in live:
+        await tokens.revoke_operator_token(t.token_id, at)
+    return live

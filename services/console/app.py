@@ -20,6 +20,7 @@ from services.console.metrics import ConsoleMetrics
 from services.console.notes import Notes
 from services.console.session import Sessions
 from services.console.store_redis import RedisInbox
+from services.console.tokens import PersonalTokens
 from services.console.views import Views
 from services.console.web import ConsoleDeps, create_console
 from services.notifier.metrics import NotifierMetrics
@@ -58,7 +59,8 @@ def console_deps(s: ConsoleSettings, *, redis: aioredis.Redis, store: Store, pub
     sessions = Sessions(s.console_session_secret.get_secret_value().encode(), s.console_session_ttl_s)
     return ConsoleDeps(auth=Auth(store, limiter, sessions, metrics), views=Views(ShadowMode(redis), inbox, store),
                        inbox=inbox, operators=operators, notes=Notes(store), tenants=tenants, metrics=metrics,
-                       secure_cookies=s.secure_cookies, default_lang=s.console_language)
+                       secure_cookies=s.secure_cookies, tokens=PersonalTokens(store),
+                       default_lang=s.console_language)
 
 
 def build_app(s: ConsoleSettings, *, redis: aioredis.Redis, store: Store, producer: Producer,

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from schemas.envelope import Envelope, parse_conversation_key
-from schemas.events import HandoffRequested, MessageReceived, ReplyFailed, ReplySent
+from schemas.events import BusinessEchoReceived, HandoffRequested, MessageReceived, ReplyFailed, ReplySent
 from wapipe.runtime.types import Emit, RecordMeta
 from wapipe.store.port import ConversationStore
 
 log = logging.getLogger(__name__)
-Kind = Literal["message", "handoff", "reply", "failed"]
+Kind = Literal["message", "echo", "handoff", "reply", "failed"]
+BUSINESS_APP = "WhatsApp Business app"  # the actor guardrails records for an echo (`operator:...`)
 UNANSWERED_TYPES = ("system", "edit", "revoke")  # recorded elsewhere, never a new line in the inbox
 
 
@@ -33,6 +34,7 @@ class InboxChange:
     text: str | None = None
     profile_name: str | None = None
     message_id: str | None = None
+    who: str | None = None  # a human line's author (an echo: the WhatsApp Business app)
 
 
 def change_of(event: Envelope) -> InboxChange | None:
@@ -44,6 +46,12 @@ def change_of(event: Envelope) -> InboxChange | None:
             return None
         return InboxChange(event.tenant, event.conversation, "message", p.timestamp.timestamp(), "customer",
                            p.text or f"[{p.message_type}]", p.profile_name, p.message_id)
+    if isinstance(event, BusinessEchoReceived):  # a person wrote from the WhatsApp Business app: a human line
+        e = event.payload
+        if e.message_type in UNANSWERED_TYPES:
+            return None
+        return InboxChange(event.tenant, event.conversation, "echo", e.timestamp.timestamp(), "human",
+                           e.text or f"[{e.message_type}]", message_id=e.message_id, who=BUSINESS_APP)
     if isinstance(event, HandoffRequested):
         return InboxChange(event.tenant, event.conversation, "handoff", at, text=event.payload.reason)
     if isinstance(event, ReplySent) and event.payload.audience == "customer":

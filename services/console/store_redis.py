@@ -3,9 +3,11 @@ announcements its open pages listen to (Redis pub/sub, so every console replica'
 
 Keys under `wapipe:console:` (30 days, refreshed on every change; a privacy erasure finds them by the conversation
 key, `wapipe/privacy/redis_keys.py`):
-  `index`              sorted set: conversation -> epoch of its last activity
+  `index`              sorted set: conversation -> epoch of its last activity (every tenant: an admin's list)
+  `index:{tenant}`     the same, one tenant's (an agent's list reads only their tenants', however busy the others)
   `conv:{conv}`        hash: profile_name, last_text, last_role, last_at, last_customer, unread
-  `recent:{conv}`      list: the customer's last messages as JSON (shown until the store has them)
+  `recent:{conv}`      list: the customer's last messages and the WhatsApp Business app's echoes as JSON
+                       (`id`, `text`, `at`, `role`, `who`; shown until the store has them)
   `ref:{ref}`          the conversation of a short ref (pages never carry a phone number in their URL)
   `seen:{tenant}:{message_id}`  a message counted once as unread, whatever the redelivery
 Channel `wapipe:console:live:{tenant}`: JSON `{"ref", "kind"}` per change.
@@ -33,6 +35,10 @@ LISTED = 1000
 def ref_of(conversation: str) -> str:
     """A short handle that does not reveal the customer's number (the notifier's refs are the same)."""
     return derive_id("handoff-ref", conversation)[:8]
+
+
+def tenant_index(tenant: str) -> str:
+    return f"{INDEX}:{tenant}"
 
 
 def live_channel(tenant: str) -> str:
@@ -76,14 +82,17 @@ class RedisInbox:
         pipe.hset(key, mapping=cast("dict[Any, Any]", fields))
         pipe.expire(key, TTL_S)
         pipe.zadd(INDEX, {conv: change.at}, gt=True)
+        pipe.zadd(tenant_index(change.tenant), {conv: change.at}, gt=True)
         pipe.set(f"{P}ref:{ref}", conv, ex=TTL_S)
         await pipe.execute()
-        if change.kind == "message" and change.message_id:
+        if change.kind in ("message", "echo") and change.message_id:
             seen = f"{P}seen:{change.tenant}:{change.message_id}"
             if await self.redis.set(seen, "1", ex=TTL_S, nx=True):
-                doc = json.dumps({"id": change.message_id, "text": change.text, "at": change.at})
+                doc = json.dumps({"id": change.message_id, "text": change.text, "at": change.at,
+                                  "role": change.role or "customer", "who": change.who or ""})
                 pipe = self.redis.pipeline()
-                pipe.hincrby(key, "unread", 1)
+                if change.kind == "message":  # an echo is the business's own words: nothing unread
+                    pipe.hincrby(key, "unread", 1)
                 pipe.lpush(f"{P}recent:{conv}", doc)
                 pipe.ltrim(f"{P}recent:{conv}", 0, RECENT - 1)
                 pipe.expire(f"{P}recent:{conv}", TTL_S)
@@ -121,11 +130,18 @@ class RedisInbox:
                                d.get("last_customer", ""), int(d.get("unread", 0) or 0)))
         return out
 
-    async def recent(self, limit: int = LISTED) -> list[str]:
-        """Conversations by last activity, newest first (every tenant: the caller filters by scope)."""
-        return [_s(c) for c in await self.redis.zrevrange(INDEX, 0, limit - 1)]
+    async def recent(self, tenants: frozenset[str] | None = None, limit: int = LISTED) -> list[str]:
+        """Conversations by last activity, newest first: of every tenant (`None`), or only of `tenants`, each read
+        from its own index, so a quiet shop's conversations are listed whatever the other shops' traffic."""
+        if tenants is None:
+            return [_s(c) for c in await self.redis.zrevrange(INDEX, 0, limit - 1)]
+        pipe = self.redis.pipeline(transaction=False)
+        for tenant in sorted(tenants):
+            pipe.zrevrange(tenant_index(tenant), 0, limit - 1, withscores=True)
+        scored = [(_s(c), float(at)) for rows in await pipe.execute() for c, at in rows]
+        return [c for c, _ in sorted(scored, key=lambda r: r[1], reverse=True)[:limit]]
 
     async def recent_customer(self, conversation: str) -> list[dict[str, Any]]:
-        """The customer's last messages as the topics carried them, oldest first."""
+        """The customer's last messages (and the Business app's echoes) as the topics carried them, oldest first."""
         raw = await self.redis.lrange(f"{P}recent:{conversation}", 0, RECENT - 1)
         return [json.loads(_s(r)) for r in reversed(raw)]

@@ -31,6 +31,10 @@ WORDS: dict[str, dict[str, str]] = {
         "skip": "Saltar al contenido", "take_first": "Toma la conversación para responder.",
         "event_taken": "Tomó la conversación", "event_released": "La devolvió al bot",
         "event_requested": "Pidió hablar con una persona",
+        "tokens": "Tokens de API", "tokens_intro": "Tokens personales para la API de operadores: actúan con tu "
+        "nombre y tus tiendas, y se revocan si tu cuenta se desactiva o se cambia tu contraseña.",
+        "new_token": "Crear token", "token_once": "Cópialo ahora: no se volverá a mostrar.",
+        "revoke": "Revocar", "revoked": "Revocado", "created": "Creado", "no_tokens": "No tienes tokens.",
     },
     "en": {
         "app": "wapipe console", "sign_in": "Sign in", "sign_out": "Sign out", "name": "User",
@@ -54,6 +58,10 @@ WORDS: dict[str, dict[str, str]] = {
         "skip": "Skip to content", "take_first": "Take the conversation over to reply.",
         "event_taken": "Took the conversation over", "event_released": "Released it to the bot",
         "event_requested": "Asked for a person",
+        "tokens": "API tokens", "tokens_intro": "Personal tokens for the operator API: they act under your name "
+        "and shops, and are revoked when your account is disabled or your password reset.",
+        "new_token": "New token", "token_once": "Copy it now: it will not be shown again.",
+        "revoke": "Revoke", "revoked": "Revoked", "created": "Created", "no_tokens": "You have no tokens.",
     },
 }
 

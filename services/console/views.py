@@ -17,7 +17,7 @@ from services.console.store_redis import RedisInbox, Summary
 from wapipe.access import Scope
 from wapipe.logging import mask_phone
 from wapipe.state.shadow import ActiveHandoff, ShadowMode
-from wapipe.store.port import ConversationStore, TraceRecord
+from wapipe.store.port import ConversationStore, HandoffEntry, TraceRecord
 
 State = Literal["bot", "human", "waiting"]
 BOT_ACTORS = frozenset({"guardrails", "ai", "notifier"})
@@ -89,6 +89,17 @@ def matches(s: Summary, q: str) -> bool:
     return q in s.profile_name.lower()
 
 
+def author_of(ts: datetime, text: str, audit: list[HandoffEntry]) -> str:
+    """Who wrote a human turn: the `reply` audit entry of the same time (an echo's), else of the same text (an
+    operator's reply, stored by the sender at its own time); the name without `operator:`, or "" when unknown."""
+    replies = [h for h in audit if h.action == "reply"]
+    for same in (lambda h: h.ts == ts, lambda h: (h.detail or "") == text[:500]):
+        found = [h for h in replies if same(h)]
+        if found:
+            return found[-1].actor.removeprefix("operator:")
+    return ""
+
+
 def trace_view(t: TraceRecord) -> dict[str, Any]:
     attrs = t.attrs
     tools = [step.removeprefix("tool:") for step in t.decision_path if step.startswith("tool:")]
@@ -122,7 +133,8 @@ class Views:
         """The operator's tenants' conversations, most recent first; `state` filters, `query` matches the
         profile name (any part) or the last digits of the number (two or more)."""
         active = await self._active()
-        convs = [c for c in await self.inbox.recent() if who.allows(parse_conversation_key(c).phone_number_id)]
+        listed = await self.inbox.recent(None if who.all_tenants else who.tenants)
+        convs = [c for c in listed if who.allows(parse_conversation_key(c).phone_number_id)]
         summaries = await self.inbox.summaries(convs)
         q = (query or "").strip().lower()
         if q:
@@ -137,14 +149,16 @@ class Views:
         turns = await self.store.last_turns(key.phone_number_id, key.user, HISTORY)
         traces = {t.ts: t for t in await self.store.traces_by_conversation(key.phone_number_id, conv, HISTORY)
                   if t.outcome == "replied"}
-        lines = [Line(t.ts, t.role, t.text, trace=trace_view(traces[t.ts]) if t.role == "assistant"
-                      and t.ts in traces else None) for t in turns]
+        audit = await self.store.handoffs(key.phone_number_id, key.user, HISTORY)
+        lines = [Line(t.ts, t.role, t.text, who=author_of(t.ts, t.text, audit) if t.role == "human" else "",
+                      trace=trace_view(traces[t.ts]) if t.role == "assistant" and t.ts in traces else None)
+                 for t in turns]
         stored = {mid for t in turns for mid in t.message_ids}
         for m in await self.inbox.recent_customer(conv):
             if m.get("id") not in stored:
-                lines.append(Line(datetime.fromtimestamp(float(m["at"]), UTC), "customer",
-                                  str(m.get("text") or ""), pending=True))
-        for h in await self.store.handoffs(key.phone_number_id, key.user, HISTORY):
+                lines.append(Line(datetime.fromtimestamp(float(m["at"]), UTC), str(m.get("role") or "customer"),
+                                  str(m.get("text") or ""), str(m.get("who") or ""), pending=True))
+        for h in audit:
             if h.action == "note":
                 lines.append(Line(h.ts, "note", h.detail or "", h.actor.removeprefix("operator:")))
             elif h.action in ("taken", "released"):

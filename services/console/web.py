@@ -1,6 +1,7 @@
-"""The console's HTTP app: sign-in, the queue, conversations, one conversation and its actions, the live stream
-and the static files (htmx vendored, nothing from a CDN). Every route but sign-in and the static files needs a
-session (signed out: a redirect to /login); every POST needs the session's CSRF token (403 without it).
+"""The console's HTTP app: sign-in, the queue, conversations, one conversation and its actions, the operator's own
+API tokens, the live stream and the static files (htmx vendored, nothing from a CDN). Every route but sign-in and
+the static files needs a session (signed out: a redirect to /login); every POST needs the session's CSRF token (403
+without it).
 
 Actions go through `Operators` (the operator API's own rules: tenant scope, take over only what the customer
 started, replies as ReplyRequested on wa.outbound.v1 with the operator's name, the handoff audit)."""
@@ -27,6 +28,7 @@ from services.console.notes import Notes
 from services.console.session import COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_ok
 from services.console.store_redis import RedisInbox
 from services.console.texts import Lang, language, words
+from services.console.tokens import PersonalTokens
 from services.console.views import Views
 from services.notifier.operator import OperatorError, Operators, TenantLookup
 from wapipe.runtime.producer import DeliveryFailed
@@ -53,6 +55,7 @@ class ConsoleDeps:
     tenants: TenantLookup
     metrics: ConsoleMetrics
     secure_cookies: bool
+    tokens: PersonalTokens
     default_lang: Lang = "es"
 
 
@@ -240,6 +243,27 @@ def create_console(d: ConsoleDeps) -> FastAPI:
         conv, _ = await resolve(request, ref)
         await d.notes.add(conv, request.state.operator.scope, text)
         return back(ref)
+
+    # -- personal API tokens -------------------------------------------------------------------------------------
+
+    @app.get("/tokens")
+    async def tokens(request: Request) -> HTMLResponse:
+        op: Operator = request.state.operator
+        return render(request, "tokens.html", tokens=await d.tokens.mine(op.account), minted=None)
+
+    @app.post("/tokens")
+    async def mint_token(request: Request) -> HTMLResponse:
+        op: Operator = request.state.operator
+        plain, record = await d.tokens.mint(op.account)
+        log.info("console: %s minted API token %s", op.name, record.token_id)
+        return render(request, "tokens.html", status=201, tokens=await d.tokens.mine(op.account), minted=plain)
+
+    @app.post("/tokens/{token_id}/revoke")
+    async def revoke_token(request: Request, token_id: str) -> Response:
+        op: Operator = request.state.operator
+        if not await d.tokens.revoke(op.account, token_id[:64]):
+            raise NotFoundPage()  # another operator's token answers like an unknown one
+        return RedirectResponse("/tokens", status_code=303)
 
     @app.get("/events")
     async def events(request: Request) -> StreamingResponse:

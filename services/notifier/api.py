@@ -1,7 +1,8 @@
 """The operator API (port 8081): every route, known or not, needs `Authorization: Bearer <token>`.
 
 The token is an operator token (`wapipe operators token add`: a name and its tenants, looked up by its sha256 in the
-store) or `WAPIPE_ADMIN_TOKEN` (bootstrap / break-glass: every tenant, checked first, so it works while the store is
+store; one named after a console account carries that account's scope and dies when it is disabled or its password
+reset) or `WAPIPE_ADMIN_TOKEN` (bootstrap / break-glass: every tenant, checked first, so it works while the store is
 down). It is checked in a middleware, before routing and body parsing, so no route (nor a malformed request) answers
 anything but 401 without one. The caller's `Scope` then travels with the request; `Operators` refuses (403) what
 lies outside it. No /docs or /openapi.json: nothing is served unauthenticated.
@@ -22,9 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.notifier.operator import Forbidden, OperatorError, Operators
 from services.notifier.privacy import privacy_router
 from wapipe.access import ADMIN_CREDENTIAL, Scope, hash_token, looks_like_token
+from wapipe.accounts import token_scope
 from wapipe.privacy import Privacy
 from wapipe.privacy.subject import TenantLookup
 from wapipe.runtime.producer import DeliveryFailed
+from wapipe.store.accounts import OperatorAccountStore
 from wapipe.store.port import OperatorTokenStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -64,8 +67,10 @@ class Refused(Exception):
         self.status = status
 
 
-async def identify(header: str | None, admin: bytes, tokens: OperatorTokenStore) -> Scope:
-    """The caller's scope from `Authorization: Bearer ...`, or `Refused`."""
+async def identify(header: str | None, admin: bytes, tokens: OperatorTokenStore,
+                   accounts: OperatorAccountStore | None = None) -> Scope:
+    """The caller's scope from `Authorization: Bearer ...`, or `Refused`. With `accounts`, a token named after an
+    operator account carries that account's scope and is refused once it is disabled or its password reset."""
     if not header or not header.startswith("Bearer "):
         raise Refused("missing or wrong bearer token")
     presented = header[7:].strip()
@@ -83,7 +88,17 @@ async def identify(header: str | None, admin: bytes, tokens: OperatorTokenStore)
         raise Refused("missing or wrong bearer token")
     if found.revoked_at is not None:
         raise Refused(f"token {found.token_id} was revoked")
-    return Scope.of_token(found)
+    if accounts is None:
+        return Scope.of_token(found)
+    try:
+        account = await accounts.operator_account(found.name)
+    except StoreUnavailable as exc:
+        log.error("operator token's account not checked: %s", exc)
+        raise Refused("operator tokens cannot be checked now; try again", 503) from exc
+    scope = token_scope(found, account)
+    if scope is None:
+        raise Refused(f"token {found.token_id} was revoked with its account's password or access")
+    return scope
 
 
 def caller(request: Request) -> Scope:
@@ -112,8 +127,10 @@ def privacy_actor(request: Request, claimed: str | None) -> str:
 
 
 def create_api(ops: Operators, token: str, tokens: OperatorTokenStore,
-               privacy: tuple[Privacy, TenantLookup] | None = None) -> FastAPI:
-    """`privacy`: export and erasure of one customer (`privacy.py`), served when given."""
+               privacy: tuple[Privacy, TenantLookup] | None = None,
+               accounts: OperatorAccountStore | None = None) -> FastAPI:
+    """`privacy`: export and erasure of one customer (`privacy.py`), served when given; `accounts`: the console's
+    operator accounts, which tokens named after them follow (`wapipe.accounts.token_scope`)."""
     if not token:
         raise ValueError("the operator API needs WAPIPE_ADMIN_TOKEN")
     secret = token.encode()
@@ -123,7 +140,7 @@ def create_api(ops: Operators, token: str, tokens: OperatorTokenStore,
     @app.middleware("http")
     async def require_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         try:
-            request.state.scope = await identify(request.headers.get("authorization"), secret, tokens)
+            request.state.scope = await identify(request.headers.get("authorization"), secret, tokens, accounts)
         except Refused as refused:
             headers = {"WWW-Authenticate": "Bearer"} if refused.status == 401 else None
             return JSONResponse({"detail": str(refused)}, status_code=refused.status, headers=headers)

@@ -57,7 +57,7 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, produ
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics,
                           window=ServiceWindow(redis))
     api = create_api(operators, s.admin_token.get_secret_value(), store,
-                     privacy=(Privacy(store, redis), tenants))
+                     privacy=(Privacy(store, redis), tenants), accounts=store)
     dlq = DlqWatch(s.kafka(), [t.dlq for t in TOPICS], s.topic_prefix)
     watchdog = Watchdog(dlq, state, tenants, producer, metrics, interval_s=s.notifier_dlq_check_interval_s,
                         alert_interval_s=s.notifier_alert_interval_s)

@@ -13,6 +13,7 @@ agent of another shop cannot open the conversation by its URL, and a locked acco
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import time
@@ -26,9 +27,11 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 
 from schemas.envelope import conversation_key, derive_id
 from schemas.events import MessageReceived, MessageReceivedPayload, Recipient
+from schemas.meta.signature import webhook_headers
 from schemas.topics import INBOUND
 from services.console.app import build_app as build_console
 from services.console.app import service as console_service
@@ -36,6 +39,8 @@ from services.console.config import ConsoleSettings
 from services.console.store_redis import ref_of
 from services.guardrails.app import build_app as build_guardrails
 from services.guardrails.config import GuardrailsSettings
+from services.ingress.app import create_app as create_ingress
+from services.ingress.config import IngressSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
@@ -70,6 +75,21 @@ class Stack:
     url: str
     store: Store
     inbound: Producer
+    ingress: httpx.AsyncClient
+
+    async def echo(self, text: str) -> str:
+        """A person of the shop writes `text` from the WhatsApp Business app: the simulator builds Meta's
+        `smb_message_echoes` webhook, and it goes signed into ingress as Meta would post it; -> the echo's wamid."""
+        async with httpx.AsyncClient(timeout=5) as http:
+            r = await http.post(f"{self.sim.url}/_sim/echo",
+                                json={"phone_number_id": TENANT, "to": CUSTOMER, "text": text})
+        r.raise_for_status()
+        body = r.json()
+        raw = json.dumps(body["webhook"], ensure_ascii=False, separators=(",", ":")).encode()
+        posted = await self.ingress.post("/webhook", content=raw,
+                                         headers=webhook_headers(raw, self.sim.state.app_secret))
+        assert posted.status_code == 200, posted.text
+        return str(body["message_id"])
 
     async def say(self, wamid: str, text: str) -> float:
         now = datetime.now(UTC)
@@ -126,11 +146,18 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
     tasks.append(asyncio.create_task(serve(console_service(console, host="127.0.0.1", port=port),
                                            registry=registry, host="127.0.0.1", port=0, stop=stop,
                                            handle_signals=False)))
+    ingress = create_ingress(IngressSettings(_env_file=None, **common,  # type: ignore[call-arg]
+                                             meta_app_secret=SecretStr(sim.state.app_secret),
+                                             meta_verify_token="console-e2e-verify-token",
+                                             api_chat_key="console-e2e-api-chat-key"),
+                             producer=producers[3], redis=redis_client, store=store, registry=CollectorRegistry())
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=ingress), base_url="http://ingress")
     try:
         for w in (*workers, console.worker):
             await w.wait_ready(60)
-        yield Stack(sim, f"http://127.0.0.1:{port}", store, producers[3])
+        yield Stack(sim, f"http://127.0.0.1:{port}", store, producers[3], client)
     finally:
+        await client.aclose()
         stop.set()
         for w in workers:
             await w.stop()
@@ -254,3 +281,66 @@ async def expect_row(page: Any) -> None:
     from playwright.async_api import expect
 
     await expect(page.locator("#queue .row", has_text="Marta Gómez")).to_be_visible(timeout=DEADLINE_S * 1000)
+
+
+async def test_an_echo_from_the_business_app_silences_the_bot(stack: Stack, browser: Any) -> None:
+    """A person answers from the WhatsApp Business app: the console shows the conversation as a person's, with the
+    echo as a human line by the app; the customer's next message (seen in the console first, so the silence that
+    follows is not a pipeline that never ran) gets no bot reply; released in the console, the bot answers again."""
+    from playwright.async_api import expect
+
+    shop = load_tenant(TENANTS_DIR / "demo.yaml")
+    await stack.say("wamid.CE1", "hola")
+    assert await stack.wait_sent(1) == [shop.wording.greeting]  # the bot has the conversation
+    page = await (await browser.new_context()).new_page()
+    await sign_in(page, stack.url, "laura", PASSWORD["laura"])
+    await page.wait_for_url("**/queue")
+    await page.goto(f"{stack.url}/c/{ref_of(CONV)}")
+    await page.wait_for_selector("body[data-live-ready='1']", timeout=DEADLINE_S * 1000)
+    await expect(page.locator("#conv-state")).to_have_attribute("data-state", "bot")
+
+    await stack.echo("Sí Marta, te la aparto. Soy Ana de la tienda.")
+    echoed = page.locator("#history .line.human", has_text="te la aparto")
+    await expect(echoed).to_be_visible(timeout=DEADLINE_S * 1000)  # live
+    await expect(echoed).to_contain_text("WhatsApp Business app")  # its author
+    await reload_until(page, "human")
+    await expect(page.locator("#conv-state")).to_contain_text("Atendida por WhatsApp Business app")
+    await expect(page.locator("#history .line.event", has_text="WhatsApp Business app")).to_contain_text(
+        "Tomó la conversación")
+
+    await stack.say("wamid.CE2", "perfecto, paso a las 5")
+    await expect(page.locator("#history .line.customer", has_text="paso a las 5")).to_be_visible(
+        timeout=DEADLINE_S * 1000)  # the customer's message reached the console: the pipeline ran
+    stored = await poll(lambda: stack.store.last_turns(TENANT, CUSTOMER, 10),
+                        lambda turns: any(t.text == "perfecto, paso a las 5" for t in turns))
+    assert any(t.text == "perfecto, paso a las 5" for t in stored)  # guardrails decided it
+    outcomes = await poll(lambda: stack.store.traces_by_correlation("wamid.CE2"), bool)
+    assert outcomes and all(t.outcome != "replied" for t in outcomes)
+    assert await stack.sent_to_customer() == [shop.wording.greeting]  # no bot reply over the person
+
+    await page.get_by_role("button", name="Devolver al bot").click()
+    await expect(page.locator("#conv-state")).to_have_attribute("data-state", "bot")
+    await stack.say("wamid.CE3", "buenas tardes")
+    after = await stack.wait_sent(2)
+    assert after[1:] == [shop.wording.greeting]  # the bot answers again
+    audit = [(h.action, h.actor) for h in await stack.store.handoffs(TENANT, CUSTOMER)]
+    assert ("taken", "operator:WhatsApp Business app") in audit
+    assert ("released", "operator:laura") in audit
+
+
+async def reload_until(page: Any, state: str) -> None:
+    """The state is guardrails' (HUMAN_ACTIVE), set after the console heard the echo: reload until it shows."""
+    deadline = time.monotonic() + DEADLINE_S
+    while await page.locator("#conv-state").get_attribute("data-state") != state:
+        assert time.monotonic() < deadline, f"the conversation never showed as {state}"
+        await asyncio.sleep(0.2)
+        await page.reload()
+
+
+async def poll(read: Any, ok: Any) -> Any:
+    deadline = time.monotonic() + DEADLINE_S
+    while True:
+        value = await read()
+        if ok(value) or time.monotonic() > deadline:
+            return value
+        await asyncio.sleep(0.1)

@@ -31,6 +31,7 @@ REFERENCES = {f"{KEY_PREFIX}notifier:ref:": "value", f"{KEY_PREFIX}console:ref:"
               f"{KEY_PREFIX}send:": "sent"}
 SEND_TRY = f"{KEY_PREFIX}sendtry:"  # the in-doubt twin of a send claim, same send id
 INDEXES = (f"{KEY_PREFIX}shadow:index", f"{KEY_PREFIX}console:index")  # wapipe/state/shadow.py, the console
+CONSOLE_TENANT_INDEX = f"{KEY_PREFIX}console:index:"  # + tenant: one shop's part of the console's index
 SCAN_COUNT = 1000
 
 
@@ -64,7 +65,7 @@ async def find(redis: aioredis.Redis, conversations: Iterable[str], message_ids:
     candidates: list[tuple[str, str]] = []  # (key, kind) to look up by value
     async for raw in redis.scan_iter(match=f"{KEY_PREFIX}*", count=SCAN_COUNT):
         key = _text(raw) or ""
-        if key in INDEXES:
+        if key in INDEXES or key.startswith(CONSOLE_TENANT_INDEX):
             continue
         if key in named or any(_names(key, i) for i in idents):
             found.append(key)
@@ -88,6 +89,12 @@ async def find(redis: aioredis.Redis, conversations: Iterable[str], message_ids:
             pipe.zscore(index, c)
         scores = await pipe.execute() if convs else []
         entries += [(index, c) for c, s in zip(convs, scores, strict=True) if s is not None]
+    pipe = redis.pipeline(transaction=False)  # the console's per-tenant index (`console:index:{tenant}`)
+    for c in convs:
+        pipe.zscore(f"{CONSOLE_TENANT_INDEX}{c.split(':', 1)[0]}", c)
+    scores = await pipe.execute() if convs else []
+    entries += [(f"{CONSOLE_TENANT_INDEX}{c.split(':', 1)[0]}", c)
+                for c, s in zip(convs, scores, strict=True) if s is not None]
     return CustomerKeys(tuple(dict.fromkeys(found)), tuple(entries))
 
 

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from wapipe.access import InvalidScope
-from wapipe.accounts import ROLES, WeakPassword, check_password, new_account, with_password
+from wapipe.accounts import ROLES, WeakPassword, check_password, new_account, revoke_tokens_of, with_password
 from wapipe.store import OperatorAccount, OperatorEvent, Store
 from wapipe.store.accounts import AccountRole
 from wapipe_tools.cli.common import console, fail
@@ -107,6 +107,9 @@ def _change(url: str | None, name: str, action: str, change: Any) -> OperatorAcc
         changed: OperatorAccount = change(found)
         await store.put_operator_account(changed)
         await _audit(store, name, action)
+        revoked = await revoke_tokens_of(store, name, datetime.now(UTC))  # their personal tokens die with it
+        if revoked:
+            await _audit(store, name, "tokens_revoked", ", ".join(t.token_id for t in revoked))
         return changed
 
     done = _with_store(url, run)
@@ -119,7 +122,7 @@ def disable(name: Annotated[str, typer.Argument(help="the operator's name")], ur
     """Refuse the account's sign-in from now on and end its sessions (it stays listed)."""
     now = datetime.now(UTC)
     done = _change(url, name, "disabled", lambda a: a if a.disabled_at else replace(a, disabled_at=now))
-    console.print(f"operator {done.name} disabled", highlight=False)
+    console.print(f"operator {done.name} disabled; their API tokens are revoked", highlight=False)
 
 
 def reset_password(name: Annotated[str, typer.Argument(help="the operator's name")],
@@ -127,7 +130,8 @@ def reset_password(name: Annotated[str, typer.Argument(help="the operator's name
     """Set a new password; every session signed in before it ends (the lockout is not lifted: it expires)."""
     password = _password(password_stdin)
     done = _change(url, name, "password_reset", lambda a: with_password(a, password))
-    console.print(f"password of {done.name} reset; their sessions are signed out", highlight=False)
+    console.print(f"password of {done.name} reset; their sessions are signed out and API tokens revoked",
+                  highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,7 @@
 """`wapipe operators token add|list|revoke`: operator API tokens, each bound to a name and tenants, kept in the
-conversation store named by WAPIPE_STORE_URL (only their sha256; the token is printed once, by `add`)."""
+conversation store named by WAPIPE_STORE_URL (only their sha256; the token is printed once, by `add`). A personal
+token (`--operator NAME`) belongs to a console account: it carries the account's scope and is revoked when the
+account is disabled or its password reset."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import typer
 from rich.table import Table
 
 from wapipe.access import ALL_TENANTS, InvalidScope, new_token
-from wapipe.store import OperatorToken, Store, StoreUnavailable
+from wapipe.store import OperatorEvent, OperatorToken, Store, StoreUnavailable
 from wapipe_tools.cli.common import console, err_console, fail
 from wapipe_tools.cli.store import open_configured
 
@@ -54,23 +56,34 @@ def _tenants(t: OperatorToken) -> str:
 
 @token_app.command("add")
 def add(
-    name: Annotated[str, typer.Option("--name", help="the operator: what the handoff audit records")],
+    name: Annotated[str | None, typer.Option("--name", help="what the handoff audit records (a token of no "
+                                             "account: automation)")] = None,
     tenant: Annotated[list[str] | None, typer.Option("--tenant", help="a phone_number_id it may act on (repeat)")]
     = None,
     all_tenants: Annotated[bool, typer.Option("--all", help="every tenant (an admin token)")] = False,
+    operator: Annotated[str | None, typer.Option("--operator", help="a personal token of this console account: "
+                                                 "its scope, revoked when it is disabled or its password reset")]
+    = None,
     url: UrlOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a token and print it once: only its hash is kept, it cannot be shown again."""
-    if all_tenants == bool(tenant):
-        fail("give --tenant T (one or more) or --all, not both")
-    if ALL_TENANTS in (tenant or []):
-        fail("every tenant is --all, not --tenant '*'")
-    try:
-        plain, record = new_token(name, [ALL_TENANTS] if all_tenants else tenant or [])
-    except InvalidScope as exc:
-        fail(str(exc))
-    _with_store(url, lambda store: store.add_operator_token(record))
+    if operator is not None:
+        if name is not None or tenant or all_tenants:
+            fail("--operator takes the account's name and tenants: leave out --name, --tenant and --all")
+        plain, record = _with_store(url, lambda store: _personal(store, operator))
+    else:
+        if name is None:
+            fail("give --operator NAME (a personal token) or --name N with --tenant T or --all")
+        if all_tenants == bool(tenant):
+            fail("give --tenant T (one or more) or --all, not both")
+        if ALL_TENANTS in (tenant or []):
+            fail("every tenant is --all, not --tenant '*'")
+        try:
+            plain, record = new_token(name, [ALL_TENANTS] if all_tenants else tenant or [])
+        except InvalidScope as exc:
+            fail(str(exc))
+        _with_store(url, lambda store: store.add_operator_token(record))
     if as_json:
         typer.echo(json.dumps({"token": plain, **_doc(record)}))
         return
@@ -78,6 +91,18 @@ def add(
     typer.echo(plain)
     err_console.print("shown once: store it now (only its hash is kept). Use it as "
                       "'Authorization: Bearer <token>' on the operator API.", highlight=False)
+
+
+async def _personal(store: Store, name: str) -> tuple[str, OperatorToken]:
+    """A token of the console account `name`, with its tenants; the operators' audit records it."""
+    account = await store.operator_account(name)
+    if account is None or account.disabled_at is not None:
+        fail(f"no enabled operator named {name!r} (see `wapipe operators list`)")
+    plain, record = new_token(account.name, account.tenants)
+    await store.add_operator_token(record)
+    await store.append_operator_event(OperatorEvent(datetime.now(UTC), account.name, "token_added", "cli",
+                                                    f"token {record.token_id}"))
+    return plain, record
 
 
 @token_app.command("list")

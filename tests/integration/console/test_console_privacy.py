@@ -1,5 +1,5 @@
 """A customer's erasure finds every console key of theirs (the inbox line, their recent messages, the unread
-mark, the ref, the index entry) and none of another customer's."""
+mark, the ref, the index entries) and none of another customer's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import redis.asyncio as aioredis
 
 from schemas.envelope import conversation_key
 from services.console.inbox import InboxChange
-from services.console.store_redis import INDEX, RedisInbox, ref_of
+from services.console.store_redis import INDEX, RedisInbox, ref_of, tenant_index
 from wapipe.privacy import redis_keys
 
 SHOP = "100000000000001"
@@ -25,7 +25,8 @@ async def test_the_console_keys_of_a_customer_are_found_and_deleted(redis_client
     found = await redis_keys.find(redis_client, [mine], ["wamid.MINE"])
     assert set(found.keys) == {f"wapipe:console:conv:{mine}", f"wapipe:console:recent:{mine}",
                                f"wapipe:console:ref:{ref_of(mine)}", f"wapipe:console:seen:{SHOP}:wamid.MINE"}
-    assert found.index_entries == ((INDEX, mine),)
+    assert found.index_entries == ((INDEX, mine), (tenant_index(SHOP), mine))
     await redis_keys.delete(redis_client, found)
-    assert await inbox.recent() == [theirs] and await inbox.resolve(ref_of(mine)) is None
+    assert await inbox.recent() == [theirs] == await inbox.recent(frozenset({SHOP}))
+    assert await inbox.resolve(ref_of(mine)) is None
     assert (await inbox.summary(theirs)).profile_name == "Ana"

@@ -6,13 +6,27 @@ name on the audit and on the reply (a ReplyRequested on wa.outbound.v1)."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
+from schemas.envelope import conversation_key
 from schemas.events import ReplyRequested
 from schemas.topics import OUTBOUND
+from services.console.inbox import InboxChange
 from services.console.session import COOKIE
-from tests.integration.console.conftest import CONV, CUSTOMER, PASSWORDS, REF, SHOP, Console, csrf_of
+from services.console.store_redis import LISTED
+from tests.integration.console.conftest import (
+    CONV,
+    CUSTOMER,
+    OTHER_SHOP,
+    PASSWORDS,
+    REF,
+    SHOP,
+    Console,
+    csrf_of,
+)
+from wapipe.access import Scope
 from wapipe.accounts import with_password
 from wapipe.state.shadow import ShadowMode
 
@@ -158,3 +172,25 @@ async def test_conversations_filter_by_state_and_search_by_name_or_last_digits(c
         english = await http.get("/conversations", params={"lang": "en"})
         assert "Conversations" in english.text and "Sign out" in english.text
         assert "Sign out" in (await http.get("/queue")).text  # the choice is kept
+
+
+async def test_a_small_shops_conversation_is_listed_however_busy_the_other_shops_are(console: Console) -> None:
+    """The busy shop's conversations are all newer than the small shop's one and more than a page holds: the
+    small shop's agent still sees theirs (their list reads their own tenant's index), and the admin's list, of
+    every tenant, is the newest ones."""
+    await console.customer_asks_for_a_person()  # the small shop's one conversation, the oldest
+    later = datetime.now(UTC).timestamp() + 60
+    for i in range(LISTED + 5):
+        conv = conversation_key(OTHER_SHOP, f"5730{i:08d}")
+        await console.deps.inbox.apply(InboxChange(OTHER_SHOP, conv, "message", later + i, "customer", "hola",
+                                                   f"Cliente {i}", f"wamid.BUSY{i}"))
+    async with console.client() as http:
+        await console.sign_in(http, "luis")
+        page = (await http.get("/conversations")).text
+        assert "Marta" in page and "Cliente" not in page
+        await console.sign_in(http, "otra")
+        page = (await http.get("/conversations")).text
+        assert "Marta" not in page and f"Cliente {LISTED + 4}<" in page
+    rows = await console.deps.views.conversations(Scope.admin())
+    assert len(rows) == LISTED and REF not in {r.ref for r in rows}
+    assert rows[0].profile_name == f"Cliente {LISTED + 4}"

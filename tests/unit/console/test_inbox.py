@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from schemas.envelope import derive_id
-from schemas.events import Recipient, ReplySent, ReplySentPayload
+from schemas.events import (
+    BusinessEchoReceived,
+    BusinessEchoReceivedPayload,
+    Recipient,
+    ReplySent,
+    ReplySentPayload,
+)
 from services.console.inbox import Inbox, InboxChange, change_of
 from tests.fakes.store import MemoryStore
 from tests.unit.notifier.events import CUSTOMER, TENANT, conv, handoff, message, reply_failed
@@ -33,6 +39,24 @@ def test_customer_messages_handoffs_sends_and_failures_change_the_inbox() -> Non
     assert (change_of(sent()) or InboxChange("", "", "message", 0)).kind == "reply"
     failed = change_of(reply_failed())
     assert failed is not None and failed.kind == "failed"
+
+
+def echo(wamid: str, text: str | None, message_type: str = "text") -> BusinessEchoReceived:
+    now = datetime.now(UTC)
+    return BusinessEchoReceived(event_id=derive_id(wamid, "ingress"), tenant=TENANT, conversation=conv(),
+                                correlation_id=wamid, payload=BusinessEchoReceivedPayload(
+                                    message_id=wamid, to=Recipient(wa_id=CUSTOMER), timestamp=now,
+                                    message_type=message_type, text=text))
+
+
+def test_an_echo_from_the_business_app_is_a_human_line_by_the_app() -> None:
+    e = change_of(echo("wamid.E1", "Te la aparto"))
+    assert e is not None
+    assert (e.kind, e.role, e.text, e.who, e.message_id) == ("echo", "human", "Te la aparto",
+                                                             "WhatsApp Business app", "wamid.E1")
+    assert e.profile_name is None  # the customer's name is theirs, never the app's
+    assert (change_of(echo("wamid.E2", None, "image")) or e).text == "[image]"
+    assert change_of(echo("wamid.E3", "x", "revoke")) is None
 
 
 def test_what_is_not_a_line_of_the_conversation_changes_nothing() -> None:
