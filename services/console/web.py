@@ -220,7 +220,7 @@ def create_console(d: ConsoleDeps) -> FastAPI:
         view = await d.views.conversation(conv)
         return render(request, "_conversation_body.html", c=view, ref=ref, quick_replies=tenant.quick_replies)
 
-    @app.get("/c/{ref}/media/{message_id}")
+    @app.get("/c/{ref}/media/{message_id:path}")  # a wamid is base64: it may hold "/" and "+"
     async def media(request: Request, ref: str, message_id: str) -> Response:
         """A customer's media bytes, for the conversation view's <img>/<audio> and download links: only within
         the operator's scope (another tenant's answers 404 like an unknown one), only the object the media stage

@@ -92,6 +92,13 @@ async def test_voice_notes_photos_documents_and_receipts_show_inline(console: Co
         assert (await http.get(f"/c/{REF}/media/wamid.X1")).status_code == 404  # nothing was stored
         assert (await http.get(f"/c/{REF}/media/wamid.NOPE")).status_code == 404
 
+        await arrive(console, understood("wamid.HBg+L/ab=", "image", "image/png", MediaUnderstanding(
+            status="understood", object_key=content_key(SHOP, PNG))), "[image]")
+        page = await http.get(f"/c/{REF}")
+        found = re.search(rf'<img src="(/c/{REF}/media/wamid\.HBg[^"]+)"', page.text)
+        assert found, page.text  # a wamid's base64 "/" and "+" survive the URL
+        assert (await http.get(found.group(1))).content == PNG
+
         await console.objects.delete(key)  # expired or erased since: gone, not an error
         assert (await http.get(f"/c/{REF}/media/wamid.V1")).status_code == 404
 
