@@ -202,6 +202,7 @@ async def test_a_voice_note_and_a_photo_show_inline_only_to_the_shops_agents(sta
     src = await audio.get_attribute("src")
     assert src and re.fullmatch(rf"/c/{ref}/media/wamid\.CM1", src)
     assert CUSTOMER not in await page.content()
+    await page.screenshot(path=str(tmp_path / "console-media.png"), full_page=True)
 
     other = await (await browser.new_context()).new_page()
     await sign_in(other, stack.url, "pedro")  # an agent of another shop
