@@ -61,7 +61,7 @@ TOPICS: tuple[Topic, ...] = (
           "Every customer message Meta delivered, normalised, the customer's consent changes Meta reported, and "
           "what the business wrote from the WhatsApp Business app on the same number (echoes)."),
     # Same keys and partitions as wa.inbound.v1: a text after a voice note waits for it on its key in the media stage.
-    Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), ("guardrails",),
+    Topic(INBOUND_UNDERSTOOD, 12, CONVERSATION_KEY, 7 * DAY_MS, ("media",), ("guardrails", "console"),
           ("MessageReceived", "ConsentChanged", "BusinessEchoReceived"),
           "Every customer message in order, media ones with what their bytes say (transcript, text, receipt); "
           "consent changes and the business's echoes passed through."),

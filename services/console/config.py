@@ -7,10 +7,13 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from wapipe.settings import CommonSettings
+from wapipe.settings import MediaStoreSettings
 
 
-class ConsoleSettings(CommonSettings):
+class ConsoleSettings(MediaStoreSettings):
+    """The object store settings (`WAPIPE_MEDIA_STORE`, `WAPIPE_MEDIA_DIR`, `WAPIPE_MEDIA_S3_*`) are the media
+    stage's: the console reads the customers' media it stored, to show them inline (read only)."""
+
     console_host: str = Field(default="127.0.0.1", description="interface of the console and of /healthz /readyz "
                               "/metrics; 0.0.0.0 in containers")
     console_port: int = Field(default=8082, description="the console's pages (signed-in operators)")

@@ -3,7 +3,9 @@ handler (`Inbox`) that applies it to the Redis inbox (`RedisInbox`) and announce
 
 The console reads wa.inbound.v1 (customer messages), wa.handoff.v1 (a customer waiting for a person) and
 wa.delivery.v1 (what the bot or a person sent: the sender stored the turn before it reported the send, so the
-text is read back from the store) with its own consumer group, and produces nothing.
+text is read back from the store) with its own consumer group, and produces nothing. From
+wa.inbound.understood.v1 it keeps only the media stage's understanding of media messages (`services/console/media.py`),
+which the conversation view shows inline; the messages themselves were counted from wa.inbound.v1.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import Literal, Protocol
 
 from schemas.envelope import Envelope, parse_conversation_key
 from schemas.events import BusinessEchoReceived, HandoffRequested, MessageReceived, ReplyFailed, ReplySent
+from schemas.topics import INBOUND_UNDERSTOOD
+from services.console.media import MediaCard, card_of
 from wapipe.runtime.types import Emit, RecordMeta
 from wapipe.store.port import ConversationStore
 
 log = logging.getLogger(__name__)
-Kind = Literal["message", "echo", "handoff", "reply", "failed"]
+Kind = Literal["message", "echo", "handoff", "reply", "failed", "media"]
 BUSINESS_APP = "WhatsApp Business app"  # the actor guardrails records for an echo (`operator:...`)
 UNANSWERED_TYPES = ("system", "edit", "revoke")  # recorded elsewhere, never a new line in the inbox
 
@@ -70,12 +74,24 @@ class InboxPort(Protocol):
     async def announce(self, change: InboxChange) -> None: ...
 
 
+class MediaCardsPort(Protocol):
+    async def put(self, conversation: str, card: MediaCard) -> None: ...
+
+
 @dataclass
 class Inbox:
     inbox: InboxPort
     store: ConversationStore
+    cards: MediaCardsPort | None = None
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        if meta.topic.endswith(INBOUND_UNDERSTOOD):
+            card = card_of(event)
+            if card is not None and self.cards is not None:
+                await self.cards.put(event.conversation, card)
+                await self.inbox.announce(InboxChange(event.tenant, event.conversation, "media",
+                                                      event.occurred_at.timestamp(), message_id=card.message_id))
+            return []
         change = change_of(event)
         if change is None:
             return []

@@ -35,6 +35,10 @@ WORDS: dict[str, dict[str, str]] = {
         "nombre y tus tiendas, y se revocan si tu cuenta se desactiva o se cambia tu contraseña.",
         "new_token": "Crear token", "token_once": "Cópialo ahora: no se volverá a mostrar.",
         "revoke": "Revocar", "revoked": "Revocado", "created": "Creado", "no_tokens": "No tienes tokens.",
+        "media_down": "El almacén de archivos no responde; inténtalo de nuevo.", "transcript": "Transcripción",
+        "download": "Descargar", "media_unavailable": "Archivo no disponible", "receipt": "Comprobante",
+        "wallet": "Medio", "amount": "Importe", "currency": "Moneda", "reference": "Referencia", "date": "Fecha",
+        "pages": "páginas", "image_text": "Texto en la imagen",
     },
     "en": {
         "app": "wapipe console", "sign_in": "Sign in", "sign_out": "Sign out", "name": "User",
@@ -62,6 +66,10 @@ WORDS: dict[str, dict[str, str]] = {
         "and shops, and are revoked when your account is disabled or your password reset.",
         "new_token": "New token", "token_once": "Copy it now: it will not be shown again.",
         "revoke": "Revoke", "revoked": "Revoked", "created": "Created", "no_tokens": "You have no tokens.",
+        "media_down": "The file store does not answer; try again.", "transcript": "Transcript",
+        "download": "Download", "media_unavailable": "File unavailable", "receipt": "Receipt",
+        "wallet": "Wallet", "amount": "Amount", "currency": "Currency", "reference": "Reference", "date": "Date",
+        "pages": "pages", "image_text": "Text in the image",
     },
 }
 

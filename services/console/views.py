@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from schemas.envelope import parse_conversation_key
+from services.console.media import MediaCard, RedisMediaCards
 from services.console.store_redis import RedisInbox, Summary
 from wapipe.access import Scope
 from wapipe.logging import mask_phone
@@ -68,6 +69,7 @@ class Line:
     who: str = ""
     trace: dict[str, Any] | None = None
     pending: bool = False  # seen on the topics, not in the store yet
+    media: MediaCard | None = None  # a customer's media message, as the media stage understood it
 
 
 @dataclass
@@ -115,6 +117,7 @@ class Views:
     shadow: ShadowMode
     inbox: RedisInbox
     store: ConversationStore
+    cards: RedisMediaCards | None = None
 
     async def _active(self) -> dict[str, ActiveHandoff]:
         return {a.conversation: a for a in await self.shadow.active()}
@@ -150,14 +153,21 @@ class Views:
         traces = {t.ts: t for t in await self.store.traces_by_conversation(key.phone_number_id, conv, HISTORY)
                   if t.outcome == "replied"}
         audit = await self.store.handoffs(key.phone_number_id, key.user, HISTORY)
+        cards = await self.cards.all(conv) if self.cards is not None else {}
+
+        def card(ids: list[str]) -> MediaCard | None:
+            return next((cards[i] for i in ids if i in cards), None)
+
         lines = [Line(t.ts, t.role, t.text, who=author_of(t.ts, t.text, audit) if t.role == "human" else "",
-                      trace=trace_view(traces[t.ts]) if t.role == "assistant" and t.ts in traces else None)
+                      trace=trace_view(traces[t.ts]) if t.role == "assistant" and t.ts in traces else None,
+                      media=card(list(t.message_ids)) if t.role == "customer" else None)
                  for t in turns]
         stored = {mid for t in turns for mid in t.message_ids}
         for m in await self.inbox.recent_customer(conv):
             if m.get("id") not in stored:
                 lines.append(Line(datetime.fromtimestamp(float(m["at"]), UTC), str(m.get("role") or "customer"),
-                                  str(m.get("text") or ""), str(m.get("who") or ""), pending=True))
+                                  str(m.get("text") or ""), str(m.get("who") or ""), pending=True,
+                                  media=card([str(m.get("id"))])))
         for h in audit:
             if h.action == "note":
                 lines.append(Line(h.ts, "note", h.detail or "", h.actor.removeprefix("operator:")))

@@ -23,6 +23,7 @@ from fastapi.templating import Jinja2Templates
 
 from services.console import live
 from services.console.auth import Auth, Operator
+from services.console.media import RedisMediaCards, media_response_headers, serve_type
 from services.console.metrics import ConsoleMetrics
 from services.console.notes import Notes
 from services.console.session import COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_ok
@@ -31,6 +32,7 @@ from services.console.texts import Lang, language, words
 from services.console.tokens import PersonalTokens
 from services.console.views import Views
 from services.notifier.operator import OperatorError, Operators, TenantLookup
+from wapipe.objectstore.port import InvalidKey, ObjectStore, ObjectStoreUnavailable
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.tenants import Tenant
 
@@ -57,6 +59,8 @@ class ConsoleDeps:
     secure_cookies: bool
     tokens: PersonalTokens
     default_lang: Lang = "es"
+    cards: RedisMediaCards | None = None
+    objects: ObjectStore | None = None  # the media stage's object store, read only
 
 
 def _safe_next(target: str | None) -> str:
@@ -215,6 +219,29 @@ def create_console(d: ConsoleDeps) -> FastAPI:
         conv, tenant = await resolve(request, ref)
         view = await d.views.conversation(conv)
         return render(request, "_conversation_body.html", c=view, ref=ref, quick_replies=tenant.quick_replies)
+
+    @app.get("/c/{ref}/media/{message_id:path}")  # a wamid is base64: it may hold "/" and "+"
+    async def media(request: Request, ref: str, message_id: str) -> Response:
+        """A customer's media bytes, for the conversation view's <img>/<audio> and download links: only within
+        the operator's scope (another tenant's answers 404 like an unknown one), only the object the media stage
+        stored for this message of this conversation."""
+        conv, _ = await resolve(request, ref)
+        card = await d.cards.get(conv, message_id[:200]) if d.cards is not None else None
+        tenant = conv.split(":", 1)[0]
+        if card is None or not card.servable or d.objects is None or not str(card.object_key).startswith(
+                f"{tenant}/"):
+            raise NotFoundPage()
+        try:
+            stored = await d.objects.get(str(card.object_key))
+        except InvalidKey:
+            raise NotFoundPage() from None
+        except ObjectStoreUnavailable as e:
+            log.error("console: object store unavailable: %s", e)
+            return render(request, "message.html", status=503, message=words(lang_of(request))["media_down"])
+        if stored is None:  # expired (30 days) or erased
+            raise NotFoundPage()
+        mime = serve_type(card, stored.content_type)
+        return Response(stored.data, media_type=mime, headers=media_response_headers(card, mime))
 
     def back(ref: str) -> RedirectResponse:
         return RedirectResponse(f"/c/{ref}", status_code=303)

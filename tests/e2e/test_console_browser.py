@@ -1,6 +1,6 @@
 """The operator console in a real browser (Playwright driving Debian's chromium, headless) against the real broker,
-Redis and the Graph API simulator, with guardrails, sender and the console (worker and pages) running in this
-process; customer messages are produced to wa.inbound.v1 as ingress would.
+Redis and the Graph API simulator, with the media stage, guardrails, sender and the console (worker and pages)
+running in this process; customer messages are produced to wa.inbound.v1 as ingress would.
 
 A customer asks for a person -> the row appears in the open queue page without a reload -> the operator takes the
 conversation over and replies -> the customer receives the reply at the simulator -> release -> the bot answers
@@ -41,12 +41,14 @@ from services.guardrails.app import build_app as build_guardrails
 from services.guardrails.config import GuardrailsSettings
 from services.ingress.app import create_app as create_ingress
 from services.ingress.config import IngressSettings
+from services.media import main as media_main
+from services.media.config import MediaSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
 from wapipe.accounts import new_account
 from wapipe.runtime.producer import Producer
-from wapipe.runtime.service import serve
+from wapipe.runtime.service import Resources, serve
 from wapipe.runtime.types import Emit
 from wapipe.runtime.worker import Worker
 from wapipe.store import Store, open_store
@@ -135,6 +137,12 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
     sender = build_sender(SenderSettings(**common, graph_api_url=sim.url), redis=redis_client, store=store,
                           producer=producers[1], registry=CollectorRegistry(), group_id=f"{group_id}-sender",
                           policies=RegistryPolicies(tenants, SendPolicy()))
+    # guardrails reads wa.inbound.understood.v1: the media stage passes the customer's texts and echoes on to it
+    media_registry = CollectorRegistry()
+    media = await media_main.build(MediaSettings(**common, graph_api_url=sim.url, media_transcriber="none",
+                                                 media_dir=str(tmp_path / "media"),
+                                                 media_consumer_group=f"{group_id}-media"),
+                                   Resources(media_registry, producers[2], redis_client, store))
     registry = CollectorRegistry()
     console = build_console(ConsoleSettings(**common, console_login_max_failures=3), redis=redis_client,
                             store=store, producer=producers[2], tenants=tenants, registry=registry,
@@ -143,6 +151,8 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
     stop = asyncio.Event()
     workers: list[Worker] = [guardrails.worker, sender.worker]
     tasks = [asyncio.create_task(w.run()) for w in workers]
+    tasks.append(asyncio.create_task(serve(media, registry=media_registry, host="127.0.0.1", port=0, stop=stop,
+                                           handle_signals=False)))
     tasks.append(asyncio.create_task(serve(console_service(console, host="127.0.0.1", port=port),
                                            registry=registry, host="127.0.0.1", port=0, stop=stop,
                                            handle_signals=False)))
@@ -153,7 +163,7 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
                              producer=producers[3], redis=redis_client, store=store, registry=CollectorRegistry())
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=ingress), base_url="http://ingress")
     try:
-        for w in (*workers, console.worker):
+        for w in (*workers, *media.workers, console.worker):
             await w.wait_ready(60)
         yield Stack(sim, f"http://127.0.0.1:{port}", store, producers[3], client)
     finally:

@@ -70,7 +70,7 @@ def test_guardrails_reads_what_the_media_stage_understood_and_not_the_raw_inboun
     inbound = next(t for t in TOPICS if t.name == "wa.inbound.v1")
     understood = next(t for t in TOPICS if t.name == "wa.inbound.understood.v1")
     assert inbound.readers == ("notifier", "media", "console")
-    assert understood.writers == ("media",) and understood.readers == ("guardrails",)
+    assert understood.writers == ("media",) and understood.readers == ("guardrails", "console")  # console: media cards
     assert understood.partitions == inbound.partitions and understood.key == inbound.key  # same order per key
 
 

@@ -111,6 +111,8 @@ def stack_env(state: Path, *, broker_port: int = BROKER_PORT, redis_port: int = 
     tenants = Path(env.get("WAPIPE_TENANTS_DIR", "config/tenants"))
     if "WAPIPE_MEDIA_DIR" not in outer:  # the stack's media beside its store, not .env.example's folder
         env["WAPIPE_MEDIA_DIR"] = str((state / "media").resolve())
+    if "WAPIPE_SENDER_MEDIA_DIR" not in outer:  # media replies by key read the media stage's folder
+        env["WAPIPE_SENDER_MEDIA_DIR"] = env["WAPIPE_MEDIA_DIR"]
     env.update({
         "WAPIPE_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{broker_port}",
         "WAPIPE_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",

@@ -21,6 +21,7 @@ from services.console.inbox import InboxChange
 from services.console.store_redis import ref_of
 from services.console.web import ConsoleDeps, create_console
 from wapipe.accounts import new_account
+from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.runtime.types import Emit
 from wapipe.state.shadow import ShadowMode
 from wapipe.store import Store, Turn, open_store
@@ -50,6 +51,7 @@ class Console:
     store: Store
     redis: aioredis.Redis
     published: Captured
+    objects: FolderObjectStore
     base: str = "http://console.test"
 
     def client(self) -> httpx.AsyncClient:
@@ -88,9 +90,10 @@ async def console(redis_client: aioredis.Redis, tmp_path: Path) -> AsyncIterator
     await store.put_operator_account(new_account("otra", "agent", [OTHER_SHOP], PASSWORDS["otra"]))
     s = ConsoleSettings(env="dev", console_login_max_failures=3, console_lockout_s=600)
     published = Captured()
+    objects = FolderObjectStore(str(tmp_path / "media"))
     deps = console_deps(s, redis=redis_client, store=store, publisher=published,
-                        tenants=TenantRegistry(TENANTS_DIR), registry=CollectorRegistry())
-    c = Console(deps, store, redis_client, published)
+                        tenants=TenantRegistry(TENANTS_DIR), registry=CollectorRegistry(), objects=objects)
+    c = Console(deps, store, redis_client, published, objects)
     c.app = create_console(deps)
     try:
         yield c

@@ -30,11 +30,13 @@ NEEDS: dict[str, dict[str, set[str]]] = {
     "ingress": {"wapipe-ingress": {"WAPIPE_META_APP_SECRET", "WAPIPE_META_VERIFY_TOKEN", "WAPIPE_API_CHAT_KEY"}},
     "guardrails": {},
     "ai": {"wapipe-ai": {"WAPIPE_OPENAI_API_KEY"}},
-    "sender": {"wapipe-sender": {"WAPIPE_META_ACCESS_TOKEN"}},
+    # the Graph API token; S3 as boto3's credentials file (media replies by object-store key)
+    "sender": {"wapipe-sender": {"WAPIPE_META_ACCESS_TOKEN", "aws-credentials"}},
     "notifier": {"wapipe-notifier": {"WAPIPE_ADMIN_TOKEN"}},
     # the Graph API token (downloads), the transcription model's key, S3 as boto3's credentials file
     "media": {"wapipe-media": {"WAPIPE_META_ACCESS_TOKEN", "WAPIPE_MEDIA_TRANSCRIPTION_API_KEY", "aws-credentials"}},
-    "console": {"wapipe-console": {"WAPIPE_CONSOLE_SESSION_SECRET"}},
+    # the session secret; S3 as boto3's credentials file (customers' media shown inline)
+    "console": {"wapipe-console": {"WAPIPE_CONSOLE_SESSION_SECRET", "aws-credentials"}},
 }
 # Authenticated Kafka and Redis (components/connections): every service talks to both.
 CONNECTIONS = {"wapipe-connections": {"WAPIPE_KAFKA_SASL_USERNAME", "WAPIPE_KAFKA_SASL_PASSWORD",
@@ -48,7 +50,7 @@ EGRESS = {
     "sender": {"dns", "kafka", "redis", "cassandra", "https"},
     "notifier": {"dns", "kafka", "redis", "cassandra"},
     "media": {"dns", "kafka", "redis", "cassandra", "https"},  # Graph API, Meta's media CDN, S3, the model
-    "console": {"dns", "kafka", "redis", "cassandra"},
+    "console": {"dns", "kafka", "redis", "cassandra", "https"},  # S3 (customers' media, read only)
 }
 NEVER_IN_INGRESS = {"WAPIPE_OPENAI_API_KEY", "WAPIPE_META_ACCESS_TOKEN", "WAPIPE_ADMIN_TOKEN"}
 PRIVATE = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16"}
