@@ -17,6 +17,7 @@ from schemas.events import (
     AnswerRequested,
     HandoffRequested,
     HandoffRequestedPayload,
+    OutboundMedia,
     ReplyRequested,
     ReplyRequestedPayload,
     caused_by,
@@ -27,7 +28,7 @@ from schemas.topics import HANDOFF, OUTBOUND
 from services.ai import guard
 from services.ai.cache import cache_key, cache_refusal
 from services.ai.cost import PriceTable
-from services.ai.interactive import choices, tap_text
+from services.ai.interactive import Rich, choices, tap_text
 from services.ai.loop import ToolLoop
 from services.ai.metrics import AIMetrics
 from services.ai.ports import (
@@ -55,7 +56,8 @@ STAGE = "ai"
 class Decision:
     answer: Answer
     route: str  # ai, ai_cache, ai_fallback, ai_handoff
-    interactive: dict[str, Any] | None = None  # the choices, as a list or buttons body (`interactive.py`)
+    interactive: dict[str, Any] | None = None  # the choices, as a product, list or buttons body (`interactive.py`)
+    image_link: str | None = None  # one product without a Meta catalog id: its image, the answer as caption
 
 
 @dataclass
@@ -105,7 +107,7 @@ class AIHandler:
             return await self._cancelled(event, reason)
         started_at, t0 = utcnow(), time.monotonic()
         # a Flow's fields, or a tap on one of our lists or buttons, framed as such
-        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id)
+        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id, p.order, p.referred_product)
         texts = [own if e.message_id == p.message_id else e.text for e in entries]
         covered = [e.message_id for e in entries]
         if p.message_id not in covered:  # guardrails did not buffer it (or it was trimmed): answer it anyway
@@ -203,11 +205,12 @@ class AIHandler:
                                              outcome=f"refused_{refused}" if refused else "stored").inc()
             if refused is None:
                 await self.d.cache.put(key, answer)
-        body = choices(answer.answer, out.evidence) \
+        rich: Rich | None = choices(answer.answer, out.evidence, t.tools.meta_catalog_id) \
             if t.tools.interactive and event.payload.channel == "whatsapp" else None
-        if body is not None:
-            trace.step(f"ai:interactive:{body['type']}")
-        return Decision(answer, "ai", body)
+        if rich is None:
+            return Decision(answer, "ai")
+        trace.step(f"ai:interactive:{rich.interactive['type']}" if rich.interactive else "ai:image")
+        return Decision(answer, "ai", rich.interactive, rich.image_link)
 
     def _fallback(self, event: AnswerRequested, t: TenantAI, question: str, trace: Trace, reason: str) -> Decision:
         text, source = fallback_answer(t, question)
@@ -226,8 +229,10 @@ class AIHandler:
             return [Emit(HANDOFF, caused_by(HandoffRequested, carrier, STAGE, HandoffRequestedPayload(
                 channel=p.channel, message_id=p.message_id, to=p.to, reason="ai_cannot_help",
                 text=d.answer.reason or p.text[:500], requested_by=STAGE)))]
+        kind = "interactive" if d.interactive else "image" if d.image_link else "text"
         reply = caused_by(ReplyRequested, carrier, STAGE, ReplyRequestedPayload(
-            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to,
-            kind="interactive" if d.interactive else "text", text=d.answer.answer, interactive=d.interactive,
+            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to, kind=kind,
+            text=d.answer.answer, interactive=d.interactive,
+            media=OutboundMedia(link=d.image_link, caption=d.answer.answer) if d.image_link else None,
             in_reply_to=p.message_id, origin=STAGE, route=d.route, covers=covered))
         return [Emit(OUTBOUND, reply)]
