@@ -6,6 +6,7 @@ to bottom: coalesce -> cache -> context -> tool loop (model chain, tools, spend 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from schemas.events import (
     AnswerRequested,
     HandoffRequested,
     HandoffRequestedPayload,
+    Order,
     OutboundMedia,
     ReplyRequested,
     ReplyRequestedPayload,
@@ -44,12 +46,13 @@ from services.ai.ports import (
 from services.ai.prompt import Answer, build_messages, customer_text, flow_text, parse_answer
 from services.ai.providers import LLMRequest
 from services.ai.tenant import TenantAI, TenantSource, fallback_answer
-from services.ai.toolspec import NO_TOOLS
+from services.ai.toolspec import NO_TOOLS, ToolCall
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store.port import TraceRecord
 
 log = logging.getLogger(__name__)
 STAGE = "ai"
+ORDER_ITEMS_MAX = 10  # items of a cart looked up by name; the others keep their ids
 
 
 @dataclass
@@ -107,7 +110,9 @@ class AIHandler:
             return await self._cancelled(event, reason)
         started_at, t0 = utcnow(), time.monotonic()
         # a Flow's fields, or a tap on one of our lists or buttons, framed as such
-        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id, p.order, p.referred_product)
+        titles = await self._order_titles(t, p.order) if p.order is not None else None
+        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id, p.order, p.referred_product,
+                                                                    titles)
         texts = [own if e.message_id == p.message_id else e.text for e in entries]
         covered = [e.message_id for e in entries]
         if p.message_id not in covered:  # guardrails did not buffer it (or it was trimmed): answer it anyway
@@ -124,6 +129,22 @@ class AIHandler:
         self.d.metrics.answers.labels(tenant=event.tenant, outcome=decision.route, channel=p.channel).inc()
         self.d.metrics.answer_latency.observe(time.monotonic() - t0)
         return emits
+
+    async def _order_titles(self, t: TenantAI, order: Order) -> dict[str, str]:
+        """The names of a cart's items, from the tenant's catalog (the get_product tool), so the model can name
+        them; an item the catalog does not know (or a tenant without one) keeps just its id."""
+        titles: dict[str, str] = {}
+        for n, item in enumerate(order.items[:ORDER_ITEMS_MAX]):
+            rid = item.product_retailer_id
+            got = await self.d.tools.run(t, ToolCall(f"order_item_{n}", "get_product", json.dumps({"id": rid})),
+                                         t.timeout_s)
+            try:
+                product = json.loads(got.content).get("product") if got.ok else None
+            except (ValueError, AttributeError):
+                product = None
+            if isinstance(product, dict) and product.get("title"):
+                titles[rid] = str(product["title"])
+        return titles
 
     async def _cancelled(self, event: AnswerRequested, reason: str) -> Sequence[Emit]:
         """The customer deleted or edited the message before it was answered: no model call, no reply. Its

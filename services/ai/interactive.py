@@ -168,10 +168,14 @@ def choices(answer: str, evidence: Sequence[str], catalog_id: str | None = None)
     return None
 
 
-def order_text(order: Order) -> str:
-    """A cart from the catalog, framed for the model with each item's id, quantity and price."""
+def order_text(order: Order, titles: dict[str, str] | None = None) -> str:
+    """A cart from the catalog, framed for the model with each item's name (when the catalog has it), id, quantity
+    and price."""
+    titles = titles or {}
     items = "; ".join(
-        f"{i.quantity or 1} × id {i.product_retailer_id}"
+        f"{i.quantity or 1} × "
+        + (f"{titles[i.product_retailer_id]} (id {i.product_retailer_id})" if i.product_retailer_id in titles
+           else f"id {i.product_retailer_id}")
         + (f" a {i.item_price:g} {i.currency or ''}".rstrip() if i.item_price is not None else "")
         for i in order.items)
     note = f" Nota del cliente: «{order.text}»." if order.text else ""
@@ -179,11 +183,11 @@ def order_text(order: Order) -> str:
 
 
 def tap_text(text: str, reply_id: str | None, order: Order | None = None,
-             referred_product: str | None = None) -> str:
+             referred_product: str | None = None, titles: dict[str, str] | None = None) -> str:
     """A tap on one of our lists or buttons, a cart, or a message about one of our product messages, framed for
     the model; any other message as it came."""
     if order is not None:
-        return order_text(order)
+        return order_text(order, titles)
     if referred_product and not reply_id:
         return f"(El cliente pregunta por el producto id {referred_product}:) {text}"
     if not reply_id:

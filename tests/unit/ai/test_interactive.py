@@ -170,10 +170,13 @@ async def test_the_ai_stage_sends_one_product_as_a_product_message_or_as_its_ima
 
 async def test_an_order_reaches_the_model_with_its_items() -> None:
     m = ToolModel(said("¡Gracias por tu pedido de 2 Chaquetas Andes!"))
-    h, _, _ = handler(m)
+    h, _, _ = handler(m, catalog=MemoryCatalog([IMAGED]))
     ev = request("", tenant=SHOP)
     order = Order(catalog_id="CAT123", items=[OrderItem(product_retailer_id="P0-M", quantity=2,
-                                                        item_price=100000, currency="COP")])
+                                                        item_price=100000, currency="COP"),
+                                         OrderItem(product_retailer_id="GONE-1")])
     ev = ev.model_copy(update={"payload": ev.payload.model_copy(update={"message_type": "order", "order": order})})
     await h(ev, META)
-    assert m.calls[0].messages[-1].content == order_text(order)
+    assert m.calls[0].messages[-1].content == (  # named from the catalog; an unknown item keeps its id
+        f"(El cliente envió un pedido desde el catálogo: 2 × {IMAGED['title']} (id P0-M) a 100000 COP; "
+        "1 × id GONE-1.)")
