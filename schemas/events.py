@@ -67,6 +67,21 @@ class MessageContext(_Model):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class OrderItem(_Model):
+    product_retailer_id: str = Field(min_length=1, max_length=100, description="the catalog's `id` of the item")
+    quantity: int | None = None
+    item_price: float | None = None
+    currency: str | None = None
+
+
+class Order(_Model):
+    """A cart the customer sent from the business's catalog (Meta's `order` message), as structured input."""
+
+    catalog_id: str | None = None
+    text: str | None = None
+    items: list[OrderItem] = Field(default_factory=list)
+
+
 class FlowReply(_Model):
     """A WhatsApp Flow's answer (`interactive.nfm_reply`) as structured input: the fields the customer filled in."""
 
@@ -124,6 +139,7 @@ class MessageReceivedPayload(_Model):
     referral: dict[str, Any] | None = None
     original_message_id: str | None = Field(default=None, description="edit/revoke: the message it changes")
     flow: FlowReply | None = None
+    order: Order | None = Field(default=None, description="an `order` message: the items of the customer's cart")
     system: SystemChange | None = None
     identity_move: IdentityMove | None = None
     raw: dict[str, Any] = Field(default_factory=dict, description="Meta's message object as received")
@@ -155,6 +171,9 @@ class AnswerRequestedPayload(_Model):
                                  "with this text, is not shown to the model again as context)")
     reply_id: str | None = Field(default=None, description="a tap on an interactive list row or reply button: "
                                  "its id (`product:<group>`, `answer:si`); `text` is its title")
+    order: Order | None = Field(default=None, description="an `order` message: the items of the customer's cart")
+    referred_product: str | None = Field(default=None, description="the product_retailer_id of the product "
+                                         "message the customer answered or asked about")
 
 
 class TemplateRef(_Model):

@@ -6,6 +6,7 @@ to bottom: coalesce -> cache -> context -> tool loop (model chain, tools, spend 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,6 +18,8 @@ from schemas.events import (
     AnswerRequested,
     HandoffRequested,
     HandoffRequestedPayload,
+    Order,
+    OutboundMedia,
     ReplyRequested,
     ReplyRequestedPayload,
     caused_by,
@@ -27,7 +30,7 @@ from schemas.topics import HANDOFF, OUTBOUND
 from services.ai import guard
 from services.ai.cache import cache_key, cache_refusal
 from services.ai.cost import PriceTable
-from services.ai.interactive import choices, tap_text
+from services.ai.interactive import Rich, choices, tap_text
 from services.ai.loop import ToolLoop
 from services.ai.metrics import AIMetrics
 from services.ai.ports import (
@@ -43,19 +46,21 @@ from services.ai.ports import (
 from services.ai.prompt import Answer, build_messages, customer_text, flow_text, parse_answer
 from services.ai.providers import LLMRequest
 from services.ai.tenant import TenantAI, TenantSource, fallback_answer
-from services.ai.toolspec import NO_TOOLS
+from services.ai.toolspec import NO_TOOLS, ToolCall
 from wapipe.runtime.types import Emit, PermanentError, RecordMeta
 from wapipe.store.port import TraceRecord
 
 log = logging.getLogger(__name__)
 STAGE = "ai"
+ORDER_ITEMS_MAX = 10  # items of a cart looked up by name; the others keep their ids
 
 
 @dataclass
 class Decision:
     answer: Answer
     route: str  # ai, ai_cache, ai_fallback, ai_handoff
-    interactive: dict[str, Any] | None = None  # the choices, as a list or buttons body (`interactive.py`)
+    interactive: dict[str, Any] | None = None  # the choices, as a product, list or buttons body (`interactive.py`)
+    image_link: str | None = None  # one product without a Meta catalog id: its image, the answer as caption
 
 
 @dataclass
@@ -105,7 +110,9 @@ class AIHandler:
             return await self._cancelled(event, reason)
         started_at, t0 = utcnow(), time.monotonic()
         # a Flow's fields, or a tap on one of our lists or buttons, framed as such
-        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id)
+        titles = await self._order_titles(t, p.order) if p.order is not None else None
+        own = flow_text(p.flow) if p.flow is not None else tap_text(p.text, p.reply_id, p.order, p.referred_product,
+                                                                    titles)
         texts = [own if e.message_id == p.message_id else e.text for e in entries]
         covered = [e.message_id for e in entries]
         if p.message_id not in covered:  # guardrails did not buffer it (or it was trimmed): answer it anyway
@@ -122,6 +129,22 @@ class AIHandler:
         self.d.metrics.answers.labels(tenant=event.tenant, outcome=decision.route, channel=p.channel).inc()
         self.d.metrics.answer_latency.observe(time.monotonic() - t0)
         return emits
+
+    async def _order_titles(self, t: TenantAI, order: Order) -> dict[str, str]:
+        """The names of a cart's items, from the tenant's catalog (the get_product tool), so the model can name
+        them; an item the catalog does not know (or a tenant without one) keeps just its id."""
+        titles: dict[str, str] = {}
+        for n, item in enumerate(order.items[:ORDER_ITEMS_MAX]):
+            rid = item.product_retailer_id
+            got = await self.d.tools.run(t, ToolCall(f"order_item_{n}", "get_product", json.dumps({"id": rid})),
+                                         t.timeout_s)
+            try:
+                product = json.loads(got.content).get("product") if got.ok else None
+            except (ValueError, AttributeError):
+                product = None
+            if isinstance(product, dict) and product.get("title"):
+                titles[rid] = str(product["title"])
+        return titles
 
     async def _cancelled(self, event: AnswerRequested, reason: str) -> Sequence[Emit]:
         """The customer deleted or edited the message before it was answered: no model call, no reply. Its
@@ -203,11 +226,12 @@ class AIHandler:
                                              outcome=f"refused_{refused}" if refused else "stored").inc()
             if refused is None:
                 await self.d.cache.put(key, answer)
-        body = choices(answer.answer, out.evidence) \
+        rich: Rich | None = choices(answer.answer, out.evidence, t.tools.meta_catalog_id) \
             if t.tools.interactive and event.payload.channel == "whatsapp" else None
-        if body is not None:
-            trace.step(f"ai:interactive:{body['type']}")
-        return Decision(answer, "ai", body)
+        if rich is None:
+            return Decision(answer, "ai")
+        trace.step(f"ai:interactive:{rich.interactive['type']}" if rich.interactive else "ai:image")
+        return Decision(answer, "ai", rich.interactive, rich.image_link)
 
     def _fallback(self, event: AnswerRequested, t: TenantAI, question: str, trace: Trace, reason: str) -> Decision:
         text, source = fallback_answer(t, question)
@@ -226,8 +250,10 @@ class AIHandler:
             return [Emit(HANDOFF, caused_by(HandoffRequested, carrier, STAGE, HandoffRequestedPayload(
                 channel=p.channel, message_id=p.message_id, to=p.to, reason="ai_cannot_help",
                 text=d.answer.reason or p.text[:500], requested_by=STAGE)))]
+        kind = "interactive" if d.interactive else "image" if d.image_link else "text"
         reply = caused_by(ReplyRequested, carrier, STAGE, ReplyRequestedPayload(
-            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to,
-            kind="interactive" if d.interactive else "text", text=d.answer.answer, interactive=d.interactive,
+            reply_id=derive_id(event.correlation_id, STAGE, 0), channel=p.channel, to=p.to, kind=kind,
+            text=d.answer.answer, interactive=d.interactive,
+            media=OutboundMedia(link=d.image_link, caption=d.answer.answer) if d.image_link else None,
             in_reply_to=p.message_id, origin=STAGE, route=d.route, covers=covered))
         return [Emit(OUTBOUND, reply)]

@@ -1,14 +1,20 @@
 """Choices as WhatsApp interactive messages, and a customer's tap as input the model understands.
 
-When the model's answer rests on a search that found several products, the reply is a list message (one row a
-product, at most 10; the row id `product:<item_group_id>`); when it ends by asking a yes/no question ("¿Quieres
-que te la aparte?"), reply buttons Sí / No (ids `answer:si`, `answer:no`). The answer's text is the message
-body either way. Every body is validated against Meta's shape (`schemas.meta.interactive.Interactive`): one that does
-not validate is not sent, the text goes instead. A tenant turns this off with `tools.interactive: false`; the
-`/api/chat` channel always gets text.
+When the model's answer rests on a search that found products: one product is a single-product message
+(`catalog_id` + `product_retailer_id`) when the tenant has a Meta catalog id (`tools.meta_catalog_id`), else an
+image reply of the product's `image_link` with the answer as its caption; several products are a product list
+(up to 30 in up to 10 sections) with a Meta catalog id, else a list message (one row a product, at most 10; the
+row id `product:<item_group_id>`). An answer that ends by asking a yes/no question ("¿Quieres que te la
+aparte?") gets reply buttons Sí / No (ids `answer:si`, `answer:no`); one that ends by offering two or three
+options ("¿La prefieres en negro, blanco o azul?") gets a button per option (`answer:<option>`). The answer's
+text is the message body (or caption) every time. Every body is validated against Meta's shape
+(`schemas.meta.interactive.Interactive`): one that does not validate is not sent, the text goes instead. A
+tenant turns this off with `tools.interactive: false`; the `/api/chat` channel always gets text.
 
 A tap comes back as an `interactive` message whose `reply_id` is the row's or button's id; `tap_text` frames it
-for the model ("El cliente eligió de la lista: … (id …)") so "quiero este" after a list names the product.
+for the model ("El cliente eligió de la lista: … (id …)") so "quiero este" after a list names the product. A
+message about one of our product messages (`context.referred_product`) and a cart sent from the catalog (an
+`order` message) are framed the same way, with the products' ids, quantities and prices.
 """
 
 from __future__ import annotations
@@ -16,17 +22,24 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
+from schemas.events import Order
 from schemas.meta.interactive import (
     BUTTON_BODY_MAX,
+    BUTTON_TITLE_MAX,
+    BUTTONS_MAX,
     LIST_ROWS_MAX,
+    PRODUCTS_MAX,
     ROW_DESCRIPTION_MAX,
     ROW_TITLE_MAX,
     Interactive,
 )
+
+CAPTION_MAX = 1024  # Meta's caption of an image
 
 LIST_BUTTON = "Ver productos"
 PRODUCT_ID = "product:"
@@ -76,24 +89,107 @@ def _valid(body: dict[str, Any]) -> dict[str, Any] | None:
     return body
 
 
-def choices(answer: str, evidence: Sequence[str]) -> dict[str, Any] | None:
-    """The interactive body for this answer, or None when plain text it is."""
+@dataclass(frozen=True)
+class Rich:
+    """A reply richer than text: an interactive body, or an image by link with the answer as its caption."""
+
+    interactive: dict[str, Any] | None = None
+    image_link: str | None = None
+
+
+def _retailer_id(p: dict[str, Any]) -> str:
+    return str(p.get("id") or p.get("item_group_id"))
+
+
+def _product_list(text: str, catalog_id: str, products: list[dict[str, Any]]) -> dict[str, Any] | None:
+    items = [{"product_retailer_id": _retailer_id(p)} for p in products[:PRODUCTS_MAX]]
+    return _valid({"type": "product_list", "header": {"type": "text", "text": "Productos"},
+                   "body": {"text": text}, "action": {"catalog_id": catalog_id, "sections": [
+                       {"title": "Productos", "product_items": items}]}})
+
+
+_OPTIONS = re.compile(r"¿([^¿?]+)\?\s*$")
+_SLUG = re.compile(r"[^a-z0-9ñ]+")
+
+
+def options(text: str) -> list[str]:
+    """The 2 or 3 options an answer's closing question offers ("¿En negro, blanco o azul?"), else []."""
+    m = _OPTIONS.search(text)
+    if not m:
+        return []
+    question = m.group(1).strip()
+    if " o " not in question:
+        return []
+    head, last = question.rsplit(" o ", 1)
+    parts = [c.strip() for c in head.split(",")] + [last.strip()]
+    parts = [c for c in parts if c]
+    if not 2 <= len(parts) <= BUTTONS_MAX or parts[-1].lower() in ("no", "ya no", "todavía no"):
+        return []
+    width = max(len(c.split()) for c in parts[1:])
+    parts[0] = " ".join(parts[0].split()[-width:])  # "Prefieres negro" -> "negro", as wide as the others
+    titles = [c[:1].upper() + c[1:] for c in parts]
+    if any(len(c) > BUTTON_TITLE_MAX for c in titles) or len({c.lower() for c in titles}) != len(titles):
+        return []
+    return titles
+
+
+def _buttons(text: str, titles: list[tuple[str, str]]) -> dict[str, Any] | None:
+    return _valid({"type": "button", "body": {"text": text}, "action": {"buttons": [
+        {"type": "reply", "reply": {"id": ANSWER_ID + key, "title": title}} for key, title in titles]}})
+
+
+def choices(answer: str, evidence: Sequence[str], catalog_id: str | None = None) -> Rich | None:
+    """The richer reply for this answer, or None when plain text it is."""
     text = answer.strip()
     if not text or len(text) > BUTTON_BODY_MAX:  # the tighter of the two bodies: a list's is 4096
         return None
     products = products_found(evidence)
+    if len(products) == 1:
+        p = products[0]
+        if catalog_id:
+            body = _valid({"type": "product", "body": {"text": text}, "action": {
+                "catalog_id": catalog_id, "product_retailer_id": _retailer_id(p)}})
+            return Rich(interactive=body) if body else None
+        link = p.get("image_link")
+        if isinstance(link, str) and link.startswith("https://") and len(text) <= CAPTION_MAX:
+            return Rich(image_link=link)
     if len(products) >= 2:
-        return _valid({"type": "list", "body": {"text": text}, "action": {"button": LIST_BUTTON, "sections": [
-            {"title": "Productos", "rows": [_row(p) for p in products[:LIST_ROWS_MAX]]}]}})
+        body = _product_list(text, catalog_id, products) if catalog_id else \
+            _valid({"type": "list", "body": {"text": text}, "action": {"button": LIST_BUTTON, "sections": [
+                {"title": "Productos", "rows": [_row(p) for p in products[:LIST_ROWS_MAX]]}]}})
+        return Rich(interactive=body) if body else None
+    if titles := options(text):
+        body = _buttons(text, [(_SLUG.sub("_", t.lower()).strip("_")[:60] or str(i), t)
+                               for i, t in enumerate(titles)])
+        return Rich(interactive=body) if body else None
     if _YES_NO.search(text):
-        return _valid({"type": "button", "body": {"text": text}, "action": {"buttons": [
-            {"type": "reply", "reply": {"id": ANSWER_ID + "si", "title": "Sí"}},
-            {"type": "reply", "reply": {"id": ANSWER_ID + "no", "title": "No"}}]}})
+        body = _buttons(text, [("si", "Sí"), ("no", "No")])
+        return Rich(interactive=body) if body else None
     return None
 
 
-def tap_text(text: str, reply_id: str | None) -> str:
-    """A tap on one of our lists or buttons, framed for the model; any other message as it came."""
+def order_text(order: Order, titles: dict[str, str] | None = None) -> str:
+    """A cart from the catalog, framed for the model with each item's name (when the catalog has it), id, quantity
+    and price."""
+    titles = titles or {}
+    items = "; ".join(
+        f"{i.quantity or 1} × "
+        + (f"{titles[i.product_retailer_id]} (id {i.product_retailer_id})" if i.product_retailer_id in titles
+           else f"id {i.product_retailer_id}")
+        + (f" a {i.item_price:g} {i.currency or ''}".rstrip() if i.item_price is not None else "")
+        for i in order.items)
+    note = f" Nota del cliente: «{order.text}»." if order.text else ""
+    return f"(El cliente envió un pedido desde el catálogo: {items or 'sin productos'}.{note})"
+
+
+def tap_text(text: str, reply_id: str | None, order: Order | None = None,
+             referred_product: str | None = None, titles: dict[str, str] | None = None) -> str:
+    """A tap on one of our lists or buttons, a cart, or a message about one of our product messages, framed for
+    the model; any other message as it came."""
+    if order is not None:
+        return order_text(order, titles)
+    if referred_product and not reply_id:
+        return f"(El cliente pregunta por el producto id {referred_product}:) {text}"
     if not reply_id:
         return text
     if reply_id.startswith(PRODUCT_ID):

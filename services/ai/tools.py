@@ -24,7 +24,7 @@ CHARS_PER_TOKEN = 4
 DEFAULT_LIMIT = 5
 # What the model reads of a product: enough to answer, nothing it would have to guess around.
 PRODUCT_FIELDS = ("id", "item_group_id", "title", "brand", "price", "sale_price", "availability", "size", "color",
-                  "link", "description")
+                  "link", "image_link", "description")
 
 
 class CatalogPort(Protocol):

@@ -181,7 +181,8 @@ class GuardrailsHandler:
                 message_type=msg.message_type, intent=d.intent, language="es",
                 not_before=now + timedelta(seconds=self.limits.coalesce_window_s), flow=msg.flow,
                 replaces=msg.original_message_id if msg.message_type == "edit" else None,
-                reply_id=msg.reply_id if msg.message_type in ("interactive", "button") else None))))
+                reply_id=msg.reply_id if msg.message_type in ("interactive", "button") else None,
+                order=msg.order, referred_product=_referred(msg)))))
             return out
         if d.route == "handoff":
             # The notifier tells the customer (tenant handoff wording) and notifies the people.
@@ -279,6 +280,13 @@ class GuardrailsHandler:
         await self.p.store.write_trace(TraceRecord.from_event(ev, outcome, ts=self.clock()))
         log.debug("journey ended in guardrails: %s", outcome)
         return []
+
+
+def _referred(msg: MessageReceivedPayload) -> str | None:
+    """The product message the customer answered or asked about ("quiero este"): its product_retailer_id."""
+    product = msg.context.referred_product if msg.context is not None else None
+    rid = (product or {}).get("product_retailer_id")
+    return str(rid) if rid else None
 
 
 def _said(msg: MessageReceivedPayload) -> str | None:

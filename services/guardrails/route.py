@@ -64,6 +64,8 @@ def decide(p: MessageReceivedPayload, t: Tenant, now: datetime, limits: Classify
     if is_media(p) and (media := decide_media(p, t, now, limits)) is not None:
         return media
     rule = t.non_text.get(p.message_type)
+    if rule is None and p.order is not None:  # a cart from the catalog: the AI answers it, naming the items
+        return Decision("BUSINESS_CONSULT", "otro", "ai", "order", None)
     if rule is None:
         return Decision("EMPTY_OR_GIBBERISH", "otro", "clarify", f"non_text:{p.message_type}:default",
                         t.wording.clarify)

@@ -292,7 +292,10 @@ def _content(msg: wh.Message) -> dict[str, Any]:
         case wh.ReactionMessage():
             return {"reaction": ev.Reaction(message_id=msg.reaction.message_id, emoji=msg.reaction.emoji)}
         case wh.OrderMessage():
-            return {"text": msg.order.text}
+            o = msg.order
+            return {"text": o.text, "order": ev.Order(catalog_id=o.catalog_id, text=o.text, items=[
+                ev.OrderItem(product_retailer_id=i.product_retailer_id, quantity=i.quantity,
+                             item_price=i.item_price, currency=i.currency) for i in o.product_items])}
         case wh.SystemMessage():
             return {"text": msg.system.body, "system": system_change(msg)}
         case wh.EditMessage():

@@ -31,6 +31,7 @@ from services.ingress.config import IngressSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
+from tests.media_stage import media_stage
 from wapipe.catalog import Catalog, open_catalog
 from wapipe.catalog.importer import import_feed
 from wapipe.runtime.producer import Producer
@@ -119,7 +120,9 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
     sender = build_sender(SenderSettings(**common, graph_api_url=sim.url), redis=redis_client, store=store,
                           producer=producers[2], registry=CollectorRegistry(), group_id=f"{group_id}-sender",
                           policies=RegistryPolicies(tenants, SendPolicy()))
-    workers: list[Worker] = [guardrails.worker, ai.worker, sender.worker]
+    media = media_stage(kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix, producer=producers[0],
+                        folder=tmp_path, group_id=f"{group_id}-media")
+    workers: list[Worker] = [media.worker, guardrails.worker, ai.worker, sender.worker]
     tasks = [asyncio.create_task(w.run()) for w in workers]
     try:
         for w in workers:
@@ -129,6 +132,7 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
         for w in workers:
             await w.stop()
         await asyncio.gather(*tasks)
+        await media.close()
         for p in producers:
             p.close()
         await ai.handler.d.chain.close()
@@ -179,3 +183,16 @@ async def test_an_order_question_is_answered_by_the_demo_order_tool(stack: Stack
     await stack.say(wa_id, "hola, ¿dónde va mi pedido 1043?")
     reply = await stack.reply_to(wa_id)
     assert str(reply["text"]).startswith("Tu pedido 1043: "), reply
+
+
+async def test_an_order_from_the_catalog_is_answered_naming_its_items(stack: Stack) -> None:
+    wa_id = "573105550103"
+    item = await stack.catalog.get_product(TENANT, "AM90-BLA-40")
+    assert item is not None, "the demo catalog has the Air Max 90 in white, size 40"
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(f"{stack.sim.url}/_sim/inbound", json={"from": wa_id, "type": "order", "object": {
+            "catalog_id": "1354235123431241", "text": "¿me llega esta semana?", "product_items": [
+                {"product_retailer_id": "AM90-BLA-40", "quantity": 1, "item_price": 649900, "currency": "COP"}]}})
+    assert r.status_code == 200 and r.json()["ingress_status"] == 200, r.text
+    reply = await stack.reply_to(wa_id)
+    assert item.title in str(reply["text"]), (reply, item.title)

@@ -68,8 +68,11 @@ class HttpTool(_Model):
 class ToolsSettings(_Model):
     enabled: bool = Field(default=True, description="offer the model tools at all")
     catalog: bool = Field(default=True, description="offer search_products and get_product")
-    interactive: bool = Field(default=True, description="several products found: a list message; a yes/no "
-                              "question: reply buttons (false: always text)")
+    interactive: bool = Field(default=True, description="products found: a product, product list, image or "
+                              "list message; a yes/no question or up to 3 options: reply buttons (false: text)")
+    meta_catalog_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                        description="the Meta Commerce catalog id: products are sent as "
+                                        "product / product_list messages (none: image + text, list messages)")
     max_rounds: int = Field(default=3, ge=0, le=8, description="tool rounds per answer before the model must answer")
     result_tokens: int = Field(default=600, ge=50, le=8000, description="budget of one tool result the model reads")
     allowed_hosts: list[str] = Field(default_factory=list, description="hosts HTTP tools may call")

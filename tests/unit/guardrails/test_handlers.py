@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from schemas import topics
 from schemas.envelope import derive_id
-from schemas.events import AnswerRequested, HandoffRequested, ReplyRequested
+from schemas.events import AnswerRequested, HandoffRequested, MessageContext, Order, OrderItem, ReplyRequested
 from services.guardrails.handlers import GuardrailsHandler, Limits, Ports
 from services.guardrails.metrics import GuardrailsMetrics
 from tests.fakes.store import MemoryStore
@@ -199,6 +199,17 @@ async def test_a_tap_on_a_product_list_reaches_the_model_with_its_id(handler: Gu
     assert asked[0].payload.text == "Chaqueta impermeable liviana" and asked[0].payload.message_type == "interactive"
     typed = await handler(inbound("¿tienen chaquetas impermeables?", wamid="wamid.T"), meta(1))
     assert all(e.event.payload.reply_id is None for e in typed if isinstance(e.event, AnswerRequested))
+
+
+async def test_an_order_and_a_question_about_a_product_message_reach_the_model(handler: GuardrailsHandler) -> None:
+    order = Order(catalog_id="CAT1", items=[OrderItem(product_retailer_id="P0-M", quantity=2)])
+    out = await handler(inbound(None, wamid="wamid.O", message_type="order", order=order), meta())
+    asked = [e.event for e in out if isinstance(e.event, AnswerRequested)]
+    assert len(asked) == 1 and asked[0].payload.order == order and asked[0].trace.decision_path
+    ctx = MessageContext(message_id="wamid.P", referred_product={"catalog_id": "CAT1", "product_retailer_id": "P0-M"})
+    out = await handler(inbound("quiero este", wamid="wamid.Q", context=ctx), meta(1))
+    asked = [e.event for e in out if isinstance(e.event, AnswerRequested)]
+    assert len(asked) == 1 and asked[0].payload.referred_product == "P0-M"
 
 
 async def test_api_channel_reply_stays_on_the_api_channel(handler: GuardrailsHandler) -> None:

@@ -81,6 +81,14 @@ def test_message_types(name: str, kind: str, text: str | None, reply_id: str | N
     assert p.raw["type"] == kind
 
 
+def test_an_order_carries_its_items() -> None:
+    order = one_message("message_order").payload.order
+    assert order is not None and order.catalog_id == "1354235123431241" and order.text == "Los quiero para el viernes"
+    assert [(i.product_retailer_id, i.quantity, i.item_price, i.currency) for i in order.items] == [
+        ("tenis-run-negro-40", 1, 289900, "COP"), ("medias-pack-3", 2, 29900, "COP")]
+    assert one_message("message_text").payload.order is None
+
+
 def test_media_and_voice_note() -> None:
     doc = one_message("message_document").payload.media
     assert doc is not None and doc.filename == "comprobante_nequi_ñandú.pdf" and doc.id == "1209384756102938"
