@@ -289,7 +289,6 @@ def _switch(conn: sqlite3.Connection, tenant: str, generation: int, version: int
         "SELECT COUNT(*), COUNT(DISTINCT grp), COALESCE(SUM(in_stock), 0) FROM catalog_products "
         "WHERE tenant = ? AND generation = ?", (tenant, generation)).fetchone()
     conn.execute("DELETE FROM catalog_terms WHERE tenant = ? AND generation = ?", (tenant, generation))
-    conn.execute("DELETE FROM catalog_vectors WHERE tenant = ? AND generation = ?", (tenant, generation))
     conn.executemany("INSERT INTO catalog_terms (tenant, generation, term, rows) VALUES (?, ?, ?, ?)",
                      [(tenant, generation, t, n) for t, n in terms.items() if n > 0])
     conn.execute("INSERT INTO catalog_versions (tenant, generation, version, products, groups_, in_stock, "
