@@ -11,7 +11,7 @@ inherited; a service's own setting carries the service's name (`WAPIPE_GUARDRAIL
 
 from __future__ import annotations
 
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -22,6 +22,9 @@ from wapipe.kafka import KafkaConnection, SaslMechanism, SecurityProtocol
 from wapipe.redis import RedisConnection
 from wapipe.secret_strength import weakness
 from wapipe.settings_files import FileSettingsSource
+
+if TYPE_CHECKING:
+    from wapipe.catalog.embeddings import OpenAIEmbedder
 
 Env = Literal["production", "dev"]
 # Credentials their provider generates, whatever their length (Strimzi's KafkaUser passwords have 12 characters,
@@ -60,6 +63,10 @@ class CommonSettings(BaseSettings):
     redis_username: str | None = Field(default=None, description="Redis ACL user (with redis_password)")
     redis_password: SecretStr | None = None
     store_url: str = "sqlite:///.wapipe/wapipe.db"
+    catalog_embeddings_model: str = Field(default="", description="embeddings model for hybrid catalog search "
+                                          "(OpenAI-compatible /v1/embeddings); empty: lexical search only")
+    catalog_embeddings_base_url: str = "http://127.0.0.1:8090/v1"
+    catalog_embeddings_api_key: SecretStr | None = None
     cassandra_contact_points: str = ""
     cassandra_keyspace: str = "wapipe"
     tenants_dir: str = "config/tenants"
@@ -101,7 +108,7 @@ class CommonSettings(BaseSettings):
         return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("kafka_sasl_mechanism", "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_ca_location",
-                     "redis_username", "redis_password", mode="before")
+                     "redis_username", "redis_password", "catalog_embeddings_api_key", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         """`WAPIPE_KAFKA_SASL_USERNAME=` (an empty line in .env or a ConfigMap) means "not set"."""
@@ -116,6 +123,15 @@ class CommonSettings(BaseSettings):
     def _usable_redis_connection(self) -> CommonSettings:
         self.redis().check()  # refuses, naming the settings, a password given twice or a user without one
         return self
+
+    def catalog_embedder(self) -> OpenAIEmbedder | None:
+        """The embeddings client of hybrid catalog search, or None (lexical only) when no model is set."""
+        if not self.catalog_embeddings_model:
+            return None
+        from wapipe.catalog.embeddings import OpenAIEmbedder
+
+        key = self.catalog_embeddings_api_key.get_secret_value() if self.catalog_embeddings_api_key else "unused"
+        return OpenAIEmbedder(self.catalog_embeddings_model, self.catalog_embeddings_base_url, key)
 
     def _secrets_in_use(self) -> dict[str, str]:
         """Setting name -> value of every secret this process will use (a service's class drops the ones its

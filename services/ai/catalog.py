@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from wapipe.catalog import Catalog, CatalogStore
+from wapipe.catalog.embeddings import OpenAIEmbedder
 
 
 class StoreCatalog:
-    def __init__(self, store: CatalogStore) -> None:
+    def __init__(self, store: CatalogStore, embedder: OpenAIEmbedder | None = None) -> None:
         self.store = store
-        self._catalog = Catalog(store)
+        self.embedder = embedder
+        self._catalog = Catalog(store, embedder)  # hybrid ranking when WAPIPE_CATALOG_EMBEDDINGS_MODEL is set
 
     async def search(self, tenant: str, query: str, limit: int) -> list[dict[str, Any]]:
         return [h.to_dict() for h in await self._catalog.search(tenant, query, limit=limit)]
@@ -25,4 +27,6 @@ class StoreCatalog:
         return hit.to_dict() if hit is not None else None
 
     async def close(self) -> None:
+        if self.embedder is not None:
+            await self.embedder.close()
         await self.store.close()

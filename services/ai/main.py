@@ -23,7 +23,8 @@ from wapipe.tenants import TenantRegistry
 def build(s: AISettings, r: Resources) -> Service:
     # One client for every tenant's HTTP tools; redirects are never followed (see http_tools.py).
     http = httpx.AsyncClient(timeout=httpx.Timeout(5.0), follow_redirects=False)
-    catalog = StoreCatalog(open_catalog(s.store_url))  # the catalogs live in the conversation store's backend
+    # The catalogs live in the conversation store's backend; hybrid search when an embeddings model is set.
+    catalog = StoreCatalog(open_catalog(s.store_url), s.catalog_embedder())
     tools = make_tools(s, catalog, http)
     app = build_app(s, redis=r.redis, tenants=RegistryTenants(TenantRegistry(s.tenants_dir)),
                     context=ContextCache(r.redis, r.store), traces=r.store, producer=r.producer, registry=r.registry,

@@ -10,8 +10,9 @@ then deletes the old generation's partitions. Readers load either generation who
 from __future__ import annotations
 
 import asyncio
+import json
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, cast
@@ -37,8 +38,14 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS {ks}.catalog_groups (
         tenant text, generation bigint, grp text, id text, body text,
         PRIMARY KEY ((tenant, generation, grp), id))""",
+    """CREATE TABLE IF NOT EXISTS {ks}.catalog_vectors (
+        tenant text, generation bigint, model text, grp text, vector text,
+        PRIMARY KEY ((tenant, generation), model, grp))""",
 )
 QUERIES = {
+    "put_vector": "INSERT INTO {ks}.catalog_vectors (tenant, generation, model, grp, vector) VALUES (?, ?, ?, ?, ?)",
+    "drop_vectors": "DELETE FROM {ks}.catalog_vectors WHERE tenant = ? AND generation = ?",
+    "vectors": "SELECT grp, vector FROM {ks}.catalog_vectors WHERE tenant = ? AND generation = ? AND model = ?",
     "version": "SELECT generation, version, products, groups_, in_stock, imported_at, source, checksum "
                "FROM {ks}.catalog_versions WHERE tenant = ?",
     "set_version": "INSERT INTO {ks}.catalog_versions (tenant, generation, version, products, groups_, in_stock, "
@@ -114,6 +121,7 @@ class CassandraCatalog:
         groups = {p.group for p in await self._load(tenant, generation)}
         await asyncio.gather(*(self._q("drop_group", (tenant, generation, g)) for g in groups))
         await asyncio.gather(*(self._q("drop_bucket", (tenant, generation, b)) for b in range(BUCKETS)))
+        await self._q("drop_vectors", (tenant, generation))
 
     async def _switch(self, tenant: str, generation: int, version: int, rows: Sequence[Product], source: str,
                       checksum: str) -> CatalogVersion:
@@ -218,3 +226,16 @@ class CassandraCatalog:
             return None
         rows = await self._q("get", (tenant, current[0], bucket(product_id), product_id))
         return codec.loads(rows[0][0]) if rows else None
+
+    async def put_vectors(self, tenant: str, model: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        current = await self._current(tenant)
+        if current is None:
+            return
+        await asyncio.gather(*(self._q("put_vector", (tenant, current[0], model, g, json.dumps(list(v))))
+                               for g, v in vectors.items()))
+
+    async def vectors(self, tenant: str, model: str) -> dict[str, list[float]]:
+        current = await self._current(tenant)
+        if current is None:
+            return {}
+        return {g: json.loads(v) for g, v in await self._q("vectors", (tenant, current[0], model))}

@@ -3,14 +3,17 @@ rows over the current one). A file with any bad row writes nothing: the old cata
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wapipe.catalog import feed
+from wapipe.catalog import embeddings, feed
 from wapipe.catalog.feed import RowError
 from wapipe.catalog.model import CatalogVersion, Product
 from wapipe.catalog.port import CatalogStore, Progress
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -22,8 +25,10 @@ class ImportResult:
 
 async def import_feed(store: CatalogStore, tenant: str, path: Path, *,
                       on_total: Callable[[int], None] | None = None,
-                      progress: Progress | None = None) -> ImportResult:
-    """Validate every row (one pass), then stream the rows into a new version (a second pass)."""
+                      progress: Progress | None = None,
+                      embedder: embeddings.Embedder | None = None) -> ImportResult:
+    """Validate every row (one pass), then stream the rows into a new version (a second pass); with an
+    embedder, embed each product group (a third pass) and store the vectors beside the new version."""
     good, errors = feed.validate(path)
     if errors:
         return ImportResult(good, errors=errors)
@@ -31,6 +36,13 @@ async def import_feed(store: CatalogStore, tenant: str, path: Path, *,
         on_total(good)
     version = await store.replace(tenant, feed.products(path), source=path.name, checksum=feed.checksum(path),
                                   progress=progress)
+    if embedder is not None:
+        try:
+            vectors = await embeddings.embed_groups(embedder, embeddings.group_texts(feed.products(path)))
+        except Exception as exc:  # noqa: BLE001  (the catalog is imported; search stays lexical)
+            log.warning("catalog embeddings failed at import, search stays lexical: %s", type(exc).__name__)
+        else:
+            await store.put_vectors(tenant, embedder.model, vectors)
     return ImportResult(good, version)
 
 

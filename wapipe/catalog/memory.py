@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -69,6 +69,7 @@ class MemoryCatalog:
         self._rows: dict[str, dict[str, Product]] = {}
         self._versions: dict[str, CatalogVersion] = {}
         self._index: dict[str, tuple[int, LexicalIndex]] = {}
+        self._vectors: dict[str, dict[str, dict[str, list[float]]]] = {}  # tenant -> model -> group -> vector
 
     async def migrate(self) -> None:
         return None
@@ -79,6 +80,7 @@ class MemoryCatalog:
     async def replace(self, tenant: str, products: Iterable[Product], *, source: str = "", checksum: str = "",
                       progress: Progress | None = None) -> CatalogVersion:
         rows = {p.id: p for p in products}
+        self._vectors.pop(tenant, None)
         if progress:
             progress(len(rows))
         return self._commit(tenant, rows, source, checksum)
@@ -124,3 +126,10 @@ class MemoryCatalog:
 
     async def get(self, tenant: str, product_id: str) -> Product | None:
         return self._rows.get(tenant, {}).get(product_id)
+
+    async def put_vectors(self, tenant: str, model: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        if tenant in self._versions:
+            self._vectors.setdefault(tenant, {})[model] = {g: list(v) for g, v in vectors.items()}
+
+    async def vectors(self, tenant: str, model: str) -> dict[str, list[float]]:
+        return dict(self._vectors.get(tenant, {}).get(model, {}))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
 
 from wapipe.catalog.model import CatalogVersion, Product
@@ -53,3 +53,11 @@ class CatalogStore(Protocol):
         ...
 
     async def get(self, tenant: str, product_id: str) -> Product | None: ...
+
+    async def put_vectors(self, tenant: str, model: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        """Store the embeddings of product groups beside the current version (replaced by the next import)."""
+        ...
+
+    async def vectors(self, tenant: str, model: str) -> dict[str, list[float]]:
+        """The current version's group embeddings made by `model` ({} when none)."""
+        ...

@@ -8,19 +8,27 @@ have stock rank higher. The sizes and colours a question states filter the varia
 matching variant come first, and a group with none comes after them all, showing what it does have (so "no
 black ones in 40, but 41 in white" can be answered). Price bounds are strict. A new catalog version is noticed on
 the next call (one small read of the version row).
+
+Hybrid (when an `Embedder` is given and the catalog holds group embeddings of its model): the question's vector
+ranks the groups by cosine similarity, and that ranking is fused with the lexical one by reciprocal rank fusion
+before the filters above apply. An embeddings endpoint that fails at search time is logged and counted
+(`embedding_fallbacks`), and the answer is the lexical one.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
-from wapipe.catalog import fuzzy
+from wapipe.catalog import embeddings, fuzzy
 from wapipe.catalog.codec import index_fields
 from wapipe.catalog.model import Hit, Product, Variant
 from wapipe.catalog.normalize import terms as text_terms
 from wapipe.catalog.port import CatalogStore
 from wapipe.catalog.query import ParsedQuery, normal_size, parse
+
+log = logging.getLogger(__name__)
 
 GROUPS_EXAMINED = 4  # groups fetched whole per hit asked for
 OUT_OF_STOCK_FACTOR = 0.6
@@ -30,9 +38,12 @@ MAX_LIMIT = 50
 class Catalog:
     """Search and lookup over a CatalogStore; keeps each tenant's vocabulary for the version it was read at."""
 
-    def __init__(self, store: CatalogStore) -> None:
+    def __init__(self, store: CatalogStore, embedder: embeddings.Embedder | None = None) -> None:
         self.store = store
+        self.embedder = embedder
+        self.embedding_fallbacks = 0  # searches answered lexically because the embeddings endpoint failed
         self._vocab: dict[str, tuple[int, dict[str, int]]] = {}
+        self._vectors: dict[str, tuple[int, dict[str, list[float]]]] = {}
 
     async def search(self, tenant: str, query: str, *, limit: int = 5) -> list[Hit]:
         """Product groups for a customer's question, best first (at most `limit`, capped at 50)."""
@@ -47,6 +58,10 @@ class Catalog:
         if not exact and not prefixes and not _has_filters(parsed):
             return []
         ranked = await self.store.lexical(tenant, exact, prefixes, limit * GROUPS_EXAMINED)
+        if self.embedder is not None and (exact or prefixes):
+            near = await self._nearest(tenant, version.version, query, limit * GROUPS_EXAMINED)
+            if near:
+                ranked = embeddings.fuse(ranked, near)[:limit * GROUPS_EXAMINED]
         rows = await self.store.groups(tenant, [g for g, _ in ranked])
         words = [w for w in exact + prefixes if w not in parsed.colours] or exact + prefixes
         scored = [h for g, score in ranked if g in rows and (h := _hit(rows[g], parsed, score, words)) is not None]
@@ -65,6 +80,23 @@ class Catalog:
             return None
         found = _hit(rows, parse(""), 1.0, [], lead_id=product_id)
         return found[1] if found else None
+
+    async def _nearest(self, tenant: str, version: int, query: str, n: int) -> list[tuple[str, float]]:
+        """Groups nearest the question's embedding, or [] (no embeddings stored, or the endpoint failed)."""
+        assert self.embedder is not None
+        cached = self._vectors.get(tenant)
+        if cached is None or cached[0] != version:
+            cached = (version, await self.store.vectors(tenant, self.embedder.model))
+            self._vectors[tenant] = cached
+        if not cached[1]:
+            return []
+        try:
+            (vector,) = await self.embedder.embed([query])
+        except Exception as exc:  # noqa: BLE001  (any failure of the endpoint: answer lexically)
+            self.embedding_fallbacks += 1
+            log.warning("catalog embeddings failed, lexical search only: %s", type(exc).__name__)
+            return []
+        return embeddings.nearest(vector, cached[1], n)
 
     async def _expand(self, tenant: str, version: int, words: Sequence[str]) -> tuple[list[str], list[str]]:
         cached = self._vocab.get(tenant)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from itertools import islice
@@ -43,6 +44,9 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS catalog_terms (
         tenant TEXT NOT NULL, generation INTEGER NOT NULL, term TEXT NOT NULL, rows INTEGER NOT NULL,
         PRIMARY KEY (tenant, generation, term))""",
+    """CREATE TABLE IF NOT EXISTS catalog_vectors (
+        tenant TEXT NOT NULL, generation INTEGER NOT NULL, model TEXT NOT NULL, grp TEXT NOT NULL,
+        vector TEXT NOT NULL, PRIMARY KEY (tenant, generation, model, grp))""",
 )
 RANK = "bm25(0.0, 10.0, 4.0, 2.0, 1.0)"
 TOP_ROWS = 2000  # rows ranked before grouping: at most 12 variants per group, 20 groups wanted
@@ -228,6 +232,28 @@ class SQLiteCatalog:
         return await self._read(q)
 
 
+    async def put_vectors(self, tenant: str, model: str, vectors: Mapping[str, Sequence[float]]) -> None:
+        def apply(conn: sqlite3.Connection) -> None:
+            row = conn.execute("SELECT generation FROM catalog_versions WHERE tenant = ?", (tenant,)).fetchone()
+            if row is None:
+                return
+            conn.execute("DELETE FROM catalog_vectors WHERE tenant = ? AND generation = ? AND model = ?",
+                         (tenant, row[0], model))
+            conn.executemany("INSERT INTO catalog_vectors (tenant, generation, model, grp, vector) VALUES "
+                             "(?, ?, ?, ?, ?)", [(tenant, row[0], model, g, json.dumps(list(v)))
+                                                 for g, v in vectors.items()])
+
+        await self._write(apply)
+
+    async def vectors(self, tenant: str, model: str) -> dict[str, list[float]]:
+        def q(conn: sqlite3.Connection) -> dict[str, list[float]]:
+            return {g: json.loads(v) for g, v in conn.execute(
+                "SELECT grp, vector FROM catalog_vectors WHERE tenant = ? AND model = ? AND generation = (SELECT "
+                "generation FROM catalog_versions WHERE tenant = ?)", (tenant, model, tenant))}
+
+        return await self._read(q)
+
+
 def _scope(tenant: str, generation: int) -> str:
     """One alphanumeric token for a tenant's generation (FTS5's tokenizer keeps it whole)."""
     return f"s{hashlib.sha1(tenant.encode()).hexdigest()[:16]}g{generation}"
@@ -279,6 +305,7 @@ def _drop_generation(conn: sqlite3.Connection, tenant: str, generation: int) -> 
                  "generation = ?)", (tenant, generation))
     conn.execute("DELETE FROM catalog_products WHERE tenant = ? AND generation = ?", (tenant, generation))
     conn.execute("DELETE FROM catalog_terms WHERE tenant = ? AND generation = ?", (tenant, generation))
+    conn.execute("DELETE FROM catalog_vectors WHERE tenant = ? AND generation = ?", (tenant, generation))
 
 
 def _drop_old(conn: sqlite3.Connection, tenant: str, keep: int) -> None:
@@ -286,3 +313,4 @@ def _drop_old(conn: sqlite3.Connection, tenant: str, keep: int) -> None:
                                       "generation != ?", (tenant, keep)).fetchall():
         _drop_generation(conn, tenant, generation)
     conn.execute("DELETE FROM catalog_terms WHERE tenant = ? AND generation != ?", (tenant, keep))
+    conn.execute("DELETE FROM catalog_vectors WHERE tenant = ? AND generation != ?", (tenant, keep))

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from wapipe.catalog import Catalog, CatalogStore, CatalogUnavailable, open_catalog
+from wapipe.catalog import Catalog, CatalogStore, CatalogUnavailable, Hit, open_catalog
 from wapipe.catalog.feed import FeedError
 from wapipe.catalog.importer import ImportResult, import_feed, upsert_feed
 from wapipe.privacy.subject import UnknownTenant, resolve_tenant
@@ -81,9 +81,14 @@ def import_(file: Path = typer.Argument(..., exists=True, dir_okay=False, readab
     async def work(store: CatalogStore) -> ImportResult:
         if upsert:
             return await upsert_feed(store, pnid, file)
-        with bar:
-            return await import_feed(store, pnid, file, on_total=lambda n: bar.update(task, total=n),
-                                     progress=lambda n: bar.advance(task, n))
+        embedder = CommonSettings().catalog_embedder()
+        try:
+            with bar:
+                return await import_feed(store, pnid, file, on_total=lambda n: bar.update(task, total=n),
+                                         progress=lambda n: bar.advance(task, n), embedder=embedder)
+        finally:
+            if embedder is not None:
+                await embedder.close()
 
     try:
         result = _run(url, work)
@@ -116,5 +121,14 @@ def search(query: str = typer.Argument(..., help="the customer's question, as wr
            url: str | None = UrlOpt) -> None:
     """Search the tenant's catalog; prints a JSON array, best first."""
     pnid = _tenant(CommonSettings(), tenant, tenants_dir)
-    hits = _run(url, lambda store: Catalog(store).search(pnid, query, limit=limit))
+
+    async def work(store: CatalogStore) -> list[Hit]:
+        embedder = CommonSettings().catalog_embedder()
+        try:
+            return await Catalog(store, embedder).search(pnid, query, limit=limit)
+        finally:
+            if embedder is not None:
+                await embedder.close()
+
+    hits = _run(url, work)
     typer.echo(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))

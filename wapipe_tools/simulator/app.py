@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
-from wapipe_tools.simulator import control, graph, llm, media_api, orders, speech
+from wapipe_tools.simulator import control, embeddings, graph, llm, media_api, orders, speech
 from wapipe_tools.simulator.state import SimState
 from wapipe_tools.simulator.webhooks import StatusBatcher
 
@@ -36,6 +36,7 @@ def create_app(state: SimState | None = None) -> FastAPI:
     app.include_router(graph.router)
     app.include_router(control.router)
     app.include_router(llm.router)
+    app.include_router(embeddings.router)
     app.include_router(speech.router)
     app.include_router(orders.router)
     app.include_router(media_api.router)  # last: its GET /{version}/{media_id} would shadow the fixed paths

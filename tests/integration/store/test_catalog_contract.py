@@ -159,3 +159,20 @@ async def test_an_upsert_into_an_empty_catalog_creates_version_one(make_catalog:
     v = await store.upsert(tenant, [shoe("AND-BLA-40", "AND", "40")])
     assert (v.version, v.products) == (1, 1)
     assert [h.id for h in await Catalog(store).search(tenant, "andino", limit=3)] == ["AND-BLA-40"]
+
+
+async def test_group_vectors_live_beside_the_current_version_and_go_with_it(make_catalog: Factory,
+                                                                           tenant: str) -> None:
+    store = make_catalog()
+    await store.put_vectors(tenant, "m", {"G": [1.0]})  # no catalog yet: nothing to store beside
+    assert await store.vectors(tenant, "m") == {}
+    await store.replace(tenant, [shoe("A-1", "A", "40"), shoe("B-1", "B", "41")])
+    await store.put_vectors(tenant, "m", {"A": [0.6, 0.8], "B": [1.0, 0.0]})
+    await store.put_vectors(tenant, "other", {"A": [0.0, 1.0]})
+    reader = make_catalog()
+    assert await reader.vectors(tenant, "m") == {"A": [0.6, 0.8], "B": [1.0, 0.0]}
+    assert await reader.vectors(tenant, "other") == {"A": [0.0, 1.0]}
+    await store.upsert(tenant, [shoe("A-1", "A", "40", stock=0)])  # same generation: the vectors stay
+    assert set(await reader.vectors(tenant, "m")) == {"A", "B"}
+    await store.replace(tenant, [shoe("C-1", "C", "42")])  # a new catalog: the old vectors are gone
+    assert await reader.vectors(tenant, "m") == {} and await reader.vectors(tenant, "other") == {}
