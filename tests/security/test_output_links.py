@@ -31,7 +31,8 @@ LA80 = tenant_with(knowledge="Nuestra tienda en línea: https://la80.co. Teléfo
     "Todo está en LA80.CO/Catalogo.",  # case
     "Escríbenos desde la80.co.",  # a sentence's full stop is not part of the host
     "¿Viste (https://la80.co/tallas)?",
-    "Cuesta $180.000 y abrimos a las 9.30 a. m.; envíos 2 a 5 días.",  # numbers and abbreviations are not domains
+    # numbers and abbreviations are not domains (no price here: the price guard admits only prices the facts hold)
+    "Tenemos 180 referencias y abrimos a las 9.30 a. m.; envíos 2 a 5 días.",
 ])
 def test_links_to_the_tenants_own_hosts_pass(answer: str) -> None:
     assert guard.check(answer, LA80) is None
@@ -79,7 +80,7 @@ def _write(tmp_path: Path, doc: dict[str, Any]) -> Path:
 
 def test_the_demo_tenants_own_links_pass_and_others_do_not() -> None:
     demo = to_ai(load_tenant(DEMO))
-    assert demo.link_hosts == {"calzadoymodala80.co", "wa.me", "maps.google.com"}
+    assert demo.link_hosts == {"calzadoymodala80.co", "calzadoymodala80.com.co", "wa.me", "maps.google.com"}
     for faq in demo.faqs:  # every link the tenant's own FAQ answers carry
         assert guard.check(faq.answer, demo) is None, faq.answer
     assert guard.check("Aquí está la tienda: https://maps.google.com/?q=4.6951,-74.0880", demo) is None
