@@ -129,17 +129,30 @@ class Sender:
         p = event.payload
         assert p.media is not None and p.kind in MEDIA_REPLY_KINDS
         if self.media is None:
-            await self._failed(event, None, "media replies are not configured", 0, "media_not_configured")
+            return await self._media_failed(event, None, "media replies are not configured", 0, "media_not_configured")
         try:
             media = await self.media.resolve(event.tenant, p.kind, p.media)  # type: ignore[arg-type]
         except MediaRefused as e:
             event.trace.step(f"sender:media_refused:{e.reason}")
-            await self._failed(event, None, f"media refused: {e}", 0, f"media_{e.reason}")
+            return await self._media_failed(event, None, f"media refused: {e}", 0, f"media_{e.reason}")
         except GraphError as e:
             if e.action == "permanent":  # 131053 media upload error, 100 ...: the same bytes will fail again
-                await self._failed(event, e.code, f"media upload: {e.title}", 1, "media_upload")
+                return await self._media_failed(event, e.code, f"media upload: {e.title}", 1, "media_upload")
             raise  # retryable: the runtime tries the record again
         return event.model_copy(update={"payload": p.model_copy(update={"media": media})})
+
+    async def _media_failed(self, event: ReplyRequested, code: int | None, title: str, attempts: int,
+                            reason: str) -> ReplyRequested:
+        """Media that cannot go: its caption goes as a text instead, so an answer is not lost with its picture;
+        without a caption there is nothing to say and the reply fails."""
+        p = event.payload
+        caption = (p.media.caption or "").strip() if p.media is not None else ""
+        if not caption:
+            await self._failed(event, code, title, attempts, reason)
+        log.info("reply %s: %s; its caption goes as text", p.reply_id[:12], reason)
+        event.trace.step(f"sender:media_fallback:{reason}")
+        text = p.model_validate(p.model_dump() | {"kind": "text", "text": caption, "media": None})
+        return event.model_copy(update={"payload": text})
 
     async def _opted_out(self, event: ReplyRequested) -> OptedOut | None:
         # Keyed by the conversation's user, as guardrails records it: one identity whatever id the reply addresses.

@@ -124,6 +124,18 @@ async def test_send_by_link_and_the_guard_refuses_a_private_address(
     assert len(sent(sim, user)) == 1  # nothing refused reached Meta
 
 
+async def test_an_answer_whose_picture_cannot_go_is_sent_as_its_caption(
+        sim: BackgroundSimulator, media_sender: Callable[[], Sender], redis_client: aioredis.Redis) -> None:
+    user = "573002220008"
+    await open_window(redis_client, sim, user)
+    caption = "Chaqueta impermeable, $189.900: https://calzadoymodala80.co/chaqueta"
+    event = reply(user, None, kind="image", media=OutboundMedia(link="https://10.1.2.3/chaqueta.jpg", caption=caption))
+    await media_sender().handle(event, META)
+    [m] = sent(sim, user)
+    assert m.get("media") is None and m["text"] == caption  # the answer, without the picture the guard refused
+    assert any(s.startswith("sender:media_fallback:media_") for s in event.trace.decision_path)
+
+
 async def test_metas_upload_error_is_a_permanent_failure_and_limits_are_checked_first(
         sim: BackgroundSimulator, media_sender: Callable[[], Sender], redis_client: aioredis.Redis,
         objects: FolderObjectStore) -> None:
