@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,13 @@ class Up:
 
     def assert_all_gone(self, children: list[pids.Entry]) -> None:
         assert pids.wait_gone(children, timeout=60), [e for e in children if pids.alive(e)]
-        assert all(port_is_free(p) for p in (self.ports.broker, self.ports.redis, self.ports.simulator))
+        # A killed server's connections linger a moment in the kernel (FIN-WAIT) after its process is gone, and
+        # hold its port until they close: poll, with a generous deadline.
+        ports = (self.ports.broker, self.ports.redis, self.ports.simulator)
+        deadline = time.monotonic() + 60
+        while not all(port_is_free(p) for p in ports) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [p for p in ports if not port_is_free(p)] == []
 
 
 @pytest.fixture
