@@ -131,6 +131,10 @@ class Worker:
         for key in keys:
             state = self._parts.pop(key)
             state.revoked = True
+            try:  # another replica reports this partition's lag now
+                self.metrics.lag.remove(self.cfg.service, key[0][len(self.cfg.topic_prefix):], str(key[1]))
+            except KeyError:  # revoked before its lag was first reported
+                pass
         log.info("%s revoked %d partitions", self.cfg.service, len(keys))
 
     def _housekeeping(self, final: bool) -> None:

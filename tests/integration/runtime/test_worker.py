@@ -203,3 +203,41 @@ async def test_a_wrong_redis_password_still_goes_to_the_dlq(kafka_bootstrap: str
     worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, max_attempts=2,
                      backoff_base_s=0.01, backoff_max_s=0.05)
     await _run_until(worker, lambda: _dlq_total(worker) >= len(events))
+
+
+async def test_two_replicas_split_the_partitions_and_each_reports_only_its_own_lag(
+        kafka_bootstrap: str, topic_prefix: str, group_id: str, make_producer: MakeProducer) -> None:
+    await asyncio.to_thread(produce, kafka_bootstrap, topic_prefix, unique("split"), 60, 1)
+    handled: list[int] = []
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        handled.append(meta.partition)
+        return []
+
+    def lagged(worker: Worker) -> set[int]:
+        return {int(s.labels["partition"]) for m in worker.metrics.lag.collect() for s in m.samples}
+
+    async def until(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition():
+            assert asyncio.get_running_loop().time() < deadline, what
+            await asyncio.sleep(0.2)
+
+    first = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle)
+    second = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle)
+    tasks = [asyncio.create_task(first.run())]
+    try:
+        await first.wait_ready(30)
+        await until(lambda: len(handled) == 60, "the first replica did not read every record")
+        written = set(handled)
+        await until(lambda: lagged(first) == written, "the first replica did not report its partitions' lag")
+        tasks.append(asyncio.create_task(second.run()))
+        await second.wait_ready(120)
+        await until(lambda: bool(lagged(first)) and bool(lagged(second)) and not lagged(first) & lagged(second)
+                    and lagged(first) | lagged(second) == written,
+                    f"no clean split: {sorted(lagged(first))} / {sorted(lagged(second))}")
+        assert len(handled) == 60  # nothing read twice across the rebalance: every offset was committed
+    finally:
+        for worker in (first, second):
+            await worker.stop()
+        await asyncio.gather(*tasks)
