@@ -69,7 +69,8 @@ def change_of(event: Envelope) -> InboxChange | None:
 class InboxPort(Protocol):
     """The inbox index the pages read, and the live announcement (Redis in production)."""
 
-    async def apply(self, change: InboxChange) -> None: ...
+    async def apply(self, change: InboxChange) -> None:
+        """Index the change and announce it to the open pages."""
 
     async def announce(self, change: InboxChange) -> None: ...
 
@@ -102,5 +103,4 @@ class Inbox:
                 last = turns[-1]
                 change = InboxChange(change.tenant, change.conversation, "reply", change.at, last.role, last.text)
         await self.inbox.apply(change)
-        await self.inbox.announce(change)
         return []
