@@ -10,6 +10,8 @@ holder waits a grace period for that confirmation before sending again.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import redis.asyncio as aioredis
 
 from services.sender.ports import Claim
@@ -33,12 +35,24 @@ return 'claimed'
 
 
 class SendClaims:
-    """ClaimsPort over Redis."""
+    """ClaimsPort over Redis.
 
-    def __init__(self, redis: aioredis.Redis, *, lease_s: int = 60, sent_ttl_s: int = 7 * 24 * 3600) -> None:
+    Each reply brings three statuses (sent, delivered, read) that would each write the same "sent" marks; the
+    sends this process marked or confirmed lately (`recent`, the last `remembered`) are not written again."""
+
+    def __init__(self, redis: aioredis.Redis, *, lease_s: int = 60, sent_ttl_s: int = 7 * 24 * 3600,
+                 remembered: int = 10_000) -> None:
         self.redis = redis
         self.lease_ms = lease_s * 1000
         self.sent_ttl_s = sent_ttl_s
+        self.recent: OrderedDict[str, str] = OrderedDict()  # send id -> wamid, oldest first
+        self.remembered = remembered
+
+    def _remember(self, send_id: str, wamid: str) -> None:
+        self.recent[send_id] = wamid
+        self.recent.move_to_end(send_id)
+        while len(self.recent) > self.remembered:
+            self.recent.popitem(last=False)
 
     @staticmethod
     def key(send_id: str) -> str:
@@ -75,13 +89,17 @@ class SendClaims:
         pipe.set(sent_wamid_key(wamid), send_id, ex=self.sent_ttl_s)
         pipe.delete(self.doubt_key(send_id))
         await pipe.execute()
+        self._remember(send_id, wamid)
 
     async def confirm(self, send_id: str, wamid: str) -> None:
         """Meta reported a status for this id: it was sent, whoever held (or lost) the claim."""
+        if self.recent.get(send_id) == wamid:
+            return
         pipe = self.redis.pipeline()
         pipe.set(self.key(send_id), f"sent:{wamid}", ex=self.sent_ttl_s)
         pipe.set(sent_wamid_key(wamid), send_id, ex=self.sent_ttl_s)
         await pipe.execute()
+        self._remember(send_id, wamid)
 
     async def release(self, send_id: str, token: str) -> None:
         """Give the claim back (a permanent failure) so a replay from the DLQ can try again."""

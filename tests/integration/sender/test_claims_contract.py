@@ -56,3 +56,20 @@ async def test_a_status_confirms_a_send_whoever_holds_it(claims: ClaimsPort) -> 
     await claims.confirm(unheld, "wamid.8")
     assert await claims.claim(held, "a") == ("sent", "wamid.7")
     assert await claims.claim(unheld, "c") == ("sent", "wamid.8")
+
+
+async def test_statuses_of_a_send_this_process_marked_lately_write_nothing_more(
+        redis_client: aioredis.Redis) -> None:
+    claims = SendClaims(redis_client, remembered=2)
+    first, second, third = (unique("r") + ":0" for _ in range(3))
+    await claims.mark_sent(first, "wamid.1")
+    await redis_client.delete(SendClaims.key(first))  # whatever is in Redis now, the memory answers
+    await claims.confirm(first, "wamid.1")  # "delivered" for a send marked here: no write
+    assert await claims.sent_wamid(first) is None
+    await claims.confirm(first, "wamid.other")  # another wamid for the id is news: written
+    assert await claims.sent_wamid(first) == "wamid.other"
+    for sid in (second, third):  # only the last two are remembered
+        await claims.confirm(sid, "wamid.2")
+    await redis_client.delete(SendClaims.key(first))
+    await claims.confirm(first, "wamid.other")
+    assert await claims.sent_wamid(first) == "wamid.other"
