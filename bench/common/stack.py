@@ -8,13 +8,14 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 from wapipe_tools.local.ports import SERVICES, StackPorts
 from wapipe_tools.local.servers import start_redis
-from wapipe_tools.local.stack import Child, Stack, local_specs, stack_env
+from wapipe_tools.local.stack import Child, ServiceSpec, Stack, local_specs, stack_env
 
 # Redis as docker compose runs it (deploy: docker-compose.yml): an append-only file, fsynced every second.
 PERSISTENT_REDIS = ("--appendonly", "yes", "--appendfsync", "everysec")
@@ -26,15 +27,20 @@ class BenchStack:
     """Start, inspect, kill and restart the processes of a private stack (`StackPorts.from_base(port_base)`)."""
 
     def __init__(self, state: Path, port_base: int, overrides: dict[str, str] | None = None,
-                 redis_config: tuple[str, ...] = ()) -> None:
+                 redis_config: tuple[str, ...] = (), replicas: tuple[str, ...] = ()) -> None:
         """`redis_config`: redis-server directives on top of the local stack's (which persist nothing), e.g.
-        `PERSISTENT_REDIS` for Redis as docker compose runs it."""
+        `PERSISTENT_REDIS` for Redis as docker compose runs it. `replicas`: consumer services to run a second
+        process of (`sender-2`, ...: same consumer groups, so the partitions split between the two), their
+        metrics on the range's free ports from +23."""
         self.ports = StackPorts.from_base(port_base)
         self.redis_config = redis_config
         base = {**os.environ, **(overrides or {})}
         env = stack_env(state, broker_port=self.ports.broker, redis_port=self.ports.redis,
                         sim_port=self.ports.simulator, base=base)
-        self.stack = Stack(state, local_specs(self.ports), ports=self.ports, env=env)
+        specs = local_specs(self.ports)
+        for i, name in enumerate(replicas):
+            specs.append(replica_spec(next(s for s in specs if s.name == name), port_base + 23 + i))
+        self.stack = Stack(state, specs, ports=self.ports, env=env)
         self.sim_url = self.ports.url("simulator")
         self.ingress_url = f"{self.ports.url('ingress')}/webhook"
 
@@ -94,6 +100,16 @@ class BenchStack:
 
     def stop(self) -> None:
         self.stack.stop()
+
+
+def replica_spec(spec: ServiceSpec, port: int) -> ServiceSpec:
+    """A second process of a consumer service: its own health/metrics port, everything else the same."""
+    if spec.name in ("ingress", "notifier", "console", "simulator"):
+        raise ValueError(f"{spec.name} serves a fixed port; only consumer services get a replica here")
+    [(var, _)] = [(k, v) for k, v in spec.env if k.endswith("_METRICS_PORT")]
+    return replace(spec, name=f"{spec.name}-2", ports=(port,), ready_url=f"http://127.0.0.1:{port}/readyz",
+                   metrics_url=f"http://127.0.0.1:{port}/metrics",
+                   env=tuple((k, str(port) if k == var else v) for k, v in spec.env))
 
 
 @contextmanager

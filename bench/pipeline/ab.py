@@ -4,7 +4,8 @@
         [--rates 100] [--duration 10] [--rounds 2]
 
 A variant is environment overrides for every service (`KEY=VALUE,KEY=VALUE`; `PYTHONPATH=<tree>` runs another
-checkout of the code, e.g. `git archive <commit> | tar -x -C /tmp/base`). Each round restarts the services with
+checkout of the code, e.g. `git archive <commit> | tar -x -C /tmp/base`, with PYTHONSAFEPATH=1 so that `python -m`
+does not import this checkout from the current folder first). Each round restarts the services with
 each variant in turn and runs the same FAQ phases, so a busy neighbour slows both alike; the ratio of the
 variants' CPU per reply, throughput and p99 is what to quote on a shared machine, not the absolute figures.
 Writes bench/results/ab.json.
@@ -19,6 +20,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench.common.stack import BenchStack, sim_post
 from bench.pipeline.phases import PhaseResult, cpu_line, idle_cpu, run_phase
@@ -35,17 +37,22 @@ def use(stack: BenchStack, base: dict[str, str], variant: dict[str, str]) -> Non
     is left uncommitted to redo)."""
     stack.stack.env.clear()
     stack.stack.env.update({**base, **variant})
+    if "PYTHONPATH" in variant:  # `python -m` would put the current folder (this checkout) before PYTHONPATH
+        stack.stack.env["PYTHONSAFEPATH"] = "1"
     for c in stack.stack.children:
         if c.spec.name != "simulator":
             stack.kill(c.spec.name)
     stack.wait_ready(180)
 
 
-def summary(results: list[PhaseResult]) -> dict[str, float]:
+def summary(results: list[PhaseResult]) -> dict[str, Any]:
     def med(xs: list[float]) -> float:
         return statistics.median(xs) if xs else float("nan")
 
-    return {"cpu_ms_per_reply_wapipe": med([r.cpu_ms_per_reply.get("wapipe", float("nan")) for r in results]),
+    procs = sorted({p for r in results for p in r.cpu_ms_per_reply_net})
+    return {"per_process_net": {p: med([r.cpu_ms_per_reply_net[p] for r in results if p in r.cpu_ms_per_reply_net])
+                                for p in procs},
+            "cpu_ms_per_reply_wapipe": med([r.cpu_ms_per_reply.get("wapipe", float("nan")) for r in results]),
             "cpu_ms_per_reply_wapipe_net": med([r.cpu_ms_per_reply_net.get("wapipe", float("nan")) for r in results]),
             "sustained": med([r.sustained for r in results]), "p99": med([r.p99 for r in results]),
             "lost": sum(r.lost for r in results), "duplicated": sum(r.duplicated for r in results)}
@@ -100,6 +107,10 @@ def main() -> None:
                   f"({ratio:.2f}x), net of idle {s['cpu_ms_per_reply_wapipe_net']:.2f}  "
                   f"out/s {s['sustained']:.0f}  p99 {s['p99'] * 1000:.0f} ms  "
                   f"lost {s['lost']:.0f} dup {s['duplicated']:.0f}", flush=True)
+            first = sums[0]["per_process_net"]
+            print("    net of idle, ms per reply (ratio): " + ", ".join(
+                f"{p} {v:.2f} ({v / first[p]:.2f}x)" if first.get(p) else f"{p} {v:.2f}"
+                for p, v in s["per_process_net"].items()), flush=True)
     finally:
         stack.stop()
         Path(args.out).write_text(json.dumps(doc, indent=2, default=str))
