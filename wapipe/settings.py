@@ -48,8 +48,8 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     event_loop: Literal["asyncio", "uvloop"] = Field(
-        default="asyncio", description="asyncio: the standard library's loop (and h11 in ingress); uvloop: libuv's, "
-        "in C (and uvicorn's httptools parser); docs/benchmarks.md compares the two")
+        default="uvloop", description="uvloop: libuv's loop, in C (and uvicorn's httptools parser in ingress); "
+        "asyncio: the standard library's (and h11); docs/benchmarks.md compares the two")
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
     kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
     kafka_sasl_mechanism: SaslMechanism | None = None

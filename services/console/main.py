@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from functools import partial
 
 from services.console.app import build_app, ensure_dev_operator, service
 from services.console.config import ConsoleSettings
 from wapipe.logging import configure_logging
+from wapipe.runtime import loop
 from wapipe.runtime.service import Resources, Service, run_consumer
 from wapipe.settings import settings_or_exit
 from wapipe.tenants import TenantRegistry
@@ -28,7 +28,7 @@ async def build(s: ConsoleSettings, r: Resources) -> Service:
 def main() -> None:
     s = settings_or_exit(ConsoleSettings, "console")
     configure_logging("console", production=s.production, level=s.log_level, fmt=s.log_format)
-    asyncio.run(run_consumer(s, partial(build, s), port=s.console_metrics_port, host=s.console_host))
+    loop.run(run_consumer(s, partial(build, s), port=s.console_metrics_port, host=s.console_host), s.event_loop)
 
 
 if __name__ == "__main__":

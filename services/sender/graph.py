@@ -7,7 +7,6 @@ or give up.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -114,7 +113,7 @@ class HttpGraph:
                 return r.status, r.reason or "", _doc(raw)
         except aiohttp.ConnectionTimeoutError as e:
             raise GraphError(None, None, f"{what}timeout: ConnectTimeout") from e
-        except (aiohttp.ServerTimeoutError, asyncio.TimeoutError) as e:
+        except TimeoutError as e:  # aiohttp.ServerTimeoutError (a read) or the total timeout
             raise GraphError(None, None, f"{what}timeout: ReadTimeout") from e
         except aiohttp.ClientConnectorError as e:
             raise GraphError(None, None, f"{what}transport: ConnectError") from e
