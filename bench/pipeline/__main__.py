@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from bench.common.calibrate import calibration_ms
 from bench.common.prometheus import Prometheus
 from bench.common.stack import SERVICES, BenchStack, paused, rss_mib, sim_post
 from bench.pipeline.baselines import ingress_vs_echo, kafka_loop
@@ -124,6 +125,8 @@ def main() -> None:
                                                       stack.metrics_targets())
     check_ok = True
     try:
+        doc["calibration_ms"] = calibration_ms()
+        print(f"machine: sum(range(10**6)) in {doc['calibration_ms']} ms (less is faster)", flush=True)
         print(f"stack ready in {stack.start():.1f}s (state {state})", flush=True)
         if prom is not None:
             prom.start()

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common.calibrate import calibration_ms
 from bench.common.stack import BenchStack, sim_post
 from bench.pipeline.phases import PhaseResult, cpu_line, idle_cpu, run_phase
 
@@ -77,6 +78,8 @@ def main() -> None:
     doc: dict[str, object] = {"started": time.strftime("%Y-%m-%d %H:%M:%S"), "args": vars(args)}
     tag = 100
     try:
+        doc["calibration_ms"] = calibration_ms()
+        print(f"machine: sum(range(10**6)) in {doc['calibration_ms']} ms (less is faster)", flush=True)
         print(f"stack ready in {stack.start():.1f}s (state {state})", flush=True)
         sim_post(stack.sim_url, "/_sim/limits", {"number_rate": 5000, "number_burst": 5000, "enforce_window": False})
         for round_ in range(args.rounds):
