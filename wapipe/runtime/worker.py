@@ -39,6 +39,9 @@ class Worker:
         self.cfg = config
         self.metrics = RuntimeMetrics.for_registry(registry or CollectorRegistry())
         self.processor = RecordProcessor(config, handler, producer, self.metrics, decode)
+        for topic in config.topics:  # a healthy worker's counters read 0, not "no data", on the dashboards
+            self.metrics.retries.labels(config.service, topic)
+            self.metrics.records.labels(config.service, topic, "ok")
         self._exec = ThreadPoolExecutor(1, thread_name_prefix=f"{config.service}-consumer")
         self._consumer: confluent_kafka.Consumer | None = None
         self._parts: dict[tuple[str, int], PartitionOffsets] = {}
