@@ -67,55 +67,44 @@ def _live(change: InboxChange) -> str:
     return json.dumps({"ref": ref_of(change.conversation), "kind": change.kind})
 
 
-# KEYS: conv hash, index, tenant index, ref, seen marker, recent list. ARGV: conversation, at, ttl, n, n field/value
-# pairs, unread (1/0), recent line ('' for none), recent length, live channel, live doc.
-_APPLY = """
-local conv, at, ttl, n = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
-local fields = {}
-for j = 1, 2 * n do fields[j] = ARGV[4 + j] end
-local i = 5 + 2 * n
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('EXPIRE', KEYS[1], ttl)
-redis.call('ZADD', KEYS[2], 'GT', at, conv)
-redis.call('ZADD', KEYS[3], 'GT', at, conv)
-redis.call('SET', KEYS[4], conv, 'EX', ttl)
-local line = ARGV[i + 1]
-if line ~= '' and redis.call('SET', KEYS[5], '1', 'EX', ttl, 'NX') then
-  if ARGV[i] == '1' then redis.call('HINCRBY', KEYS[1], 'unread', 1) end
-  redis.call('LPUSH', KEYS[6], line)
-  redis.call('LTRIM', KEYS[6], 0, tonumber(ARGV[i + 2]) - 1)
-  redis.call('EXPIRE', KEYS[6], ttl)
-end
-redis.call('PUBLISH', ARGV[i + 3], ARGV[i + 4])
-"""
-
-
 class RedisInbox:
     def __init__(self, redis: aioredis.Redis) -> None:
         self.redis = redis
-        self._apply = redis.register_script(_APPLY)
 
     async def apply(self, change: InboxChange) -> None:
-        """Index the change and announce it to the open pages: one round trip (`_APPLY`)."""
+        """Index the change and announce it to the open pages: two round trips, one pipeline each."""
         conv = change.conversation
         ref = ref_of(conv)
-        fields: list[Any] = ["ref", ref]
+        key = f"{P}conv:{conv}"
+        fields: dict[Any, Any] = {"ref": ref}
         if change.profile_name:
-            fields += ["profile_name", change.profile_name]
+            fields["profile_name"] = change.profile_name
         if change.text is not None and change.kind != "handoff":
-            fields += ["last_text", change.text[:500], "last_role", change.role or change.kind, "last_at", change.at]
+            fields.update(last_text=change.text[:500], last_role=change.role or change.kind, last_at=change.at)
         if change.kind == "message" and change.text is not None:
-            fields += ["last_customer", change.text[:500]]
-        line = ""  # a customer's message or an echo: a line of `recent`, counted once whatever the redelivery
-        if change.kind in ("message", "echo") and change.message_id:
-            line = json.dumps({"id": change.message_id, "text": change.text, "at": change.at,
-                               "role": change.role or "customer", "who": change.who or ""})
-        seen = f"{P}seen:{change.tenant}:{change.message_id}" if line else f"{P}seen:-"
-        await self._apply(
-            keys=[f"{P}conv:{conv}", INDEX, tenant_index(change.tenant), f"{P}ref:{ref}", seen, f"{P}recent:{conv}"],
-            args=[conv, change.at, TTL_S, len(fields) // 2, *fields,
-                  "1" if change.kind == "message" else "0",  # an echo is the business's own words: nothing unread
-                  line, RECENT, live_channel(change.tenant), _live(change)])
+            fields["last_customer"] = change.text[:500]
+        line = change.kind in ("message", "echo") and bool(change.message_id)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(key, mapping=fields)
+        pipe.expire(key, TTL_S)
+        pipe.zadd(INDEX, {conv: change.at}, gt=True)
+        pipe.zadd(tenant_index(change.tenant), {conv: change.at}, gt=True)
+        pipe.set(f"{P}ref:{ref}", conv, ex=TTL_S)
+        if line:  # a customer's message or an echo: a line of `recent`, counted once whatever the redelivery
+            pipe.set(f"{P}seen:{change.tenant}:{change.message_id}", "1", ex=TTL_S, nx=True)
+        done = await pipe.execute()
+        first = line and bool(done[-1])
+        pipe = self.redis.pipeline(transaction=False)
+        if first:
+            doc = json.dumps({"id": change.message_id, "text": change.text, "at": change.at,
+                              "role": change.role or "customer", "who": change.who or ""})
+            if change.kind == "message":  # an echo is the business's own words: nothing unread
+                pipe.hincrby(key, "unread", 1)
+            pipe.lpush(f"{P}recent:{conv}", doc)
+            pipe.ltrim(f"{P}recent:{conv}", 0, RECENT - 1)
+            pipe.expire(f"{P}recent:{conv}", TTL_S)
+        pipe.publish(live_channel(change.tenant), _live(change))
+        await pipe.execute()
 
     async def announce(self, change: InboxChange) -> None:
         await self.redis.publish(live_channel(change.tenant), _live(change))
