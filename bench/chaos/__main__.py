@@ -89,10 +89,13 @@ def main() -> None:
     ap.add_argument("--port-base", type=int, default=29500)
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "chaos.json"), help="results JSON")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--redis-server", default=None,
+                    help="a redis-server binary instead of the embedded one (make bench: /usr/bin/redis-server)")
     args = ap.parse_args()
     state = Path(tempfile.mkdtemp(prefix="bench-chaos-"))
     stack = BenchStack(state, args.port_base,
-                       redis_config=PERSISTENT_REDIS if args.redis_persistence == "aof" else ("--appendonly", "no"))
+                       redis_config=PERSISTENT_REDIS if args.redis_persistence == "aof" else ("--appendonly", "no"),
+                       redis_server=args.redis_server)
     secret = stack.stack.env["WAPIPE_META_APP_SECRET"]
     per_conv = -(-args.messages // args.conversations)
     msgs = plan(args.conversations, per_conv, "faq", args.rate, 500,

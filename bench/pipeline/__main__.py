@@ -113,10 +113,13 @@ def main() -> None:
                     help="skip the edge traffic (faults, handoffs, floods...) posted before the dashboard check")
     ap.add_argument("--no-baselines", action="store_true",
                     help="skip the Kafka loop, the ingress-vs-echo runs and the latency plot (quick comparisons)")
+    ap.add_argument("--redis-server", default=None,
+                    help="a redis-server binary instead of the embedded one (make bench: /usr/bin/redis-server)")
     args = ap.parse_args()
     state = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     stack = BenchStack(state, args.port_base, {"WAPIPE_NUMBER_RATE": "5000", "WAPIPE_NUMBER_BURST": "5000",
-                                               "WAPIPE_GRAPH_MAX_CONNECTIONS": str(args.graph_connections)})
+                                               "WAPIPE_GRAPH_MAX_CONNECTIONS": str(args.graph_connections)},
+                       redis_server=args.redis_server)
     secret = stack.stack.env["WAPIPE_META_APP_SECRET"]
     db = state / "wapipe.db"
     results: list[PhaseResult] = []

@@ -116,9 +116,11 @@ def start_broker(port: int | None = None, log: Path | None = None) -> ServerProc
     return _started("broker", port, proc)
 
 
-def start_redis(port: int | None = None, log: Path | None = None, config: tuple[str, ...] = ()) -> ServerProcess:
-    """redis-server on loopback; `config` adds directives as command-line arguments (`--requirepass`, `--user`)."""
+def start_redis(port: int | None = None, log: Path | None = None, config: tuple[str, ...] = (),
+                binary: str | None = None) -> ServerProcess:
+    """redis-server on loopback; `config` adds directives as command-line arguments (`--requirepass`, `--user`);
+    `binary`: another redis-server than the embedded one (the benchmarks' `--redis-server`)."""
     port = port or free_port()
-    proc = spawn([redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                  "--protected-mode", "yes", *config], log=log, append=True)
+    proc = spawn([binary or redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                  "--appendonly", "no", "--protected-mode", "yes", *config], log=log, append=True)
     return _started("redis", port, proc)
