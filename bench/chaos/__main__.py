@@ -124,7 +124,9 @@ def main() -> None:
             chaos.join()  # the schedule fits in the load period; joining keeps every restart accounted for
         print(f"load done in {time.time() - t0:.0f}s; ingress statuses {stats.statuses}", flush=True)
         httpx.delete(stack.sim_url + "/_sim/faults", timeout=10)
-        graph = wait_quiet(stack.sim_url, len(msgs), quiet_s=60, timeout=900)
+        # Quiet for longer than the sender's slowest recovery: a record retried after Redis failed under it waits
+        # out its own earlier claim's lease (60 s) and then the in-doubt grace (15 s) before sending.
+        graph = wait_quiet(stack.sim_url, len(msgs), quiet_s=150, timeout=1200)
         print(f"settled {time.time() - t0:.0f}s after start; {len(graph)} messages at the Graph API", flush=True)
         ai_ids = {m.wamid for m in msgs if m.route == "ai"}
         outs = outcomes(state / "wapipe.db", ai_ids)
