@@ -141,8 +141,11 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # Every page check waits as long as the live ones (Playwright's default is 5 s): a page load after a POST
+    # can take longer than that when the machine is busy.
+    expect.set_options(timeout=DEADLINE_S * 1000)
     async with async_playwright() as pw:
         b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         try:
