@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from services.media.config import MediaSettings
 from services.sender.app import build_app as build_sender
 from services.sender.config import SenderSettings
 from services.sender.ports import RegistryPolicies, SendPolicy
+from tests.e2e.browser import CHROMIUM, launched, sign_in
 from wapipe.accounts import new_account
 from wapipe.runtime.producer import Producer
 from wapipe.runtime.service import Resources, serve
@@ -57,7 +57,6 @@ from wapipe_tools.local.servers import free_port
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is missing: `make sysdeps` (apt-get "
                                  "install chromium) installs it; the browser tests never download one")]
@@ -181,25 +180,8 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright, expect
-
-    # Every page check waits as long as the live ones (Playwright's default is 5 s): a page load after a POST
-    # can take longer than that when the machine is busy.
-    expect.set_options(timeout=DEADLINE_S * 1000)
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            await b.close()
-
-
-async def sign_in(page: Any, url: str, name: str, password: str) -> None:
-    await page.goto(f"{url}/queue")
-    await page.wait_for_url("**/login?next=/queue")  # signed out: the sign-in page
-    await page.fill("#name", name)
-    await page.fill("#password", password)
-    await page.click("button[type=submit]")
+    async with launched(DEADLINE_S) as b:
+        yield b
 
 
 def shots(tmp_path: Path) -> Path:

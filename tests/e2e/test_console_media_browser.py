@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,6 +37,7 @@ from services.guardrails.app import build_app as build_guardrails
 from services.guardrails.config import GuardrailsSettings
 from services.media import main as media_main
 from services.media.config import MediaSettings
+from tests.e2e.browser import CHROMIUM, launched, sign_in
 from tests.media_support import receipt_png, voice_note
 from wapipe.accounts import new_account
 from wapipe.objectstore.folder import FolderObjectStore
@@ -50,7 +50,6 @@ from wapipe_tools.local.servers import free_port
 from wapipe_tools.simulator.serve import BackgroundSimulator
 from wapipe_tools.simulator.state import SimState
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.e2e, pytest.mark.slow,
               pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is missing: `make sysdeps` (apt-get "
                                  "install chromium) installs it; the browser tests never download one")]
@@ -141,25 +140,12 @@ async def stack(kafka_bootstrap: str, topic_prefix: str, group_id: str, redis_ur
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright, expect
-
-    # Every page check waits as long as the live ones (Playwright's default is 5 s): a page load after a POST
-    # can take longer than that when the machine is busy.
-    expect.set_options(timeout=DEADLINE_S * 1000)
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        try:
-            yield b
-        finally:
-            await b.close()
+    async with launched(DEADLINE_S) as b:
+        yield b
 
 
-async def sign_in(page: Any, url: str, name: str) -> None:
-    await page.goto(f"{url}/queue")
-    await page.wait_for_url("**/login?next=/queue")
-    await page.fill("#name", name)
-    await page.fill("#password", PASSWORD[name])
-    await page.click("button[type=submit]")
+async def signed_in(page: Any, url: str, name: str) -> None:
+    await sign_in(page, url, name, PASSWORD[name])
     await page.wait_for_url("**/queue")
 
 
@@ -173,7 +159,7 @@ async def test_a_voice_note_and_a_photo_show_inline_only_to_the_shops_agents(sta
     await stack.send("wamid.CM2", "image", photo)
 
     page = await (await browser.new_context(viewport={"width": 1100, "height": 900})).new_page()
-    await sign_in(page, stack.url, "laura")
+    await signed_in(page, stack.url, "laura")
     media_responses: dict[str, Any] = {}
     page.on("response", lambda r: media_responses.__setitem__(r.url.rsplit("/", 1)[-1], r)
             if "/media/" in r.url else None)
@@ -208,7 +194,7 @@ async def test_a_voice_note_and_a_photo_show_inline_only_to_the_shops_agents(sta
     await page.screenshot(path=str(tmp_path / "console-media.png"), full_page=True)
 
     other = await (await browser.new_context()).new_page()
-    await sign_in(other, stack.url, "pedro")  # an agent of another shop
+    await signed_in(other, stack.url, "pedro")  # an agent of another shop
     for path in (src, f"/c/{ref}/media/wamid.CM2"):
         r = await other.request.get(f"{stack.url}{path}")
         assert r.status == 404 and "audio" not in r.headers.get("content-type", "")
