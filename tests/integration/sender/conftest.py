@@ -14,11 +14,13 @@ from prometheus_client import CollectorRegistry
 
 from schemas.envelope import conversation_key, derive_id
 from schemas.events import Recipient, ReplyRequested, ReplyRequestedPayload, TemplateRef
-from services.sender.app import build_sender
+from services.sender.app import build_media, build_sender
 from services.sender.config import SenderSettings
 from services.sender.graph import HttpGraph
 from services.sender.handlers import Sender
 from services.sender.ports import SendPolicy, StaticPolicies
+from wapipe.media.download import new_client
+from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.state.window import ServiceWindow
 from wapipe.store import ConversationStore, open_store
 from wapipe_tools.simulator.serve import BackgroundSimulator
@@ -86,3 +88,29 @@ async def open_window(redis_client: aioredis.Redis, sim: BackgroundSimulator, us
 async def sim_post(sim: BackgroundSimulator, path: str, body: dict[str, Any]) -> None:
     async with httpx.AsyncClient() as c:
         (await c.post(f"{sim.url}{path}", json=body)).raise_for_status()
+
+
+@pytest.fixture
+def objects(tmp_path: Path) -> FolderObjectStore:
+    return FolderObjectStore(tmp_path / "media")
+
+
+@pytest.fixture
+async def media_sender(sim: BackgroundSimulator, redis_client: aioredis.Redis, store: ConversationStore,
+                       objects: FolderObjectStore) -> AsyncIterator[Callable[[], Sender]]:
+    s = settings(sim)
+    graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(), 5.0)
+    downloads = new_client(10.0)
+
+    def make() -> Sender:
+        media = build_media(s, redis=redis_client, graph=graph, objects=objects, http=downloads)
+        return build_sender(s, redis=redis_client, store=store, graph=graph, registry=CollectorRegistry(),
+                            policies=StaticPolicies(SendPolicy()), media=media)
+
+    yield make
+    await graph.aclose()
+    await downloads.aclose()
+
+
+def sent(sim: BackgroundSimulator, user: str) -> list[dict[str, Any]]:
+    return list(httpx.get(f"{sim.url}/_sim/messages", params={"to": user}).json()["messages"])

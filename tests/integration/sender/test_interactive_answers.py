@@ -4,26 +4,16 @@ them: a single product, a product list, reply buttons for options, and a product
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import httpx
-import pytest
 import redis.asyncio as aioredis
-from prometheus_client import CollectorRegistry
 
 from schemas.events import OutboundMedia
 from services.ai.interactive import choices
-from services.sender.app import build_media, build_sender
-from services.sender.graph import HttpGraph
 from services.sender.handlers import Sender
-from services.sender.ports import SendPolicy, StaticPolicies
-from tests.integration.sender.conftest import open_window, reply, settings
-from wapipe.media.download import new_client
-from wapipe.objectstore.folder import FolderObjectStore
+from tests.integration.sender.conftest import open_window, reply, sent
 from wapipe.runtime.types import RecordMeta
-from wapipe.store import ConversationStore
 from wapipe_tools.simulator.serve import BackgroundSimulator
 
 META = RecordMeta(topic="wa.outbound.v1", partition=0, offset=0, key=None, timestamp_ms=None)
@@ -36,30 +26,8 @@ def results(*products: dict[str, Any]) -> list[str]:
     return [json.dumps({"results": list(products)})]
 
 
-@pytest.fixture
-async def sender(sim: BackgroundSimulator, redis_client: aioredis.Redis, store: ConversationStore,
-                 tmp_path: Path) -> AsyncIterator[Callable[[], Sender]]:
-    s = settings(sim)
-    graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(), 5.0)
-    downloads = new_client(10.0)
-
-    def make() -> Sender:
-        media = build_media(s, redis=redis_client, graph=graph, objects=FolderObjectStore(tmp_path / "media"),
-                            http=downloads)
-        return build_sender(s, redis=redis_client, store=store, graph=graph, registry=CollectorRegistry(),
-                            policies=StaticPolicies(SendPolicy()), media=media)
-
-    yield make
-    await graph.aclose()
-    await downloads.aclose()
-
-
-def sent(sim: BackgroundSimulator, user: str) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{sim.url}/_sim/messages", params={"to": user}).json()["messages"])
-
-
 async def test_product_product_list_and_option_buttons_are_accepted_by_the_graph_api(
-        sim: BackgroundSimulator, sender: Callable[[], Sender], redis_client: aioredis.Redis) -> None:
+        sim: BackgroundSimulator, media_sender: Callable[[], Sender], redis_client: aioredis.Redis) -> None:
     user = "573002230001"
     await open_window(redis_client, sim, user)
     answers = [("La Chaqueta Andes 0 está a 189900 COP.", results(PRODUCTS[0]), "product"),
@@ -68,7 +36,7 @@ async def test_product_product_list_and_option_buttons_are_accepted_by_the_graph
     for n, (text, evidence, kind) in enumerate(answers):
         rich = choices(text, evidence, "1354235123431241")
         assert rich is not None and rich.interactive is not None and rich.interactive["type"] == kind
-        await sender().handle(reply(user, text, n=n, kind="interactive", interactive=rich.interactive), META)
+        await media_sender().handle(reply(user, text, n=n, kind="interactive", interactive=rich.interactive), META)
     got = sent(sim, user)
     assert [m["body"]["interactive"]["type"] for m in got] == ["product", "product_list", "button"], got
     assert got[0]["body"]["interactive"]["action"] == {"catalog_id": "1354235123431241",
@@ -78,13 +46,13 @@ async def test_product_product_list_and_option_buttons_are_accepted_by_the_graph
 
 
 async def test_one_product_without_a_catalog_id_goes_as_its_image_with_the_answer(
-        sim: BackgroundSimulator, sender: Callable[[], Sender], redis_client: aioredis.Redis) -> None:
+        sim: BackgroundSimulator, media_sender: Callable[[], Sender], redis_client: aioredis.Redis) -> None:
     user = "573002230002"
     await open_window(redis_client, sim, user)
     text = "La Chaqueta Andes 0 está a 189900 COP."
     rich = choices(text, results(PRODUCTS[0]))
     assert rich is not None and rich.image_link == IMAGE
-    await sender().handle(reply(user, text, kind="image", media=OutboundMedia(link=rich.image_link, caption=text)),
-                          META)
+    image = OutboundMedia(link=rich.image_link, caption=text)
+    await media_sender().handle(reply(user, text, kind="image", media=image), META)
     got = sent(sim, user)
     assert len(got) == 1 and got[0]["media"]["link"] == IMAGE and got[0]["text"] == text, got

@@ -4,10 +4,8 @@ httpx client), real Redis and a real folder object store."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -19,51 +17,20 @@ from schemas.understanding import MediaUnderstanding
 from services.notifier.handlers import Notifier
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.state import RedisNotifierState
-from services.sender.app import build_media, build_sender
-from services.sender.graph import HttpGraph
 from services.sender.handlers import ReplyFailedError, Sender
 from services.sender.media_adapters import MediaIds
-from services.sender.ports import SendPolicy, StaticPolicies
 from tests.fakes.store import MemoryStore
-from tests.integration.sender.conftest import PNID, open_window, reply, settings
+from tests.integration.sender.conftest import PNID, open_window, reply, sent
 from tests.unit.notifier.events import handoff, message
 from tests.unit.notifier.fakes import FakeTenants, demo_tenant
-from wapipe.media.download import new_client
 from wapipe.objectstore.folder import FolderObjectStore
 from wapipe.objectstore.port import content_key
 from wapipe.runtime.types import RecordMeta
-from wapipe.store import ConversationStore
 from wapipe_tools.simulator.serve import BackgroundSimulator
 
 META = RecordMeta("wa.outbound.v1", 0, 0, None, None)
 JPEG = b"\xff\xd8\xff\xe0" + hashlib.sha256(b"foto").digest() * 40
 PDF = b"%PDF-1.4\n" + b"0" * 300
-
-
-@pytest.fixture
-def objects(tmp_path: Path) -> FolderObjectStore:
-    return FolderObjectStore(tmp_path / "media")
-
-
-@pytest.fixture
-async def media_sender(sim: BackgroundSimulator, redis_client: aioredis.Redis, store: ConversationStore,
-                       objects: FolderObjectStore) -> AsyncIterator[Callable[[], Sender]]:
-    s = settings(sim)
-    graph = HttpGraph(s.graph_api_url, s.graph_api_version, s.meta_access_token.get_secret_value(), 5.0)
-    downloads = new_client(10.0)
-
-    def make() -> Sender:
-        media = build_media(s, redis=redis_client, graph=graph, objects=objects, http=downloads)
-        return build_sender(s, redis=redis_client, store=store, graph=graph, registry=CollectorRegistry(),
-                            policies=StaticPolicies(SendPolicy()), media=media)
-
-    yield make
-    await graph.aclose()
-    await downloads.aclose()
-
-
-def sent(sim: BackgroundSimulator, user: str) -> list[dict[str, Any]]:
-    return list(httpx.get(f"{sim.url}/_sim/messages", params={"to": user}).json()["messages"])
 
 
 async def test_stored_bytes_are_uploaded_once_and_sent_by_id(
