@@ -96,13 +96,13 @@ class GuardrailsHandler:
         if isinstance(event, ConsentChanged):
             return await self._consent_event(event)
         if isinstance(event, BusinessEchoReceived):  # a person writing from the WhatsApp Business app
-            await handle_echo(self.p.echoes, self.m, event.model_copy(deep=True), meta,
+            await handle_echo(self.p.echoes, self.m, event.with_own_trace(), meta,
                               self.limits.human_active_ttl_s, self.clock)
             return []
         if not isinstance(event, MessageReceived):
             raise PermanentError(f"guardrails expects MessageReceived, ConsentChanged or BusinessEchoReceived, "
                                  f"got {event.type}")
-        ev = event.model_copy(deep=True)  # the trace is appended to; a retry must start from the original
+        ev = event.with_own_trace()  # the trace is appended to; a retry must start from the original
         started = self.clock()
         msg, conv, tr = ev.payload, ev.conversation, ev.trace
 

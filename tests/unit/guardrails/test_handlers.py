@@ -167,6 +167,15 @@ async def test_duplicate_is_dropped_and_its_trace_persisted(handler: GuardrailsH
     assert [t.outcome for t in store.traces] == ["duplicate"]
 
 
+async def test_a_retried_record_starts_from_the_original_trace(handler: GuardrailsHandler) -> None:
+    event = inbound("hola")
+    first = await handler(event, meta(offset=0))
+    again = await handler(event, meta(offset=0, attempt=2))  # the runtime retries the object it decoded once
+    assert event.trace.decision_path == []
+    assert again[0].event.trace.decision_path == first[0].event.trace.decision_path
+    assert again[0].event.payload.text == first[0].event.payload.text
+
+
 async def test_unknown_tenant_is_counted_not_answered(handler: GuardrailsHandler, store: MemoryStore) -> None:
     assert await handler(inbound("hola", tenant="999999"), meta()) == []
     assert store.traces[0].outcome == "unknown_tenant"
