@@ -33,6 +33,7 @@ from services.console.tokens import PersonalTokens
 from services.console.views import Views
 from services.notifier.operator import OperatorError, Operators, TenantLookup
 from wapipe.objectstore.port import InvalidKey, ObjectStore, ObjectStoreUnavailable
+from wapipe.runtime.http import NO_OTEL
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.tenants import Tenant
 
@@ -69,7 +70,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def create_console(d: ConsoleDeps) -> FastAPI:
-    app = FastAPI(title="wapipe console", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="wapipe console", docs_url=None, redoc_url=None, openapi_url=None, telemetry=NO_OTEL)
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

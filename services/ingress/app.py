@@ -25,6 +25,7 @@ from services.ingress.deps import Deps, Publisher, Readiness, TenantLookup
 from services.ingress.metrics import IngressMetrics
 from services.ingress.readiness import BrokerProbe
 from services.ingress.resolve import IdentityResolver
+from wapipe.runtime.http import NO_OTEL
 from wapipe.runtime.loop import uvicorn_options
 from wapipe.runtime.resources import open_producer, open_redis, open_store
 from wapipe.state.identity import IdentityMap
@@ -63,7 +64,7 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
             yield
 
     deps.metrics.webhook_body_bytes_in_flight.set_function(lambda: deps.body_budget.held)
-    app = FastAPI(title="wapipe ingress", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(title="wapipe ingress", lifespan=lifespan, docs_url=None, redoc_url=None, telemetry=NO_OTEL)
     app.state.deps = deps
     app.include_router(webhook.router)
     app.include_router(api_chat.router)

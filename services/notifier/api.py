@@ -26,6 +26,7 @@ from wapipe.access import ADMIN_CREDENTIAL, Scope, hash_token, looks_like_token
 from wapipe.accounts import token_scope
 from wapipe.privacy import Privacy
 from wapipe.privacy.subject import TenantLookup
+from wapipe.runtime.http import NO_OTEL
 from wapipe.runtime.producer import DeliveryFailed
 from wapipe.store.accounts import OperatorAccountStore
 from wapipe.store.port import OperatorTokenStore, StoreUnavailable
@@ -135,7 +136,7 @@ def create_api(ops: Operators, token: str, tokens: OperatorTokenStore,
         raise ValueError("the operator API needs WAPIPE_ADMIN_TOKEN")
     secret = token.encode()
     app = FastAPI(title="wapipe notifier operator API", docs_url=None, redoc_url=None, openapi_url=None,
-                  responses=_ERRORS)
+                  responses=_ERRORS, telemetry=NO_OTEL)
 
     @app.middleware("http")
     async def require_token(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
