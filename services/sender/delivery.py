@@ -61,10 +61,12 @@ class Delivery:
         self._sleep = sleep
         self._clock = clock
 
-    async def send_once(self, send_id: str, tenant: str, user: str, kind: str, body: dict[str, Any]) -> PartResult:
+    async def send_once(self, send_id: str, tenant: str, user: str, kind: str, body: dict[str, Any], *,
+                        token: str | None = None) -> PartResult:
         """The wamid of this part, sending it only if no replica has sent it before. Raises GraphError (not
-        retryable here) or SendsExhausted."""
-        token = uuid.uuid4().hex
+        retryable here) or SendsExhausted. `token` holds the claim (a fresh one when None): an attempt that
+        passes the token of an earlier attempt at the same record takes its lease back at once."""
+        token = token or uuid.uuid4().hex
         while True:
             state, wamid = await self.claims.claim(send_id, token)
             if state == "sent":

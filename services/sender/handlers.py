@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -87,6 +88,8 @@ class Sender:
     templates: TemplatePort
     clock: Callable[[], float] = time.time  # epoch seconds: is a template's pause over?
     media: MediaResolver | None = None  # media replies: links through the guard, bytes uploaded once per hash
+    # Part of every claim token: a replica never holds another's lease, even for the same record.
+    instance: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
         if isinstance(event, StatusReceived):
@@ -97,7 +100,7 @@ class Sender:
                 await self.delivery.confirm(p.biz_opaque_callback_data, p.message_id)
             return []
         if isinstance(event, ReplyRequested):
-            return await self.reply(event)
+            return await self.reply(event, lease=f"{self.instance}:{meta.topic}:{meta.partition}:{meta.offset}")
         if isinstance(event, TemplateStatusChanged):
             if await self.templates.record(event.payload):
                 log.info("template %s (%s) of account %s: %s", event.payload.name, event.payload.language,
@@ -105,8 +108,10 @@ class Sender:
             return []
         return []  # other account events: the notifier's
 
-    async def reply(self, event: ReplyRequested) -> Sequence[Emit]:
-        """Decide (`plan_reply`, pure), then carry the plan out."""
+    async def reply(self, event: ReplyRequested, lease: str | None = None) -> Sequence[Emit]:
+        """Decide (`plan_reply`, pure), then carry the plan out. `lease`: the claim token of this record's sends,
+        the same for every attempt at it, so a retry holds its own lease again instead of waiting it out (a send
+        whose Redis failed under it cannot release its claim)."""
         p = event.payload
         started = datetime.now(UTC)
         if p.covers and p.channel == "whatsapp" and (reason := await self.answers.begin(event.tenant, p.covers)):
@@ -122,7 +127,7 @@ class Sender:
         if window_open is False and policy.window_template is not None:
             refs.append(policy.window_template)
         plan = plan_reply(p, policy, window_open, opted_out, await self._blocked(event.tenant, refs))
-        return await self.execute(event, plan, started)
+        return await self.execute(event, plan, started, lease)
 
     async def _resolved(self, event: ReplyRequested) -> ReplyRequested:
         """The reply with its media named by an uploaded id or an admitted link; ReplyFailed when it cannot be."""
@@ -170,7 +175,8 @@ class Sender:
         now = self.clock()
         return {k: st for k, st in (await self.templates.states(account, templates)).items() if st.blocked(now)}
 
-    async def execute(self, event: ReplyRequested, plan: Plan, started: datetime) -> Sequence[Emit]:
+    async def execute(self, event: ReplyRequested, plan: Plan, started: datetime,
+                      lease: str | None = None) -> Sequence[Emit]:
         """Send what the plan says, each part at most once; ReplySent, or ReplyFailed raised with the record."""
         if isinstance(plan, ToApi):
             return await self._api_reply(event, started)
@@ -194,7 +200,7 @@ class Sender:
         fallback = plan.template_fallback
         for part in plan.parts:
             try:
-                sent = await self._send(event, part)
+                sent = await self._send(event, part, lease)
             except GraphError as e:
                 if e.code == WINDOW_CLOSED and plan.no_template_reason == OPTED_OUT:
                     return await self._refused(event, "the customer opted out: Meta says the window is closed, "
@@ -211,7 +217,7 @@ class Sender:
                 event.trace.step("sender:131047_template")
                 fallback = True
                 try:
-                    sent = await self._send(event, template_part(p, plan.window_template))
+                    sent = await self._send(event, template_part(p, plan.window_template), lease)
                 except GraphError as e2:
                     await self._failed(event, e2.code, e2.title, attempts + 1)
                 wamids.append(sent.wamid)
@@ -223,8 +229,9 @@ class Sender:
             self.metrics.template_fallbacks.labels(event.tenant).inc()
         return await self._sent(event, wamids, attempts, fallback, started)
 
-    async def _send(self, event: ReplyRequested, part: Part) -> PartResult:
-        return await self.delivery.send_once(part.send_id, event.tenant, event.payload.to.user, part.kind, part.body)
+    async def _send(self, event: ReplyRequested, part: Part, lease: str | None) -> PartResult:
+        return await self.delivery.send_once(part.send_id, event.tenant, event.payload.to.user, part.kind, part.body,
+                                             token=lease)
 
     async def _sent(self, event: ReplyRequested, wamids: list[str], attempts: int, fallback: bool,
                     started: datetime) -> Sequence[Emit]:

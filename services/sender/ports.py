@@ -133,8 +133,10 @@ class PartResult:
 class DeliveryPort(Protocol):
     """One message part sent at most once (`delivery.Delivery`: claims, pacing, Graph API, retries)."""
 
-    async def send_once(self, send_id: str, tenant: str, user: str, kind: str,
-                        body: dict[str, Any]) -> PartResult: ...
+    async def send_once(self, send_id: str, tenant: str, user: str, kind: str, body: dict[str, Any], *,
+                        token: str | None = None) -> PartResult:
+        """`token`: the claim's holder, the same across one record's attempts (None: this call alone)."""
+        ...
 
     async def mark_read(self, tenant: str, body: dict[str, Any]) -> bool:
         """Best effort read receipt / typing indicator; False when it failed."""

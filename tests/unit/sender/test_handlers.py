@@ -270,6 +270,54 @@ async def test_a_send_in_doubt_and_never_confirmed_goes_out_after_the_grace() ->
     assert r.time.now >= 1000.0 + 15.0  # the whole grace was given
 
 
+class RedisFailsOnce(MemoryClaims):
+    """Redis goes away after the Graph API accepted a part: the "sent" mark is not written, the lease stays."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def mark_sent(self, send_id: str, wamid: str) -> None:
+        if self.down:
+            self.down = False
+            raise ConnectionError("redis went away")
+        await super().mark_sent(send_id, wamid)
+
+
+async def test_a_retried_record_takes_its_own_lease_back_at_once() -> None:
+    r = rig(doubt_grace_s=15.0)
+    r.sender.delivery.claims = r.claims = RedisFailsOnce()  # type: ignore[attr-defined]
+    ev = reply()
+    sid = f"{ev.payload.reply_id}:0"
+    with pytest.raises(ConnectionError):
+        await r.sender.handle(ev, META)
+    assert r.graph.sent_ids == [sid]
+
+    async def status_arrives(_: float) -> None:  # Meta's status for the part that went out
+        await r.sender.handle(status(sid, "wamid.out.1"), META)
+
+    r.time.on_sleep = status_arrives
+    sent = sent_event(await r.sender.handle(ev, META))  # the runtime retrying the same record
+    assert sent.payload.wamids == ["wamid.out.1"] and r.graph.sent_ids == [sid]
+    assert 0.5 not in r.time.slept  # never waited for a lease: it was this record's own
+
+
+async def test_another_replica_never_takes_over_a_live_lease_of_the_same_record() -> None:
+    r = rig()
+    ev = reply()
+    sid = f"{ev.payload.reply_id}:0"
+    other = rig()
+    other.sender.delivery = r.sender.delivery  # the same Redis and Graph API; another process (instance)
+    await r.claims.claim(sid, f"{other.sender.instance}:{META.topic}:{META.partition}:{META.offset}")
+
+    async def holder_finishes(_: float) -> None:
+        await r.claims.mark_sent(sid, "wamid.theirs")
+
+    r.time.on_sleep = holder_finishes
+    sent = sent_event(await r.sender.handle(ev, META))
+    assert r.graph.accepted == [] and sent.payload.wamids == ["wamid.theirs"] and r.time.slept == [0.5]
+
+
 @pytest.mark.parametrize("error", [
     meta_error(131000, 400), meta_error(131016, 400), meta_error(1, 400), meta_error(2, 400),  # the code decides
     meta_error(None, 502), GraphError(None, None, "transport: ConnectError"),
