@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 CIRCUIT_STATES = {"closed": 0, "open": 1, "half_open": 2}
@@ -43,6 +45,15 @@ class AIMetrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5))
         self.tool_rounds = Histogram(
             "wapipe_ai_tool_rounds", "Tool rounds an answer took", registry=registry, buckets=(0, 1, 2, 3, 4, 5, 8))
+
+    def start(self, tenants: Iterable[str]) -> None:
+        """Show the known tenants' rare counters at 0 from the start: a series that appears with its first event
+        has no rate until its second, so the spend-cap panels and the answer cache's hit ratio would stay empty
+        (not 0) for a tenant that never hit its cap or repeated a question."""
+        for tenant in tenants:
+            self.spend_cap_hits.labels(tenant=tenant)
+            for outcome in ("hit", "miss"):
+                self.cache_hits.labels(tenant=tenant, outcome=outcome)
 
     def set_circuit(self, provider: str, state: str) -> None:
         self.circuit_state.labels(provider=provider).set(CIRCUIT_STATES[state])
