@@ -100,10 +100,10 @@ def group_id() -> str:
 
 @pytest.fixture
 async def redis_client(redis_url: str):  # type: ignore[no-untyped-def]
-    """An async Redis client on a database flushed before the test."""
-    import redis.asyncio as aioredis
+    """The client the services use (`wapipe.redis.connect`), on a database flushed before the test."""
+    from wapipe.redis import connect
 
-    client = aioredis.from_url(redis_url)
+    client = connect(redis_url)
     await client.flushdb()
     try:
         yield client

@@ -26,6 +26,7 @@ class RedisConnection:
     url: str
     username: str | None = None
     password: SecretStr | None = None
+    autopipeline: bool = True  # `wapipe.redis_mux`
 
     def check(self) -> None:
         parts = urlsplit(self.url)
@@ -49,8 +50,11 @@ def connect(where: str | RedisConnection, max_connections: int = DEFAULT_MAX_CON
     """A client whose pool makes callers wait for a free connection instead of failing: redis-py's default
     pool raises MaxConnectionsError past 100 connections, which a worker with 256 handlers in flight hits under
     load (each failure retried, then sent to the DLQ, i.e. a lost reply). The client owns its pool: `aclose()`
-    closes every connection of it."""
+    closes every connection of it. Single-reply commands share one more connection of their own
+    (`wapipe.redis_mux`) unless the connection says `autopipeline=False`."""
     import redis.asyncio as aioredis
+
+    from wapipe.redis_mux import MuxRedis
 
     conn = RedisConnection(where) if isinstance(where, str) else where
     auth: dict[str, str] = {}
@@ -61,4 +65,4 @@ def connect(where: str | RedisConnection, max_connections: int = DEFAULT_MAX_CON
     pool = aioredis.BlockingConnectionPool.from_url(conn.url, max_connections=max_connections, timeout=10,
                                                     socket_timeout=5, socket_connect_timeout=3,
                                                     health_check_interval=30, **auth)
-    return aioredis.Redis.from_pool(pool)
+    return (MuxRedis if conn.autopipeline else aioredis.Redis).from_pool(pool)

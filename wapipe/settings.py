@@ -62,6 +62,8 @@ class CommonSettings(BaseSettings):
                            "carry user:password, or use the two settings below")
     redis_username: str | None = Field(default=None, description="Redis ACL user (with redis_password)")
     redis_password: SecretStr | None = None
+    redis_autopipeline: bool = Field(default=True, description="single-reply commands share one connection and go "
+                                     "out together (`wapipe.redis_mux`); false: each takes a pooled connection")
     store_url: str = "sqlite:///.wapipe/wapipe.db"
     catalog_embeddings_model: str = Field(default="", description="embeddings model for hybrid catalog search "
                                           "(OpenAI-compatible /v1/embeddings); empty: lexical search only")
@@ -100,7 +102,7 @@ class CommonSettings(BaseSettings):
 
     def redis(self) -> RedisConnection:
         """What every Redis client of this process connects with (`wapipe.redis.connect`)."""
-        return RedisConnection(self.redis_url, self.redis_username, self.redis_password)
+        return RedisConnection(self.redis_url, self.redis_username, self.redis_password, self.redis_autopipeline)
 
     @field_validator("env", mode="before")
     @classmethod

@@ -125,6 +125,7 @@ async def _wait_ready(port: int, task: asyncio.Task[None], timeout: float = 60) 
 
 
 async def _clients(redis_client: aioredis.Redis) -> int:
+    await redis_client.ping()  # the test's own client holds both its connections (pooled and shared) from here
     return len(await redis_client.client_list())
 
 

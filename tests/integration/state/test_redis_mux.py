@@ -1,0 +1,136 @@
+"""Auto-pipelined Redis (`wapipe.redis_mux`) against a real redis-server: every command answers what redis-py's
+pooled client answers, replies never cross between callers (errors, cancellations, hundreds in flight), and a
+lost or killed connection fails only what was in flight on it and is replaced."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+import redis.exceptions
+
+from wapipe.redis import RedisConnection, connect
+from wapipe.redis_mux import MuxRedis
+from wapipe_tools.local.servers import ServerProcess, start_redis
+
+SCRIPT = "redis.call('SET', KEYS[1], ARGV[1]) return {redis.call('GET', KEYS[1]), 7}"
+
+
+@pytest.fixture
+async def clients(redis_url: str) -> AsyncIterator[tuple[aioredis.Redis, aioredis.Redis]]:
+    muxed, pooled = connect(redis_url), connect(RedisConnection(redis_url, autopipeline=False))
+    assert isinstance(muxed, MuxRedis) and not isinstance(pooled, MuxRedis)
+    await pooled.flushdb()
+    try:
+        yield muxed, pooled
+    finally:
+        await muxed.aclose()
+        await pooled.aclose()
+
+
+async def _every_command(r: aioredis.Redis, k: str) -> list[Any]:
+    """One of each command wapipe sends outside pipelines, on keys under `k`."""
+    return [
+        await r.set(f"{k}:s", "v", ex=60), await r.set(f"{k}:s", "w", nx=True), await r.get(f"{k}:s"),
+        await r.get(f"{k}:none"), await r.mget([f"{k}:s", f"{k}:none"]), await r.exists(f"{k}:s", f"{k}:none"),
+        await r.expire(f"{k}:s", 120), await r.ttl(f"{k}:s"), await r.type(f"{k}:s"), await r.incr(f"{k}:n"),
+        await r.hset(f"{k}:h", mapping={"a": "1", "b": "2"}), await r.hget(f"{k}:h", "a"),
+        await r.hmget(f"{k}:h", ["a", "zz"]), await r.hgetall(f"{k}:h"), await r.hincrby(f"{k}:h", "a", 5),
+        await r.zadd(f"{k}:z", {"x": 1.5, "y": 2.0}), await r.zscore(f"{k}:z", "x"),
+        await r.zrange(f"{k}:z", 0, -1, withscores=True), await r.zrevrange(f"{k}:z", 0, 0),
+        await r.zrem(f"{k}:z", "y"), await r.zremrangebyscore(f"{k}:z", 0, 1),
+        await r.sadd(f"{k}:set", "p", "q"), await r.smembers(f"{k}:set"), await r.srem(f"{k}:set", "p"),
+        await r.rpush(f"{k}:l", "1", "2", "3"), await r.lpush(f"{k}:l", "0"), await r.lrange(f"{k}:l", 0, -1),
+        await r.ltrim(f"{k}:l", 0, 1), await r.lrange(f"{k}:l", 0, -1),
+        await r.eval(SCRIPT, 1, f"{k}:e", "lua"), await r.publish(f"{k}:chan", "hi"),
+        await r.delete(f"{k}:s", f"{k}:none"), await r.unlink(f"{k}:h"), await r.ping(),
+    ]
+
+
+async def test_every_command_answers_what_the_pooled_client_answers(
+        clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, pooled = clients
+    assert await _every_command(muxed, "wapipe:t:mux") == await _every_command(pooled, "wapipe:t:pool")
+
+
+async def test_hundreds_in_flight_each_get_their_own_reply(clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, pooled = clients
+
+    async def one(i: int) -> tuple[int, bytes | None, int]:
+        await muxed.set(f"wapipe:t:k{i}", f"v{i}")
+        return i, await muxed.get(f"wapipe:t:k{i}"), await muxed.incr(f"wapipe:t:n{i % 7}")
+
+    out = await asyncio.gather(*(one(i) for i in range(600)))
+    assert all(value == f"v{i}".encode() for i, value, _ in out)
+    assert sorted(n for *_, n in out)[-1] >= 600 // 7
+    assert [int(v or 0) for v in await pooled.mget([f"wapipe:t:n{j}" for j in range(7)])] == \
+        [len(range(j, 600, 7)) for j in range(7)]
+
+
+async def test_an_error_reply_reaches_its_caller_alone(clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, _ = clients
+    await muxed.set("wapipe:t:str", "x")
+    got = await asyncio.gather(muxed.get("wapipe:t:str"), muxed.hget("wapipe:t:str", "f"), muxed.incr("wapipe:t:c"),
+                               muxed.eval("return redis.call('NOPE')", 0), muxed.get("wapipe:t:str"),
+                               return_exceptions=True)
+    assert got[0] == b"x" and got[2] == 1 and got[4] == b"x"
+    assert isinstance(got[1], redis.exceptions.ResponseError) and "WRONGTYPE" in str(got[1])
+    assert isinstance(got[3], redis.exceptions.ResponseError)
+
+
+async def test_cancelled_callers_leave_the_others_replies_in_step(
+        clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, _ = clients
+    await asyncio.gather(*(muxed.set(f"wapipe:t:c{i}", str(i)) for i in range(50)))
+    tasks = [asyncio.ensure_future(muxed.get(f"wapipe:t:c{i}")) for i in range(50)]
+    await asyncio.sleep(0)  # every command is queued (and maybe written); then half the callers give up
+    for t in tasks[::2]:
+        t.cancel()
+    done = await asyncio.gather(*tasks, return_exceptions=True)
+    assert all(isinstance(d, asyncio.CancelledError) for d in done[::2])
+    assert done[1::2] == [str(i).encode() for i in range(1, 50, 2)]
+    assert await muxed.get("wapipe:t:c7") == b"7"
+
+
+async def test_a_connection_idle_past_the_health_interval_is_checked_and_replaced_when_gone(
+        clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, pooled = clients
+    assert isinstance(muxed, MuxRedis)
+    await muxed.set("wapipe:t:idle", "1")
+    lane = muxed._lane
+    assert lane is not None and lane.link is not None
+    first = lane.link
+    await pooled.execute_command("CLIENT", "KILL", "SKIPME", "yes", "TYPE", "normal")  # a proxy dropped it
+    first.used_at -= 3600  # idle for an hour, longer than the health interval
+    assert await muxed.get("wapipe:t:idle") == b"1"
+    assert lane.link is not first
+
+
+@pytest.fixture
+def own_redis() -> Iterator[list[ServerProcess]]:
+    holder = [start_redis()]
+    try:
+        yield holder
+    finally:
+        holder[0].stop()
+
+
+async def test_a_killed_redis_fails_what_was_in_flight_then_the_client_reconnects(
+        own_redis: list[ServerProcess]) -> None:
+    port = own_redis[0].port
+    muxed = connect(f"redis://127.0.0.1:{port}/0")
+    try:
+        await muxed.set("wapipe:t:a", "1")
+        own_redis[0].stop()
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await asyncio.gather(*(muxed.get("wapipe:t:a") for _ in range(20)))
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await muxed.get("wapipe:t:a")  # nobody to connect to
+        own_redis[0] = start_redis(port=port)
+        assert await muxed.set("wapipe:t:a", "2") is True
+        assert await asyncio.gather(*(muxed.get("wapipe:t:a") for _ in range(20))) == [b"2"] * 20
+    finally:
+        await muxed.aclose()
