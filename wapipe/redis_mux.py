@@ -102,18 +102,23 @@ class _Link:
             if self.reader is asyncio.current_task():
                 self.reader = None
 
-    def fail(self, error: BaseException) -> None:
+    def _end(self, error: BaseException) -> None:
+        """Never used again; every command still in flight fails with `error`."""
         self.alive, self.unwritten = False, []
         while self.inflight:
             fut, _ = self.inflight.popleft()
             if not fut.done():
                 fut.set_exception(error)
+
+    def fail(self, error: BaseException) -> None:
+        self._end(error)
         if self.reader is not None and self.reader is not asyncio.current_task():
             self.reader.cancel()
         self.closing = asyncio.get_running_loop().create_task(self.conn.disconnect(nowait=True))
 
     async def close(self) -> None:
-        self.alive = False
+        """Fails what is still in flight (its callers would wait for ever otherwise), then disconnects."""
+        self._end(ConnectionError("Redis client closed"))
         if self.reader is not None:
             self.reader.cancel()
         await self.conn.disconnect()

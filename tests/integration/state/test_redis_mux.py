@@ -109,6 +109,16 @@ async def test_a_connection_idle_past_the_health_interval_is_checked_and_replace
     assert lane.link is not first
 
 
+async def test_closing_the_client_fails_what_is_still_in_flight(redis_url: str) -> None:
+    muxed = connect(redis_url)
+    await muxed.set("wapipe:t:slow", "1")
+    pending = asyncio.ensure_future(muxed.get("wapipe:t:slow"))
+    await asyncio.sleep(0)  # the command is queued; its reply cannot have been read before the close below
+    await muxed.aclose()
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await asyncio.wait_for(pending, 30)
+
+
 @pytest.fixture
 def own_redis() -> Iterator[list[ServerProcess]]:
     holder = [start_redis()]
