@@ -20,7 +20,8 @@ from wapipe_tools.local.stack import Child, ServiceSpec, Stack, local_specs, sta
 # Redis as docker compose runs it (deploy: docker-compose.yml): an append-only file, fsynced every second.
 PERSISTENT_REDIS = ("--appendonly", "yes", "--appendfsync", "everysec")
 
-__all__ = ["PERSISTENT_REDIS", "SERVICES", "BenchStack", "cpu_seconds", "paused", "rss_mib", "sim_messages", "sim_post"]
+__all__ = ["PERSISTENT_REDIS", "SERVICES", "BenchStack", "cpu_seconds", "paused", "rss_mib", "sim_messages", "sim_post",
+           "wait_quiet"]
 
 
 class BenchStack:
@@ -145,6 +146,18 @@ def rss_mib(pid: int) -> tuple[float, float]:
 
 def sim_post(sim_url: str, path: str, body: dict[str, object] | None = None) -> None:
     httpx.post(sim_url + path, json=body or {}, timeout=10).raise_for_status()
+
+
+def wait_quiet(sim_url: str, quiet_s: float, timeout_s: float) -> int:
+    """Poll the simulator until no new message has reached its Graph API for `quiet_s` (the pipeline has done
+    what it was given: retries, relays, alerts), or `timeout_s` passed; how many messages it holds."""
+    deadline, last, changed = time.monotonic() + timeout_s, -1, time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - changed < quiet_s:
+        n = len(sim_messages(sim_url))
+        if n != last:
+            last, changed = n, time.monotonic()
+        time.sleep(min(2.0, quiet_s / 4))
+    return last
 
 
 def sim_messages(sim_url: str) -> list[dict[str, object]]:

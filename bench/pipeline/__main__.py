@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench.common.calibrate import calibration_ms
 from bench.common.prometheus import Prometheus
-from bench.common.stack import SERVICES, BenchStack, paused, rss_mib, sim_post
+from bench.common.stack import SERVICES, BenchStack, paused, rss_mib, sim_post, wait_quiet
 from bench.pipeline.baselines import ingress_vs_echo, kafka_loop
 from bench.pipeline.coverage import run_coverage
 from bench.pipeline.observe import evaluate
@@ -49,6 +49,8 @@ def baselines(stack: BenchStack, secret: str, duration: float, echo_port: int, s
     # and with every process but ingress, broker and Redis stopped (what ingress itself can take).
     others = [pid for name, pid in stack.pids().items() if name not in ("ingress", "broker", "redis")]
     for tag, (label, stop) in enumerate((("in_stack", []), ("alone", others))):
+        if stop:  # what the stack still holds of the last run is done first: a process stopped in the middle of
+            wait_quiet(stack.sim_url, 5.0, 300.0)  # a store write would hold the SQLite lock ingress needs
         with paused(stop):
             echo, hook = ingress_vs_echo(stack.ports.ingress, echo_port, secret, duration, 32,
                                          state / "logs" / "echo.log", tag)

@@ -20,7 +20,7 @@ from pathlib import Path
 import confluent_kafka
 import httpx
 
-from bench.common.stack import BenchStack, sim_messages, sim_post
+from bench.common.stack import BenchStack, sim_post, wait_quiet
 from bench.common.webhooks import PHONE_NUMBER_ID, webhook
 from schemas.envelope import conversation_key
 from schemas.meta.signature import SIGNATURE_HEADER, webhook_headers
@@ -184,12 +184,7 @@ def run_coverage(stack: BenchStack, secret: str, tag: int, quiet_s: float = 20.0
                                          (body, {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}))
         out["operator release"] = operator_round(http, stack, secret, tag)
     # Retries, fallbacks, relays and the notifier's alerts take their time: wait until the Graph API is quiet.
-    deadline, last, changed = time.monotonic() + timeout_s, -1, time.monotonic()
-    while time.monotonic() < deadline and time.monotonic() - changed < quiet_s:
-        n = len(sim_messages(stack.sim_url))
-        if n != last:
-            last, changed = n, time.monotonic()
-        time.sleep(2)
+    wait_quiet(stack.sim_url, quiet_s, timeout_s)
     httpx.delete(stack.sim_url + "/_sim/faults", timeout=10)
     sim_post(stack.sim_url, "/_sim/llm", {"latency_s": 0})
     return out
