@@ -46,10 +46,10 @@ def match(msgs: list[Sent], graph: list[dict[str, Any]], excused: set[str] | Non
     known: set[str] = set()
     per_conv: dict[str, list[tuple[int, float]]] = defaultdict(list)
     for m in msgs:
-        known.add(m.reply_id)
+        known.update(m.reply_ids)
         if not m.accepted:
             continue
-        hits = by_send.get(f"{m.reply_id}:0") or by_send.get(f"{m.reply_id}:tpl") or []
+        hits = next((h for r in m.reply_ids for h in (by_send.get(f"{r}:0"), by_send.get(f"{r}:tpl")) if h), [])
         if not hits:
             if not excused or m.wamid not in excused:
                 out.lost.append(m)

@@ -38,6 +38,13 @@ class Sent:
         API call's biz_opaque_callback_data, which is how a reply at the simulator maps back to its message."""
         return derive_id(self.wamid, "guardrails" if self.route == "faq" else "ai", 0)
 
+    @property
+    def reply_ids(self) -> tuple[str, str]:
+        """Every reply id that answers this message, its route's first: a FAQ question whose classification ran
+        out of its time budget (a starved CPU) is routed to the model and answered by the AI stage instead."""
+        other = derive_id(self.wamid, "ai" if self.route == "faq" else "guardrails", 0)
+        return self.reply_id, other
+
 
 def webhook(wa_id: str, wamid: str, text: str, secret: str) -> tuple[bytes, dict[str, str]]:
     value = {"messaging_product": "whatsapp",
