@@ -21,7 +21,7 @@ from services.ingress.parts import Normalized, Where
 
 log = logging.getLogger(__name__)
 
-# What of a message's content an echo carries on (`normalize._content`'s keys).
+# What of a message's content an echo carries on (`messages.content_of`'s keys).
 _ECHO_CONTENT = ("text", "media", "location", "reaction", "original_message_id")
 # Coexistence fields read for counting only, and why nothing is published for them.
 IGNORED = {
