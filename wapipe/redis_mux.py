@@ -51,10 +51,11 @@ class _Link:
 
     def send(self, args: tuple[Any, ...], decode: bool) -> asyncio.Future[Any]:
         """Queue one command (no await: the order of `inflight` is the order of the bytes)."""
+        packed = self.conn.pack_command(*args)  # first: a command that cannot be packed (DataError) is never queued
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Any] = loop.create_future()
         self.inflight.append((fut, decode))
-        self.unwritten.extend(self.conn.pack_command(*args))
+        self.unwritten.extend(packed)
         if not self.flushing:  # one write for every command of this event-loop turn
             self.flushing = True
             loop.call_soon(self._flush)

@@ -81,6 +81,15 @@ async def test_an_error_reply_reaches_its_caller_alone(clients: tuple[aioredis.R
     assert isinstance(got[3], redis.exceptions.ResponseError)
 
 
+async def test_a_command_that_cannot_be_sent_leaves_the_others_in_step(
+        clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, _ = clients
+    await muxed.set("wapipe:t:a", "1")
+    with pytest.raises(redis.exceptions.DataError):
+        await muxed.set("wapipe:t:b", None)  # type: ignore[arg-type]  # redis-py refuses None before any byte
+    assert await asyncio.gather(muxed.get("wapipe:t:a"), muxed.exists("wapipe:t:b")) == [b"1", 0]
+
+
 async def test_cancelled_callers_leave_the_others_replies_in_step(
         clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
     muxed, _ = clients
