@@ -95,9 +95,14 @@ async def test_cancelled_callers_leave_the_others_replies_in_step(
     muxed, _ = clients
     await asyncio.gather(*(muxed.set(f"wapipe:t:c{i}", str(i)) for i in range(50)))
     tasks = [asyncio.ensure_future(muxed.get(f"wapipe:t:c{i}")) for i in range(50)]
-    await asyncio.sleep(0)  # every command is queued (and maybe written); then half the callers give up
-    for t in tasks[::2]:
-        t.cancel()
+
+    async def give_up_on_half() -> None:  # runs after every caller above queued its command (tasks start in order)
+        assert isinstance(muxed, MuxRedis) and muxed._lane is not None and muxed._lane.link is not None
+        assert len(muxed._lane.link.inflight) == 50
+        for t in tasks[::2]:
+            t.cancel()
+
+    await asyncio.ensure_future(give_up_on_half())
     done = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(d, asyncio.CancelledError) for d in done[::2])
     assert done[1::2] == [str(i).encode() for i in range(1, 50, 2)]
@@ -121,11 +126,10 @@ async def test_a_connection_idle_past_the_health_interval_is_checked_and_replace
 async def test_closing_the_client_fails_what_is_still_in_flight(redis_url: str) -> None:
     muxed = connect(redis_url)
     await muxed.set("wapipe:t:slow", "1")
-    pending = asyncio.ensure_future(muxed.get("wapipe:t:slow"))
-    await asyncio.sleep(0)  # the command is queued; its reply cannot have been read before the close below
-    await muxed.aclose()
-    with pytest.raises(redis.exceptions.ConnectionError):
-        await asyncio.wait_for(pending, 30)
+    # The close starts after the GET queued its command (tasks start in order), before its reply can be read.
+    got, closed = await asyncio.wait_for(asyncio.gather(muxed.get("wapipe:t:slow"), muxed.aclose(),
+                                                        return_exceptions=True), 30)
+    assert isinstance(got, redis.exceptions.ConnectionError) and closed is None
 
 
 @pytest.fixture
