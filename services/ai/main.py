@@ -26,11 +26,11 @@ def build(s: AISettings, r: Resources) -> Service:
     # The catalogs live in the conversation store's backend; hybrid search when an embeddings model is set.
     catalog = StoreCatalog(open_catalog(s.store_url), s.catalog_embedder())
     tools = make_tools(s, catalog, http)
-    registry = TenantRegistry(s.tenants_dir)
-    app = build_app(s, redis=r.redis, tenants=RegistryTenants(registry),
+    tenant_files = TenantRegistry(s.tenants_dir)
+    app = build_app(s, redis=r.redis, tenants=RegistryTenants(tenant_files),
                     context=ContextCache(r.redis, r.store), traces=r.store, producer=r.producer, registry=r.registry,
                     tools=tools, group_id=s.ai_consumer_group)
-    app.handler.d.metrics.start(t.phone_number_id for t in registry.all())
+    app.handler.d.metrics.start(t.phone_number_id for t in tenant_files.all())
     return Service("ai", [app.worker], closers=[app.handler.d.chain.close, http.aclose, catalog.close])
 
 
