@@ -12,6 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.common.stack import cpu_seconds
 from bench.ingress.loadgen import Result, closed_loop, open_loop
 from schemas.meta.signature import webhook_headers
 from wapipe.topics import create_topics, registry_specs
@@ -40,12 +41,31 @@ def serve(args: list[str], env: dict[str, str], port: int, log: Path) -> subproc
     return proc
 
 
-def line(name: str, r: Result) -> str:
+def line(name: str, r: Result, cpu_us: float) -> str:
     return (f"{name:<28} {r.rps:8.0f} req/s  p50 {r.pct(0.5) * 1000:6.2f} ms  p99 {r.pct(0.99) * 1000:6.2f} ms"
-            f"  n={len(r.latencies)} statuses={r.statuses}")
+            f"  cpu {cpu_us:5.0f} us/req  n={len(r.latencies)} statuses={r.statuses}")
 
 
-async def measure(args: argparse.Namespace, ingress_port: int, echo_port: int) -> None:
+class CpuMeter:
+    """CPU microseconds per answered request of one server process over one phase (/proc/<pid>/stat)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._start = 0.0
+
+    def __enter__(self) -> CpuMeter:
+        self._start = cpu_seconds(self.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.used = cpu_seconds(self.pid) - self._start
+
+    def per_request(self, r: Result) -> float:
+        return 1e6 * self.used / max(1, len(r.latencies))
+
+
+async def measure(args: argparse.Namespace, ingress_port: int, echo_port: int, ingress_pid: int,
+                  echo_pid: int) -> None:
     bodies = webhook_bodies(4096)
 
     def hook(i: int) -> tuple[bytes, dict[str, str]]:
@@ -57,17 +77,21 @@ async def measure(args: argparse.Namespace, ingress_port: int, echo_port: int) -
     host = "127.0.0.1"
     await closed_loop(host, ingress_port, "/webhook", hook, 8, 1.0)  # warm-up: connections, producer metadata
     await closed_loop(host, echo_port, "/echo", echo, 8, 1.0)
-    e = await closed_loop(host, echo_port, "/echo", echo, args.workers, args.duration)
-    w = await closed_loop(host, ingress_port, "/webhook", hook, args.workers, args.duration)
+    with CpuMeter(echo_pid) as ec:
+        e = await closed_loop(host, echo_port, "/echo", echo, args.workers, args.duration)
+    with CpuMeter(ingress_pid) as wc:
+        w = await closed_loop(host, ingress_port, "/webhook", hook, args.workers, args.duration)
     print(f"closed loop, {args.workers} connections, {args.duration:g} s each")
-    print(line("echo (bare FastAPI)", e))
-    print(line("ingress /webhook (signed)", w))
+    print(line("echo (bare FastAPI)", e, ec.per_request(e)))
+    print(line("ingress /webhook (signed)", w, wc.per_request(w)))
     print(f"throughput ratio ingress/echo: {w.rps / e.rps:.2f}x")
-    eo = await open_loop(host, echo_port, "/echo", echo, args.rate, args.duration)
-    wo = await open_loop(host, ingress_port, "/webhook", hook, args.rate, args.duration)
+    with CpuMeter(echo_pid) as eoc:
+        eo = await open_loop(host, echo_port, "/echo", echo, args.rate, args.duration)
+    with CpuMeter(ingress_pid) as woc:
+        wo = await open_loop(host, ingress_port, "/webhook", hook, args.rate, args.duration)
     print(f"open loop at {args.rate:g} req/s, {args.duration:g} s each")
-    print(line("echo (bare FastAPI)", eo))
-    print(line("ingress /webhook (signed)", wo))
+    print(line("echo (bare FastAPI)", eo, eoc.per_request(eo)))
+    print(line("ingress /webhook (signed)", wo, woc.per_request(wo)))
     print(f"p99 ratio ingress/echo: {wo.pct(0.99) / eo.pct(0.99):.2f}x")
 
 
@@ -92,7 +116,7 @@ def main() -> None:
         }, ingress_port, tmp / "ingress.log"))
         procs.append(serve(["-m", "uvicorn", "bench.ingress.echo:app", "--port", str(echo_port), "--log-level",
                             "warning", "--no-access-log"], {}, echo_port, tmp / "echo.log"))
-        asyncio.run(measure(args, ingress_port, echo_port))
+        asyncio.run(measure(args, ingress_port, echo_port, procs[0].pid, procs[1].pid))
     finally:
         for proc in procs:
             proc.terminate()
