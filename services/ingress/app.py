@@ -67,6 +67,7 @@ def create_app(settings: IngressSettings, *, producer: Publisher | None = None, 
     app = FastAPI(title="wapipe ingress", lifespan=lifespan, docs_url=None, redoc_url=None, telemetry=NO_OTEL)
     app.state.deps = deps
     app.include_router(webhook.router)
+    app.add_middleware(webhook.WebhookFastPath)
     app.include_router(api_chat.router)
 
     @app.get("/healthz")

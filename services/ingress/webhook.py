@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from schemas.envelope import utcnow
 from schemas.events import AccountEventReceived, TemplateStatusChanged, TemplateStatusChangedPayload
@@ -91,6 +92,24 @@ async def receive(request: Request) -> Response:
     deps.metrics.webhook_requests.labels(outcome=outcome).inc()
     deps.metrics.webhook_duration.observe(time.perf_counter() - started)
     return response
+
+
+class WebhookFastPath:
+    """POST /webhook, the one route under load (every message and status Meta delivers), served straight from
+    the ASGI scope, past FastAPI's router, its dependency solving and its exception, exit-stack and body-limit
+    middleware: they cost about a fifth of ingress's CPU per webhook (py-spy, docs/benchmarks.md). Installed as
+    the app's innermost user middleware, so Starlette's ServerErrorMiddleware still answers 500 for an unhandled
+    error; the route stays registered (OpenAPI documents it), and any other method or path goes the usual way."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive_: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/webhook":
+            response = await receive(Request(scope, receive_))
+            await response(scope, receive_, send)
+            return
+        await self.app(scope, receive_, send)
 
 
 async def _receive(request: Request, deps: Deps) -> tuple[str, Response]:
