@@ -8,6 +8,7 @@ there is nothing to replay.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -253,8 +254,10 @@ class Sender:
             # The event's own time, so a redelivered reply writes the same (idempotent) rows; under the
             # conversation key's user, whatever ids the customer wrote with.
             user = parse_conversation_key(event.conversation).user
-            await self.turns.append_turn(Turn(event.tenant, user, event.occurred_at, role, text, tuple(wamids)))
-            await self.store.write_trace(TraceRecord.from_event(event, "replied"))
+            # Together, so the store commits both in one transaction (both idempotent: a retry writes them again).
+            await asyncio.gather(
+                self.turns.append_turn(Turn(event.tenant, user, event.occurred_at, role, text, tuple(wamids))),
+                self.store.write_trace(TraceRecord.from_event(event, "replied")))
         log.info("reply %s sent to %s in %d part(s)", p.reply_id[:12], mask_phone(p.to.user), len(wamids))
         return [Emit(DELIVERY, sent)]
 

@@ -1,7 +1,8 @@
 """SQLite adapter of the conversation store: the embedded default (`sqlite:///.wapipe/wapipe.db`).
 
 Every statement runs off the event loop. Writes go through one dedicated writer thread (one connection, so writers
-in this process never contend for SQLite's lock); reads run on a small pool, one connection per thread, which WAL
+in this process never contend for SQLite's lock), the writes queued together committed as one transaction
+(`sqlite_writer`); reads run on a small pool, one connection per thread, which WAL
 lets proceed while a write is in progress. Other processes on the same file wait on `busy_timeout`.
 Rows carry `expires_at`: reads ignore expired rows and a periodic task deletes them (operator tokens, consent
 and the privacy audit (`sqlite_privacy.py`) never expire).
@@ -28,6 +29,7 @@ from wapipe.store.sqlite_accounts import SQLiteAccounts
 from wapipe.store.sqlite_identity import SQLiteIdentities
 from wapipe.store.sqlite_moves import move_user
 from wapipe.store.sqlite_privacy import SQLitePrivacy
+from wapipe.store.sqlite_writer import GroupWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,7 +47,7 @@ class SQLiteStore(SQLiteIdentities, SQLitePrivacy, SQLiteAccounts):
         self.purge_interval = purge_interval
         self.busy_timeout = busy_timeout
         self._clock = clock
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="wapipe-sqlite-writer")
+        self._writer = GroupWriter(self._conn)
         self._readers = ThreadPoolExecutor(max(1, readers), thread_name_prefix="wapipe-sqlite-reader")
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
@@ -75,25 +77,15 @@ class SQLiteStore(SQLiteIdentities, SQLitePrivacy, SQLiteAccounts):
                 self._conns.append(conn)
         return conn
 
-    def _write_tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            result = fn(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return result
-
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn` in a write transaction on the writer thread, grouped with the writes beside it (`sqlite_writer`)."""
         await self._start()
-        return await asyncio.get_running_loop().run_in_executor(self._writer, self._write_tx, fn)
+        return await self._writer.write(fn)
 
     async def _write_unlocked(self, sql: str) -> None:
         """One statement on the writer's connection outside a transaction (checkpoints, pragmas)."""
         await self._start()
-        await asyncio.get_running_loop().run_in_executor(self._writer, lambda: self._conn().execute(sql).fetchall())
+        await self._writer.run(lambda: self._conn().execute(sql).fetchall())
 
     async def _read(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         await self._start()
@@ -116,8 +108,7 @@ class SQLiteStore(SQLiteIdentities, SQLitePrivacy, SQLiteAccounts):
         if self._closed:
             raise StoreUnavailable("store is closed")
         try:
-            version = await asyncio.get_running_loop().run_in_executor(
-                self._writer, lambda: sqlite_schema.migrate(self._conn()))
+            version = await self._writer.run(lambda: sqlite_schema.migrate(self._conn()))
         except sqlite3.DatabaseError as exc:  # locked past busy_timeout, not a database, read-only, ...
             raise StoreUnavailable(f"cannot migrate SQLite store at {self.path}: {exc}") from exc
         log.debug("sqlite store %s at schema version %d", self.path, version)
@@ -169,7 +160,7 @@ class SQLiteStore(SQLiteIdentities, SQLitePrivacy, SQLiteAccounts):
         await asyncio.to_thread(self._shutdown)
 
     def _shutdown(self) -> None:
-        self._writer.shutdown(wait=True)
+        self._writer.shutdown()
         self._readers.shutdown(wait=True)
         with self._conns_lock:
             for conn in self._conns:

@@ -1,0 +1,127 @@
+"""The SQLite store's one writer thread, with group commit.
+
+Every write is a function of the writer's connection. The writes queued while the thread is busy, or in the same
+turn of an event loop, run in one transaction: one hand-over to the thread, one lock of the file and one commit
+for all of them, instead of one of each per write (a reply writes a turn and a trace; under load many replies
+write at once). A caller's await returns once its own write is committed, as before. When any write of a group
+fails, the group is rolled back and each write runs again in its own transaction, so only the failing one's caller
+sees its error. Writes are functions of the connection and nothing else, so running one twice is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MAX_GROUP = 256  # writes per transaction at most: a long one would hold the file's lock from the other processes
+
+
+@dataclass(frozen=True)
+class _Write:
+    fn: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any]
+    loop: asyncio.AbstractEventLoop
+
+
+class GroupWriter:
+    def __init__(self, conn: Callable[[], sqlite3.Connection]) -> None:
+        self._conn = conn
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="wapipe-sqlite-writer")
+        self._lock = threading.Lock()
+        self._queue: list[_Write] = []
+        self._draining = False
+        self.transactions = 0  # committed or rolled back, counted by the writer thread (tests read it)
+
+    async def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` in a write transaction, together with the writes queued beside it; its result once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            self._queue.append(_Write(fn, future, loop))
+            start = not self._draining
+            self._draining = True
+        if start:  # after the callbacks already due: the writes this turn of the loop makes go in one group
+            loop.call_soon(self._start)
+        return await future
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """`fn` alone on the writer thread, outside any group (migrations, pragmas, checkpoints)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    def _start(self) -> None:
+        try:
+            self._executor.submit(self._drain)
+        except RuntimeError as e:  # shut down: fail what is queued rather than leave it waiting
+            with self._lock:
+                queued, self._queue, self._draining = self._queue, [], False
+            _settle_all([(w, False, e) for w in queued])
+
+    # -- the writer thread ---------------------------------------------------------------------------------------
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+                if not group:
+                    self._draining = False
+                    return
+            _settle_all(self._commit(group))
+
+    def _commit(self, group: list[_Write]) -> list[tuple[_Write, bool, Any]]:
+        if len(group) > 1:
+            try:
+                results = self._tx(lambda conn: [w.fn(conn) for w in group])
+            except Exception:  # one of them failed (or the commit): each again on its own
+                pass
+            else:
+                return [(w, True, r) for w, r in zip(group, results, strict=True)]
+        outcomes: list[tuple[_Write, bool, Any]] = []
+        for w in group:
+            try:
+                outcomes.append((w, True, self._tx(w.fn)))
+            except Exception as e:
+                outcomes.append((w, False, e))
+        return outcomes
+
+    def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn()
+        self.transactions += 1
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return result
+
+
+def _settle_all(outcomes: list[tuple[_Write, bool, Any]]) -> None:
+    """Hand each outcome to its caller's loop: one wake-up per loop, not per write."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Write, bool, Any]]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, mine in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, mine)
+        except RuntimeError:  # that loop is closed: nobody awaits these writes any more
+            pass
+
+
+def _settle(outcomes: list[tuple[_Write, bool, Any]]) -> None:
+    for w, ok, value in outcomes:
+        if w.future.done():  # the caller was cancelled; its write is committed all the same
+            continue
+        if ok:
+            w.future.set_result(value)
+        else:
+            w.future.set_exception(value)
