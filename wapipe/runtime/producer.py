@@ -1,10 +1,9 @@
 """An idempotent Kafka producer (acks=all) whose sends are awaitable delivery confirmations.
 
-Who serves librdkafka's delivery reports: while a send awaits its confirmation, the event loop that sent it polls
-the producer every millisecond (`poll(0)`, which runs the callbacks on the loop's own thread and settles the
-futures directly). A background thread polls only when nothing is in flight (errors and internal events of an
-idle producer). Polling from a thread for every report cost a GIL handover and a cross-thread wake-up per record:
-13-19 % of ingress's CPU under load (py-spy, docs/benchmarks.md).
+A background thread serves librdkafka's delivery reports (`poll`); the reports one poll serves reach each waiting
+event loop in one hand-over (`call_soon_threadsafe` once per loop and poll, not once per record), and a report
+served on its own loop's thread (a `flush` there) settles its future at once. Polling from the loops instead, every
+millisecond while sends were in flight, cost more than it saved below ~100 records/s (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,10 +25,6 @@ log = logging.getLogger(__name__)
 
 # Delivery errors after which this producer instance never writes again: a new one must take over.
 RENEW_ON = frozenset({confluent_kafka.KafkaError.PRODUCER_FENCED, confluent_kafka.KafkaError.INVALID_PRODUCER_EPOCH})
-
-
-BUSY_POLL_S = 0.001  # a loop's polls while its sends await confirmation (Tansu and Kafka confirm in >= 1 ms)
-IDLE_POLL_S = 0.1
 
 
 class DeliveryFailed(RuntimeError):
@@ -79,26 +74,22 @@ class Producer:
         self._producer = confluent_kafka.Producer(self._config)
         self.renewals = 0
         self._closed = threading.Event()
-        self._in_flight = 0  # sends produced and not yet reported; callbacks run on more than one thread
-        self._count_lock = threading.Lock()
-        self._ticking: set[asyncio.AbstractEventLoop] = set()  # loops with a poll scheduled
-        self._poller = threading.Thread(target=self._idle_poll, name="kafka-producer-poll", daemon=True)
+        self._reports: list[_Report] = []  # served by a poll, not yet handed to their loops
+        self._reports_lock = threading.Lock()
+        self._poller = threading.Thread(target=self._poll_loop, name="kafka-producer-poll", daemon=True)
         self._poller.start()
 
-    def _idle_poll(self) -> None:
-        """Serve an idle producer's events (errors, a purged record's report) ten times a second; while sends are
-        in flight their loops poll instead (`_tick`)."""
-        while not self._closed.wait(IDLE_POLL_S):
-            if self._in_flight <= 0:
-                self._producer.poll(0)
+    def _poll_loop(self) -> None:
+        while not self._closed.is_set():
+            self._producer.poll(0.1)
+            self._hand_over()
 
-    def _tick(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On `loop`: serve the delivery reports that arrived, and again in a millisecond while any are due."""
-        self._producer.poll(0)
-        if self._in_flight > 0 and not self._closed.is_set():
-            loop.call_later(BUSY_POLL_S, self._tick, loop)
-        else:
-            self._ticking.discard(loop)
+    def _hand_over(self) -> None:
+        """The reports served since the last hand-over, one call per waiting loop."""
+        with self._reports_lock:
+            reports, self._reports = self._reports, []
+        if reports:
+            _hand_over(reports)
 
     def _on_error(self, err: confluent_kafka.KafkaError) -> None:
         if err.fatal() or err.code() in RENEW_ON:
@@ -135,15 +126,11 @@ class Producer:
                 outcome: BaseException | tuple[int, int] = DeliveryFailed(f"{topic}: {err.str()}")
             else:
                 outcome = (msg.partition() or 0, msg.offset() or 0)
-            with self._count_lock:
-                self._in_flight -= 1
-            if asyncio._get_running_loop() is loop:  # served by the loop's own poll: settle now
+            if asyncio._get_running_loop() is loop:  # served on the loop's own thread (a flush there): settle now
                 _settle(fut, outcome)
-                return
-            try:  # served by the idle thread, flush() or another loop
-                loop.call_soon_threadsafe(_settle, fut, outcome)
-            except RuntimeError:  # that loop is closed: nobody awaits the send any more
-                pass
+            else:
+                with self._reports_lock:
+                    self._reports.append((loop, fut, outcome))
 
         if self._fatal.is_set():
             self._renew()
@@ -151,14 +138,9 @@ class Producer:
             try:
                 self._producer.produce(topic, value=value, key=key, headers=list(headers or ()),
                                        on_delivery=on_delivery, timestamp=timestamp_ms or 0)
-                with self._count_lock:
-                    self._in_flight += 1
                 break
             except BufferError:  # local queue full: let callbacks drain it
                 await asyncio.sleep(0.01)
-        if loop not in self._ticking:
-            self._ticking.add(loop)
-            loop.call_later(BUSY_POLL_S, self._tick, loop)
         try:
             return await asyncio.wait_for(fut, self.delivery_timeout_s + 2)
         except TimeoutError:
@@ -176,7 +158,9 @@ class Producer:
                 raise r
 
     def flush(self, timeout_s: float = 10.0) -> int:
-        return int(self._producer.flush(timeout_s))
+        left = int(self._producer.flush(timeout_s))
+        self._hand_over()  # the reports this flush served
+        return left
 
     def close(self, timeout_s: float = 10.0) -> None:
         left = self.flush(timeout_s)
@@ -186,7 +170,27 @@ class Producer:
         self._poller.join(2)
 
 
-def _settle(fut: asyncio.Future[tuple[int, int]], outcome: BaseException | tuple[int, int]) -> None:
+Outcome = BaseException | tuple[int, int]
+_Report = tuple[asyncio.AbstractEventLoop, "asyncio.Future[tuple[int, int]]", Outcome]
+
+
+def _hand_over(reports: list[_Report]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[tuple[int, int]], Outcome]]] = {}
+    for loop, fut, outcome in reports:
+        by_loop.setdefault(loop, []).append((fut, outcome))
+    for loop, mine in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle_all, mine)
+        except RuntimeError:  # that loop is closed: nobody awaits these sends any more
+            pass
+
+
+def _settle_all(settled: list[tuple[asyncio.Future[tuple[int, int]], Outcome]]) -> None:
+    for fut, outcome in settled:
+        _settle(fut, outcome)
+
+
+def _settle(fut: asyncio.Future[tuple[int, int]], outcome: Outcome) -> None:
     if fut.done():
         return
     if isinstance(outcome, BaseException):
