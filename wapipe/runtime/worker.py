@@ -1,7 +1,9 @@
 """The worker: one consumer, many records in flight, same key strictly in order, no-loss commits.
 
-All confluent-kafka consumer calls run on one dedicated thread (the consumer is not thread-safe); rebalance
-callbacks run there too and hand work to the event loop with `run_coroutine_threadsafe`. Records are processed as
+The consumer calls that wait (poll, close, the final synchronous commit) run on one dedicated thread; rebalance
+callbacks run there too and hand work to the event loop with `run_coroutine_threadsafe`. The housekeeping between
+two polls (asynchronous commits, pause and resume, cached watermarks) runs on the loop while that thread is idle,
+so the consumer is never called from two threads at once. Records are processed as
 asyncio tasks (see `process.py`); per partition, the committed offset only moves past a finished prefix.
 """
 
@@ -77,7 +79,9 @@ class Worker:
                 self._last_poll = time.monotonic()
                 for msg in msgs:
                     self._dispatch(msg)
-                await self._call(self._housekeeping, False)
+                # On the loop, between two polls: nothing in it blocks (an asynchronous commit, pause or resume,
+                # cached watermarks), and a hand-over to the consumer thread per poll cost more than the work.
+                self._housekeeping(False)
             await self._drain(list(self._parts), self.cfg.drain_timeout_s)
             await self._call(self._housekeeping, True)
         finally:
