@@ -7,8 +7,9 @@ write; one reader task hands the replies back in order (Redis answers a connecti
 command still returns what redis-py returns: the client's own response callbacks parse the raw reply.
 
 Only the commands in `MUXED` take this path: none of them blocks the connection (no BLPOP, no SUBSCRIBE) or
-changes its state (no SELECT, no MULTI). Pipelines, transactions, pub/sub and everything else use the pool as
-before. A lost connection fails every command in flight with redis' `ConnectionError` (a timeout with its
+changes its state (no SELECT, no MULTI). A pipeline without MULTI whose commands are all of them goes the same
+way, its commands back to back (`MuxPipeline`); transactions, pub/sub and everything else use the pool as before.
+A lost connection fails every command in flight with redis' `ConnectionError` (a timeout with its
 `TimeoutError`), exactly what a pooled connection would raise, and the next command connects again; like the
 pool's health check, a connection idle longer than `health_check_interval` is checked with a PING first.
 """
@@ -19,10 +20,11 @@ import asyncio
 import collections
 import inspect
 import time
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.client import EMPTY_RESPONSE, NEVER_DECODE
+from redis.asyncio.client import EMPTY_RESPONSE, NEVER_DECODE, Pipeline
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError, ResponseError, TimeoutError
 
@@ -137,10 +139,14 @@ class _Lane:
         self.health_s: float = kwargs.get("health_check_interval") or 0.0
 
     async def call(self, args: tuple[Any, ...], decode: bool) -> Any:
+        return await (await self.ready()).send(args, decode)
+
+    async def ready(self) -> _Link:
+        """The link to send on: the current one, or a new one when it is gone or idle past the health interval."""
         link = self.link
         if link is None or not link.alive or not link.conn.is_connected or self._stale(link):
             link = await self._open()
-        return await link.send(args, decode)
+        return link
 
     def _stale(self, link: _Link) -> bool:
         return bool(self.health_s) and not link.inflight and time.monotonic() - link.used_at > self.health_s
@@ -187,14 +193,27 @@ class MuxRedis(aioredis.Redis):
         name = args[0]
         if name not in MUXED or self.connection is not None:
             return await super().execute_command(*args, **options)
-        if self._lane is None:
-            self._lane = _Lane(self.connection_pool)
         try:
-            reply = await self._lane.call(args, NEVER_DECODE not in options)
+            reply = await self._lane_().call(args, NEVER_DECODE not in options)
         except ResponseError:
             if EMPTY_RESPONSE in options:
                 return options[EMPTY_RESPONSE]
             raise
+        return await self._parse(name, reply, options)
+
+    def pipeline(self, transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
+        """A pipeline without MULTI goes over the shared connection (`MuxPipeline`); a transaction uses the pool."""
+        if transaction or self.connection is not None:
+            return super().pipeline(transaction, shard_hint)
+        return MuxPipeline(self, shard_hint)
+
+    def _lane_(self) -> _Lane:
+        if self._lane is None:
+            self._lane = _Lane(self.connection_pool)
+        return self._lane
+
+    async def _parse(self, name: str, reply: Any, options: dict[str, Any]) -> Any:
+        """The raw reply as redis-py's own response callback for `name` returns it."""
         for option in (NEVER_DECODE, EMPTY_RESPONSE, "keys"):
             options.pop(option, None)
         callback = self.response_callbacks.get(name)
@@ -203,8 +222,51 @@ class MuxRedis(aioredis.Redis):
         parsed = callback(reply, **options)
         return await parsed if inspect.isawaitable(parsed) else parsed
 
+    async def execute_many(self, stack: Sequence[tuple[tuple[Any, ...], Mapping[str, Any]]]) -> list[Any]:
+        """Commands of `MUXED` back to back on the shared connection, in one write: their replies in order, an
+        error reply in its place (as a pipeline without MULTI answers); a lost connection raises."""
+        link = await self._lane_().ready()
+        sent: list[asyncio.Future[Any]] = []
+        try:
+            for args, options in stack:
+                sent.append(link.send(args, NEVER_DECODE not in options))
+        finally:  # what went out is read back even when a later command could not be packed
+            replies = await asyncio.gather(*sent, return_exceptions=True)
+        out: list[Any] = []
+        for (args, options), reply in zip(stack, replies, strict=True):
+            if isinstance(reply, ResponseError):
+                out.append(options[EMPTY_RESPONSE] if EMPTY_RESPONSE in options else reply)
+            elif isinstance(reply, BaseException):
+                raise reply
+            else:
+                out.append(await self._parse(args[0], reply, dict(options)))
+        return out
+
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
         if self._lane is not None:
             await self._lane.close()
             self._lane = None
         await super().aclose(close_connection_pool)
+
+
+class MuxPipeline(Pipeline):
+    """A pipeline without MULTI on the shared connection: its commands are written back to back in one write, so
+    Redis runs them in order as it would on a pooled connection, and nothing else of the process comes between
+    them. A pipeline holding a command outside `MUXED` (or scripts, or a WATCH) runs on the pool as before."""
+
+    def __init__(self, client: MuxRedis, shard_hint: str | None) -> None:
+        super().__init__(client.connection_pool, client.response_callbacks, False, shard_hint)
+        self._client = client
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack = self.command_stack
+        if (not stack or self.watching or self.explicit_transaction or self.scripts
+                or any(args[0] not in MUXED for args, _ in stack)):
+            return await super().execute(raise_on_error)
+        try:
+            response = await self._client.execute_many(stack)
+        finally:
+            await self.reset()
+        if raise_on_error:
+            self.raise_first_error(stack, response)
+        return response

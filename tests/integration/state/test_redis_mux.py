@@ -157,3 +157,65 @@ async def test_a_killed_redis_fails_what_was_in_flight_then_the_client_reconnect
         assert await asyncio.gather(*(muxed.get("wapipe:t:a") for _ in range(20))) == [b"2"] * 20
     finally:
         await muxed.aclose()
+
+
+async def _pipelined(r: aioredis.Redis, k: str, raise_on_error: bool = True) -> list[Any]:
+    """The shape of the console's inbox update: a pipeline without MULTI of hash, sorted-set, string, list and
+    publish commands."""
+    pipe = r.pipeline(transaction=False)
+    pipe.hset(f"{k}:h", mapping={"ref": "r1", "last_text": "hola"})
+    pipe.expire(f"{k}:h", 60)
+    pipe.zadd(f"{k}:z", {"c1": 5.0}, gt=True)
+    pipe.zadd(f"{k}:z", {"c1": 3.0}, gt=True)
+    pipe.set(f"{k}:seen", "1", ex=60, nx=True)
+    pipe.set(f"{k}:seen", "1", ex=60, nx=True)
+    pipe.hincrby(f"{k}:h", "unread", 1)
+    pipe.lpush(f"{k}:l", "a", "b")
+    pipe.ltrim(f"{k}:l", 0, 0)
+    pipe.lrange(f"{k}:l", 0, -1)
+    pipe.zrange(f"{k}:z", 0, -1, withscores=True)
+    pipe.hgetall(f"{k}:h")
+    pipe.publish(f"{k}:chan", "x")
+    return await pipe.execute(raise_on_error=raise_on_error)
+
+
+async def test_a_pipeline_without_multi_answers_what_the_pooled_one_answers(
+        clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, pooled = clients
+    assert await _pipelined(muxed, "wapipe:t:mux") == await _pipelined(pooled, "wapipe:t:pool")
+    pool = muxed.connection_pool
+    assert muxed._lane is not None and muxed._lane.link is not None  # the shared connection carried it
+    assert not pool._in_use_connections and not pool._available_connections  # type: ignore[attr-defined]
+
+
+async def test_an_error_reply_in_a_pipeline_keeps_its_place(clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, _ = clients
+    await muxed.set("wapipe:t:str", "x")
+
+    def pipe() -> Any:
+        p = muxed.pipeline(transaction=False)
+        p.get("wapipe:t:str")
+        p.hget("wapipe:t:str", "f")  # WRONGTYPE
+        p.incr("wapipe:t:c")
+        return p
+
+    got = await pipe().execute(raise_on_error=False)
+    assert got[0] == b"x" and got[2] == 1
+    assert isinstance(got[1], redis.exceptions.ResponseError) and "WRONGTYPE" in str(got[1])
+    with pytest.raises(redis.exceptions.ResponseError, match="Command # 2"):
+        await pipe().execute()
+    assert await muxed.get("wapipe:t:c") == b"2"  # the command after the error ran both times
+
+
+async def test_a_pipeline_with_other_commands_and_a_transaction_use_the_pool(
+        clients: tuple[aioredis.Redis, aioredis.Redis]) -> None:
+    muxed, _ = clients
+    p = muxed.pipeline(transaction=False)
+    p.set("wapipe:t:a", "1")
+    p.dbsize()  # not muxed: the whole pipeline goes to the pool
+    assert (await p.execute())[0] is True
+    async with muxed.pipeline(transaction=True) as tx:
+        tx.incr("wapipe:t:tx")
+        tx.incr("wapipe:t:tx")
+        assert await tx.execute() == [1, 2]
+    assert muxed.connection_pool._available_connections  # type: ignore[attr-defined]
