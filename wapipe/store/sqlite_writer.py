@@ -50,6 +50,12 @@ class GroupWriter:
             loop.call_soon(self._start)
         return await future
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and the writer thread done with its last group."""
+        with self._lock:
+            return not self._draining
+
     async def run(self, fn: Callable[[], T]) -> T:
         """`fn` alone on the writer thread, outside any group (migrations, pragmas, checkpoints)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -43,9 +44,18 @@ def rows(path: Path) -> dict[str, int]:
         return dict(c.execute("SELECT k, v FROM t").fetchall())
 
 
+async def idle(w: GroupWriter) -> None:
+    """Until the writer thread has let go of its last group (its callers can be answered a moment before)."""
+    deadline = time.monotonic() + 30
+    while not w.idle:
+        assert time.monotonic() < deadline, "the writer never went idle"
+        await asyncio.sleep(0.01)
+
+
 async def test_writes_made_together_commit_in_one_transaction(writer: tuple[GroupWriter, Path]) -> None:
     w, path = writer
     await w.write(insert("warm"))
+    await idle(w)
     before = w.transactions
     results = await asyncio.gather(*(w.write(insert(f"k{i}", i)) for i in range(100)))
     assert results == [1] * 100
