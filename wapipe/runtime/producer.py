@@ -17,6 +17,7 @@ import confluent_kafka
 
 from schemas.events import encode_event
 from schemas.topics import RAW_RECORD_MAX_BYTES
+from wapipe.handover import Handed, hand_over, settle
 from wapipe.kafka import Broker, client_config
 from wapipe.runtime.types import Emit
 
@@ -74,7 +75,7 @@ class Producer:
         self._producer = confluent_kafka.Producer(self._config)
         self.renewals = 0
         self._closed = threading.Event()
-        self._reports: list[_Report] = []  # served by a poll, not yet handed to their loops
+        self._reports: list[Handed] = []  # served by a poll, not yet handed to their loops
         self._reports_lock = threading.Lock()
         self._poller = threading.Thread(target=self._poll_loop, name="kafka-producer-poll", daemon=True)
         self._poller.start()
@@ -89,7 +90,7 @@ class Producer:
         with self._reports_lock:
             reports, self._reports = self._reports, []
         if reports:
-            _hand_over(reports)
+            hand_over(reports)
 
     def _on_error(self, err: confluent_kafka.KafkaError) -> None:
         if err.fatal() or err.code() in RENEW_ON:
@@ -127,7 +128,7 @@ class Producer:
             else:
                 outcome = (msg.partition() or 0, msg.offset() or 0)
             if asyncio._get_running_loop() is loop:  # served on the loop's own thread (a flush there): settle now
-                _settle(fut, outcome)
+                settle(fut, outcome)
             else:
                 with self._reports_lock:
                     self._reports.append((loop, fut, outcome))
@@ -168,32 +169,3 @@ class Producer:
             log.warning("producer closed with %d unconfirmed records", left)
         self._closed.set()
         self._poller.join(2)
-
-
-Outcome = BaseException | tuple[int, int]
-_Report = tuple[asyncio.AbstractEventLoop, "asyncio.Future[tuple[int, int]]", Outcome]
-
-
-def _hand_over(reports: list[_Report]) -> None:
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[tuple[int, int]], Outcome]]] = {}
-    for loop, fut, outcome in reports:
-        by_loop.setdefault(loop, []).append((fut, outcome))
-    for loop, mine in by_loop.items():
-        try:
-            loop.call_soon_threadsafe(_settle_all, mine)
-        except RuntimeError:  # that loop is closed: nobody awaits these sends any more
-            pass
-
-
-def _settle_all(settled: list[tuple[asyncio.Future[tuple[int, int]], Outcome]]) -> None:
-    for fut, outcome in settled:
-        _settle(fut, outcome)
-
-
-def _settle(fut: asyncio.Future[tuple[int, int]], outcome: Outcome) -> None:
-    if fut.done():
-        return
-    if isinstance(outcome, BaseException):
-        fut.set_exception(outcome)
-    else:
-        fut.set_result(outcome)

@@ -18,6 +18,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from wapipe.handover import Handed, hand_over
+
 T = TypeVar("T")
 MAX_GROUP = 256  # writes per transaction at most: a long one would hold the file's lock from the other processes
 
@@ -69,7 +71,7 @@ class GroupWriter:
         except RuntimeError as e:  # shut down: fail what is queued rather than leave it waiting
             with self._lock:
                 queued, self._queue, self._draining = self._queue, [], False
-            _settle_all([(w, False, e) for w in queued])
+            hand_over((w.loop, w.future, e) for w in queued)
 
     # -- the writer thread ---------------------------------------------------------------------------------------
 
@@ -80,22 +82,23 @@ class GroupWriter:
                 if not group:
                     self._draining = False
                     return
-            _settle_all(self._commit(group))
+            hand_over(self._commit(group))
 
-    def _commit(self, group: list[_Write]) -> list[tuple[_Write, bool, Any]]:
+    def _commit(self, group: list[_Write]) -> list[Handed]:
+        """Each write's result, or the exception it raised (`hand_over` fails its future with it)."""
         if len(group) > 1:
             try:
                 results = self._tx(lambda conn: [w.fn(conn) for w in group])
             except Exception:  # one of them failed (or the commit): each again on its own
                 pass
             else:
-                return [(w, True, r) for w, r in zip(group, results, strict=True)]
-        outcomes: list[tuple[_Write, bool, Any]] = []
+                return [(w.loop, w.future, r) for w, r in zip(group, results, strict=True)]
+        outcomes: list[Handed] = []
         for w in group:
             try:
-                outcomes.append((w, True, self._tx(w.fn)))
+                outcomes.append((w.loop, w.future, self._tx(w.fn)))
             except Exception as e:
-                outcomes.append((w, False, e))
+                outcomes.append((w.loop, w.future, e))
         return outcomes
 
     def _tx(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -110,24 +113,3 @@ class GroupWriter:
             raise
         return result
 
-
-def _settle_all(outcomes: list[tuple[_Write, bool, Any]]) -> None:
-    """Hand each outcome to its caller's loop: one wake-up per loop, not per write."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Write, bool, Any]]] = {}
-    for outcome in outcomes:
-        by_loop.setdefault(outcome[0].loop, []).append(outcome)
-    for loop, mine in by_loop.items():
-        try:
-            loop.call_soon_threadsafe(_settle, mine)
-        except RuntimeError:  # that loop is closed: nobody awaits these writes any more
-            pass
-
-
-def _settle(outcomes: list[tuple[_Write, bool, Any]]) -> None:
-    for w, ok, value in outcomes:
-        if w.future.done():  # the caller was cancelled; its write is committed all the same
-            continue
-        if ok:
-            w.future.set_result(value)
-        else:
-            w.future.set_exception(value)
