@@ -75,7 +75,7 @@ class Worker:
         self._consumer = await self._call(self._create_consumer)
         try:
             while not self._stopping.is_set():
-                msgs = await self._call(self._consumer.consume, self.cfg.batch_size, 0.1)
+                msgs = await self._call(self._poll)
                 self._last_poll = time.monotonic()
                 for msg in msgs:
                     self._dispatch(msg)
@@ -94,6 +94,19 @@ class Worker:
         return await self._loop.run_in_executor(self._exec, fn, *args)
 
     # ---- consumer thread -------------------------------------------------------------------------------
+    def _poll(self) -> list[confluent_kafka.Message]:
+        """Up to `batch_size` records: waits up to `poll_wait_s` for the first, then `batch_wait_s` for more.
+
+        `consume(n, timeout)` returns only when n records have arrived or the timeout has run out. Called alone
+        with the poll's 100 ms, it held each record at every hop for the rest of those 100 ms (50 on average)."""
+        assert self._consumer is not None
+        first = self._consumer.poll(self.cfg.poll_wait_s)
+        if first is None:
+            return []
+        if self.cfg.batch_size <= 1:
+            return [first]
+        return [first, *self._consumer.consume(self.cfg.batch_size - 1, self.cfg.batch_wait_s)]
+
     def _create_consumer(self) -> confluent_kafka.Consumer:
         conf = client_config(self.cfg.bootstrap, {
             "group.id": self.cfg.group_id,

@@ -170,6 +170,45 @@ async def test_records_skipped_by_header_are_never_decoded_and_are_committed(
     assert sum(max(tp.offset, 0) for tp in committed) == len(events) + 5  # the skipped ones are past too
 
 
+async def test_a_record_is_handled_without_waiting_for_a_full_batch(
+        kafka_bootstrap: str, topic_prefix: str, group_id: str, make_producer: MakeProducer) -> None:
+    """Records come one at a time, each after the last was handled. A poll that waited for a whole batch (500
+    records) would hold each for the full 5 s poll wait, so the three could not take less than 15 s."""
+    from tests.integration.runtime.inputs import inbound
+
+    run = unique("one")
+    handled: list[int] = []
+
+    async def handle(event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
+        assert isinstance(event, MessageReceived)
+        handled.append(int((event.payload.text or "0:0").split(":")[1]))
+        return []
+
+    worker = _worker(make_producer, kafka_bootstrap, topic_prefix, group_id, handle, batch_size=500, poll_wait_s=5.0)
+    producer = make_producer(topic_prefix)
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(worker.run())
+    try:
+        await worker.wait_ready(30)
+
+        async def one(seq: int, timeout: float) -> None:
+            await producer.publish(Emit(INBOUND, inbound(run, 0, seq)))
+            deadline = loop.time() + timeout
+            while seq not in handled:
+                assert loop.time() < deadline and not task.done(), f"record {seq} was not handled"
+                await asyncio.sleep(0.01)
+
+        await one(0, 60)  # the first fetch of a new assignment is not what this measures
+        started = loop.time()
+        for seq in (1, 2, 3):
+            await one(seq, 60)
+        assert loop.time() - started < 3 * 5.0, "each record waited for the poll's whole wait"
+    finally:
+        await worker.stop()
+        await task
+    assert handled == [0, 1, 2, 3]
+
+
 async def test_a_redis_outage_is_waited_out_not_dead_lettered(kafka_bootstrap: str, topic_prefix: str,
                                                               group_id: str, make_producer: MakeProducer) -> None:
     import redis.exceptions
