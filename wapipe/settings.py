@@ -57,6 +57,9 @@ class CommonSettings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_ca_location: str | None = Field(default=None, description="CA bundle (PEM) that signed the brokers' "
                                               "certificates; unset: the system's CA store")
+    kafka_batch_wait_ms: int = Field(default=10, ge=0, le=1000, description="after a consumer's first record, "
+                                     "how long it gathers more before handing them over together: fewer, larger "
+                                     "batches downstream for that much latency per hop (docs/benchmarks.md)")
     topic_prefix: str = Field(default="", description="prefix for every topic (tests, replay sandboxes)")
     redis_url: str = Field(default="redis://127.0.0.1:16379/0", description="redis:// or rediss:// (TLS); may "
                            "carry user:password, or use the two settings below")

@@ -90,5 +90,6 @@ def build_app(s: AISettings, *, redis: aioredis.Redis, tenants: TenantSource, co
                             chain=chain, tools=tools)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=read_by("ai"),
                        topic_prefix=s.topic_prefix, service="ai", max_in_flight=s.ai_max_in_flight,
-                       max_attempts=s.ai_max_attempts)
+                       max_attempts=s.ai_max_attempts,
+                       batch_wait_s=s.kafka_batch_wait_ms / 1000)
     return AIApp(handler, Worker(cfg, handler, producer=producer, registry=registry))

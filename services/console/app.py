@@ -85,7 +85,8 @@ def build_app(s: ConsoleSettings, *, redis: aioredis.Redis, store: Store, produc
                         objects=objects)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.console_consumer_group,
                        topics=read_by("console"), topic_prefix=s.topic_prefix, service="console",
-                       max_in_flight=s.console_max_in_flight, max_attempts=s.console_max_attempts)
+                       max_in_flight=s.console_max_in_flight, max_attempts=s.console_max_attempts,
+                       batch_wait_s=s.kafka_batch_wait_ms / 1000)
     worker = Worker(cfg, Inbox(deps.inbox, store, deps.cards).handle, producer=producer, registry=registry)
     return ConsoleApp(worker, create_console(deps), deps)
 

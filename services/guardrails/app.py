@@ -56,5 +56,6 @@ def build_app(s: GuardrailsSettings, *, redis: aioredis.Redis, store: Guardrails
     handler = build_handler(s, redis=redis, store=store, tenants=tenants, registry=registry)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.guardrails_consumer_group,
                        topics=topics.read_by("guardrails"), topic_prefix=s.topic_prefix, service="guardrails",
-                       max_in_flight=s.guardrails_max_in_flight, max_attempts=s.guardrails_max_attempts)
+                       max_in_flight=s.guardrails_max_in_flight, max_attempts=s.guardrails_max_attempts,
+                       batch_wait_s=s.kafka_batch_wait_ms / 1000)
     return GuardrailsApp(handler, Worker(cfg, handler, producer=producer, registry=registry), tenants)

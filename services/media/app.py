@@ -25,5 +25,6 @@ def build_app(s: MediaSettings, ports: Ports, *, producer: Producer, registry: C
     handler = MediaHandler(ports, MediaMetrics(registry))
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.media_consumer_group,
                        topics=topics.read_by("media"), topic_prefix=s.topic_prefix, service="media",
-                       max_in_flight=s.media_max_in_flight, max_attempts=s.media_max_attempts)
+                       max_in_flight=s.media_max_in_flight, max_attempts=s.media_max_attempts,
+                       batch_wait_s=s.kafka_batch_wait_ms / 1000)
     return MediaApp(handler, Worker(cfg, handler, producer=producer, registry=registry))

@@ -52,7 +52,8 @@ def build_app(s: NotifierSettings, *, redis: aioredis.Redis, store: Store, produ
                         relay_limit=s.notifier_relay_limit, relay_window_s=s.notifier_relay_window_s)
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id or s.notifier_consumer_group,
                        topics=read_by("notifier"), topic_prefix=s.topic_prefix, service="notifier",
-                       max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts, skip=SKIP)
+                       max_in_flight=s.notifier_max_in_flight, max_attempts=s.notifier_max_attempts, skip=SKIP,
+                       batch_wait_s=s.kafka_batch_wait_ms / 1000)
     worker = Worker(cfg, notifier.handle, producer=producer, registry=registry)
     operators = Operators(state=state, store=store, tenants=tenants, publisher=producer, metrics=metrics,
                           window=ServiceWindow(redis))

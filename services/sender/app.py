@@ -117,7 +117,8 @@ def build_app(s: SenderSettings, *, redis: aioredis.Redis, store: SenderStore, p
     replies = tuple(t for t in read_by("sender") if t != STATUS)  # statuses get their own worker and group
     cfg = WorkerConfig(bootstrap=s.kafka(), group_id=group_id, topics=replies,
                        topic_prefix=s.topic_prefix, service="sender", max_in_flight=s.sender_max_in_flight,
-                       max_attempts=s.sender_max_attempts)
+                       max_attempts=s.sender_max_attempts,
+                       batch_wait_s=s.kafka_batch_wait_ms / 1000)
     worker = Worker(cfg, sender.handle, producer=producer, registry=registry)
     status_cfg = replace(cfg, group_id=f"{group_id}-status", topics=(STATUS,), service="sender-status")
     status_worker = Worker(status_cfg, sender.handle, producer=producer, registry=registry)

@@ -34,13 +34,15 @@ from wapipe_tools.simulator.serve import BackgroundSimulator
 @asynccontextmanager
 async def running_media(bootstrap: str, prefix: str, group: str, sim: BackgroundSimulator, folder: Path,
                         transcriber: Transcriber | None = None) -> AsyncIterator[Producer]:
-    s = MediaSettings(_env_file=None, kafka_bootstrap_servers=bootstrap, topic_prefix=prefix)  # type: ignore[call-arg]
+    s = MediaSettings(_env_file=None, kafka_bootstrap_servers=bootstrap, topic_prefix=prefix,  # type: ignore[call-arg]
+                      kafka_batch_wait_ms=0)
     http = new_client(5.0)
     remote = OpenAITranscriber(f"{sim.url}/v1", "dev-openai-key", timeout_s=5)
     ports = Ports(downloader=downloader(sim, http), store=FolderObjectStore(folder),
                   understander=MediaUnderstanding(transcriber=transcriber or remote, sleep=Sleeps()))
     producer = Producer(bootstrap, topic_prefix=prefix)
     app = build_app(s, ports, producer=producer, registry=CollectorRegistry(), group_id=group)
+    assert app.worker.cfg.batch_wait_s == 0  # WAPIPE_KAFKA_BATCH_WAIT_MS reaches the worker
     task = asyncio.create_task(app.worker.run())
     try:
         await app.worker.wait_ready(30)
