@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import lru_cache
 
 # Emoji that carry meaning in a customer message; every other emoji is dropped.
 EMOJI_WORDS = {
@@ -69,9 +70,15 @@ def apply_synonyms(text: str, synonyms: Mapping[str, list[str]]) -> str:
     """Replace each variant (a word or phrase, normalised) by its canonical word, whole words only."""
     padded = f" {text} "
     for canonical, variants in synonyms.items():
-        target = normalize(canonical)
+        target = _term(canonical)
         for variant in variants:
-            v = normalize(variant)
+            v = _term(variant)
             if v and v != target:
                 padded = padded.replace(f" {v} ", f" {target} ")
     return padded.strip()
+
+
+@lru_cache(maxsize=8192)
+def _term(term: str) -> str:
+    """A synonym's word or phrase, normalised once: every message of the tenant compares against the same ones."""
+    return normalize(term)
