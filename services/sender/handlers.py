@@ -8,36 +8,27 @@ there is nothing to replay.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NoReturn
 
 from schemas.envelope import Envelope, parse_conversation_key
 from schemas.events import (
     MEDIA_REPLY_KINDS,
-    ReplyCancelled,
-    ReplyCancelledPayload,
-    ReplyFailed,
-    ReplyFailedPayload,
     ReplyRequested,
-    ReplySent,
-    ReplySentPayload,
     StatusReceived,
     TemplateRef,
     TemplateStatusChanged,
-    caused_by,
 )
-from schemas.topics import DELIVERY
 from services.sender import consent
 from services.sender.consent import OPTED_OUT, OptedOut
 from services.sender.graph import WINDOW_CLOSED, GraphError
 from services.sender.media import MediaRefused, MediaResolver
 from services.sender.metrics import SenderMetrics
+from services.sender.outcomes import Outcomes
 from services.sender.plan import (
     STEP_TEMPLATE_BLOCKED,
     Blocked,
@@ -64,15 +55,9 @@ from services.sender.ports import (
     WindowPort,
 )
 from wapipe.apichat import ApiChatReply, tool_calls
-from wapipe.logging import mask_phone
-from wapipe.runtime.types import Emit, PermanentError, RecordMeta
-from wapipe.store.port import Role, TraceRecord, Turn
+from wapipe.runtime.types import Emit, RecordMeta
 
 log = logging.getLogger(__name__)
-
-
-class ReplyFailedError(PermanentError):
-    """A reply that cannot be delivered: the runtime produces `emits` (the ReplyFailed), then DLQs the record."""
 
 
 @dataclass
@@ -91,6 +76,10 @@ class Sender:
     media: MediaResolver | None = None  # media replies: links through the guard, bytes uploaded once per hash
     # Part of every claim token: a replica never holds another's lease, even for the same record.
     instance: str = field(default_factory=lambda: uuid.uuid4().hex)
+    outcomes: Outcomes = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.outcomes = Outcomes(self.store, self.turns, self.metrics)
 
     async def handle(self, event: Envelope, meta: RecordMeta) -> Sequence[Emit]:
         if isinstance(event, StatusReceived):
@@ -116,7 +105,7 @@ class Sender:
         p = event.payload
         started = datetime.now(UTC)
         if p.covers and p.channel == "whatsapp" and (reason := await self.answers.begin(event.tenant, p.covers)):
-            return await self._cancelled(event, reason, started)
+            return await self.outcomes.cancelled(event, reason, started)
         if p.kind in MEDIA_REPLY_KINDS and p.media is not None and p.channel == "whatsapp":
             event = await self._resolved(event)
             p = event.payload
@@ -154,7 +143,7 @@ class Sender:
         p = event.payload
         caption = (p.media.caption or "").strip() if p.media is not None else ""
         if not caption:
-            await self._failed(event, code, title, attempts, reason)
+            await self.outcomes.failed(event, code, title, attempts, reason)
         log.info("reply %s: %s; its caption goes as text", p.reply_id[:12], reason)
         event.trace.step(f"sender:media_fallback:{reason}")
         text = p.model_validate(p.model_dump() | {"kind": "text", "text": caption, "media": None})
@@ -187,10 +176,10 @@ class Sender:
             return []
         if isinstance(plan, Refuse):
             if plan.reason == OPTED_OUT:
-                return await self._refused(event, plan.title)
+                return await self.outcomes.refused(event, plan.title)
             if plan.step:
                 event.trace.step(plan.step)
-            await self._failed(event, plan.code, plan.title, 0, plan.reason)
+            await self.outcomes.failed(event, plan.code, plan.title, 0, plan.reason)
         for step in plan.steps:
             event.trace.step(step)
         if plan.read is not None:
@@ -204,23 +193,23 @@ class Sender:
                 sent = await self._send(event, part, lease)
             except GraphError as e:
                 if e.code == WINDOW_CLOSED and plan.no_template_reason == OPTED_OUT:
-                    return await self._refused(event, "the customer opted out: Meta says the window is closed, "
+                    return await self.outcomes.refused(event, "the customer opted out: Meta says the window is closed, "
                                                       "and no template may follow")
                 if e.code != WINDOW_CLOSED or plan.window_template is None:
-                    await self._failed(event, e.code, e.title, attempts + 1)
+                    await self.outcomes.failed(event, e.code, e.title, attempts + 1)
                 # Meta knows better than our clock: fall back to the template, once, and stop there; unless Meta
                 # has paused, disabled or rejected it.
                 blocked = await self._blocked(event.tenant, [plan.window_template])
                 if refused := template_refusal(plan.window_template, blocked):
                     event.trace.step(refused.step or STEP_TEMPLATE_BLOCKED)
-                    await self._failed(event, refused.code, f"24 h window closed and the {refused.title}",
+                    await self.outcomes.failed(event, refused.code, f"24 h window closed and the {refused.title}",
                                        attempts + 1)
                 event.trace.step("sender:131047_template")
                 fallback = True
                 try:
                     sent = await self._send(event, template_part(p, plan.window_template), lease)
                 except GraphError as e2:
-                    await self._failed(event, e2.code, e2.title, attempts + 1)
+                    await self.outcomes.failed(event, e2.code, e2.title, attempts + 1)
                 wamids.append(sent.wamid)
                 attempts += sent.attempts
                 break
@@ -228,81 +217,11 @@ class Sender:
             attempts += sent.attempts
         if fallback:
             self.metrics.template_fallbacks.labels(event.tenant).inc()
-        return await self._sent(event, wamids, attempts, fallback, started)
+        return await self.outcomes.sent(event, wamids, attempts, fallback, started)
 
     async def _send(self, event: ReplyRequested, part: Part, lease: str | None) -> PartResult:
         return await self.delivery.send_once(part.send_id, event.tenant, event.payload.to.user, part.kind, part.body,
                                              token=lease)
-
-    async def _sent(self, event: ReplyRequested, wamids: list[str], attempts: int, fallback: bool,
-                    started: datetime) -> Sequence[Emit]:
-        p = event.payload
-        event.trace.step("sender:sent")
-        event.trace.timed("sender", started)
-        sent = caused_by(ReplySent, event, "sender", ReplySentPayload(
-            reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind, wamids=wamids,
-            parts=len(wamids), attempts=max(attempts, 1), template_fallback=fallback))
-        self.metrics.replies.labels(event.tenant, p.channel, "sent").inc()
-        if p.audience == "customer" and event.trace.received_at is not None:
-            latency = (datetime.now(UTC) - event.trace.received_at).total_seconds()
-            self.metrics.reply_latency.labels(event.tenant, p.channel).observe(max(0.0, latency))
-        if p.audience == "customer":
-            role: Role = "human" if p.origin.startswith("operator") else "assistant"
-            text = p.text or (f"[template {p.template.name}]" if p.template else "") or p.emoji or ""
-            if p.kind in MEDIA_REPLY_KINDS or p.kind in ("location", "contacts"):
-                text = (p.media.caption if p.media else None) or f"[{p.kind}]"
-            # The event's own time, so a redelivered reply writes the same (idempotent) rows; under the
-            # conversation key's user, whatever ids the customer wrote with.
-            user = parse_conversation_key(event.conversation).user
-            # Together, so the store commits both in one transaction (both idempotent: a retry writes them again).
-            await asyncio.gather(
-                self.turns.append_turn(Turn(event.tenant, user, event.occurred_at, role, text, tuple(wamids))),
-                self.store.write_trace(TraceRecord.from_event(event, "replied")))
-        log.info("reply %s sent to %s in %d part(s)", p.reply_id[:12], mask_phone(p.to.user), len(wamids))
-        return [Emit(DELIVERY, sent)]
-
-    async def _cancelled(self, event: ReplyRequested, reason: str, started: datetime) -> Sequence[Emit]:
-        """Every message the reply answers was deleted (or edited, and the edit is answered on its own) before it
-        went out: nothing is sent."""
-        p = event.payload
-        event.trace.step(f"sender:cancelled:{reason}")
-        event.trace.timed("sender", started)
-        cancelled = caused_by(ReplyCancelled, event, "sender", ReplyCancelledPayload(
-            reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind,
-            reason="edited" if reason == "edited" else "revoked", message_ids=p.covers))
-        self.metrics.cancelled.labels(event.tenant, reason).inc()
-        await self.store.write_trace(TraceRecord.from_event(event, "cancelled"))
-        log.info("reply %s to %s cancelled: the customer %s what it answered", p.reply_id[:12],
-                 mask_phone(p.to.user), reason)
-        return [Emit(DELIVERY, cancelled)]
-
-    def _failure(self, event: ReplyRequested, code: int | None, title: str, attempts: int,
-                 reason: str | None = None) -> ReplyFailed:
-        p = event.payload
-        return caused_by(ReplyFailed, event, "sender", ReplyFailedPayload(
-            reply_id=p.reply_id, channel=p.channel, audience=p.audience, to=p.to, kind=p.kind, error_code=code,
-            error_title=title[:200], attempts=max(attempts, 1), permanent=True, reason=reason))
-
-    async def _refused(self, event: ReplyRequested, title: str) -> Sequence[Emit]:
-        """The customer opted out and this is not an answer to them: nothing is sent, the ReplyFailed says why."""
-        p = event.payload
-        event.trace.step(consent.STEP_REFUSED)
-        self.metrics.refused.labels(event.tenant, OPTED_OUT).inc()
-        await self.store.write_trace(TraceRecord.from_event(event, OPTED_OUT))
-        log.info("reply %s to %s refused: %s", p.reply_id[:12], mask_phone(p.to.user), title)
-        return [Emit(DELIVERY, self._failure(event, None, title, 0, OPTED_OUT))]
-
-    async def _failed(self, event: ReplyRequested, code: int | None, title: str, attempts: int,
-                      reason: str | None = None) -> NoReturn:
-        p = event.payload
-        event.trace.step(f"sender:failed:{code or 'invalid'}")
-        failed = self._failure(event, code, title, attempts, reason)
-        self.metrics.replies.labels(event.tenant, p.channel, "failed").inc()
-        self.metrics.failures.labels(event.tenant, str(code or "invalid")).inc()
-        if p.audience == "customer":
-            await self.store.write_trace(TraceRecord.from_event(event, "failed"))
-        log.warning("reply %s to %s failed permanently: %s %s", p.reply_id[:12], mask_phone(p.to.user), code, title)
-        raise ReplyFailedError(f"reply {p.reply_id} failed: {code} {title}", [Emit(DELIVERY, failed)])
 
     async def _api_reply(self, event: ReplyRequested, started: datetime) -> Sequence[Emit]:
         p, t = event.payload, event.trace
@@ -310,4 +229,4 @@ class Sender:
         await self.api_replies(event.correlation_id, ApiChatReply(
             reply=p.text or "", route=p.route or t.route, decision_path=t.decision_path, llm_called=t.llm_called,
             latency_ms=int((time.time() - received.timestamp()) * 1000), tools=tool_calls(t)))
-        return await self._sent(event, [], 1, False, started)
+        return await self.outcomes.sent(event, [], 1, False, started)

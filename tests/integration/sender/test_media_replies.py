@@ -17,8 +17,9 @@ from schemas.understanding import MediaUnderstanding
 from services.notifier.handlers import Notifier
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.state import RedisNotifierState
-from services.sender.handlers import ReplyFailedError, Sender
+from services.sender.handlers import Sender
 from services.sender.media_adapters import MediaIds
+from services.sender.outcomes import ReplyFailedError
 from tests.fakes.store import MemoryStore
 from tests.integration.sender.conftest import PNID, open_window, reply, sent
 from tests.unit.notifier.events import handoff, message

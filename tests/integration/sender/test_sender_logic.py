@@ -11,7 +11,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from schemas.events import ReplyFailed, ReplySent
-from services.sender.handlers import ReplyFailedError, Sender
+from services.sender.handlers import Sender
+from services.sender.outcomes import ReplyFailedError
 from tests.integration.sender.conftest import PNID, open_window, reply, sim_post
 from tests.support import eventually
 from wapipe.apichat import wait_reply

@@ -14,8 +14,9 @@ from schemas.meta.graph import TEXT_MAX
 from schemas.topics import DELIVERY
 from services.sender.delivery import Delivery, RetryPolicy, SendsExhausted
 from services.sender.graph import GraphError
-from services.sender.handlers import ReplyFailedError, Sender
+from services.sender.handlers import Sender
 from services.sender.metrics import SenderMetrics
+from services.sender.outcomes import ReplyFailedError
 from services.sender.plan import Deliver, Receipt, Refuse, ToApi, needs_window, plan_reply
 from services.sender.ports import SendPolicy, StaticPolicies
 from tests.fakes.store import MemoryStore
