@@ -58,6 +58,12 @@ class GroupWriter:
         with self._lock:
             return not self._draining
 
+    @property
+    def queued(self) -> int:
+        """Writes waiting for the writer thread to take them into a group."""
+        with self._lock:
+            return len(self._queue)
+
     async def run(self, fn: Callable[[], T]) -> T:
         """`fn` alone on the writer thread, outside any group (migrations, pragmas, checkpoints)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn)

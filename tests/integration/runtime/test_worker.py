@@ -14,7 +14,7 @@ from schemas.events import MessageReceived, ReplyRequested
 from schemas.topics import INBOUND, OUTBOUND, dlq_name
 from tests.integration.runtime.echo_worker import echo
 from tests.integration.runtime.inputs import produce
-from tests.support import read_topic, unique
+from tests.support import eventually, read_topic, unique
 from wapipe.runtime import Emit, PermanentError, Producer, RecordMeta
 from wapipe.runtime.config import WorkerConfig
 from wapipe.runtime.worker import Worker
@@ -193,10 +193,8 @@ async def test_a_record_is_handled_without_waiting_for_a_full_batch(
 
         async def one(seq: int, timeout: float) -> None:
             await producer.publish(Emit(INBOUND, inbound(run, 0, seq)))
-            deadline = loop.time() + timeout
-            while seq not in handled:
-                assert loop.time() < deadline and not task.done(), f"record {seq} was not handled"
-                await asyncio.sleep(0.01)
+            assert await eventually(lambda: seq in handled or task.done(), timeout=timeout, interval=0.01)
+            assert seq in handled, f"record {seq} was not handled: {task.exception() if task.done() else ''}"
 
         await one(0, 60)  # the first fetch of a new assignment is not what this measures
         started = loop.time()

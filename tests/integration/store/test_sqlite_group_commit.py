@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support import eventually
 from wapipe.store.sqlite_writer import MAX_GROUP, GroupWriter
 
 
@@ -46,10 +46,7 @@ def rows(path: Path) -> dict[str, int]:
 
 async def idle(w: GroupWriter) -> None:
     """Until the writer thread has let go of its last group (its callers can be answered a moment before)."""
-    deadline = time.monotonic() + 30
-    while not w.idle:
-        assert time.monotonic() < deadline, "the writer never went idle"
-        await asyncio.sleep(0.01)
+    assert await eventually(lambda: w.idle, timeout=30), "the writer never went idle"
 
 
 async def test_writes_made_together_commit_in_one_transaction(writer: tuple[GroupWriter, Path]) -> None:
@@ -85,12 +82,22 @@ async def test_a_failing_write_fails_alone(writer: tuple[GroupWriter, Path]) -> 
 
 async def test_a_cancelled_caller_does_not_lose_the_others_writes(writer: tuple[GroupWriter, Path]) -> None:
     w, path = writer
-    await w.write(insert("warm"))
+    started, release = threading.Event(), threading.Event()
+
+    def held(c: sqlite3.Connection) -> int:  # keeps the writer thread busy until the others are queued
+        started.set()
+        release.wait(30)
+        return insert("held")(c)
+
+    first = asyncio.ensure_future(w.write(held))
+    assert await eventually(started.is_set, timeout=30), "the first write never reached the writer thread"
     gone = asyncio.ensure_future(w.write(insert("gone")))
     kept = [asyncio.ensure_future(w.write(insert(f"k{i}"))) for i in range(3)]
-    await asyncio.sleep(0)  # every write queued
+    assert await eventually(lambda: w.queued == 4, timeout=30), "the writes were never queued"
     gone.cancel()
-    assert await asyncio.gather(*kept) == [1, 1, 1]
+    release.set()
+    assert await first == 1
+    assert await asyncio.wait_for(asyncio.gather(*kept), 30) == [1, 1, 1]  # none left waiting
     assert {"k0", "k1", "k2"} <= set(rows(path))
 
 
