@@ -116,8 +116,8 @@ class Worker:
             "session.timeout.ms": self.cfg.session_timeout_ms,
             "heartbeat.interval.ms": max(500, self.cfg.session_timeout_ms // 3),
             "max.poll.interval.ms": 300_000,
-            # Tansu (the local and test broker) answers a fetch only when fetch.wait.max.ms runs out, not when
-            # data arrives: the 500 ms default added ~200 ms median per hop. Kafka wakes on data either way.
+            # Tansu (the local and test broker) answers a fetch that finds nothing only when fetch.wait.max.ms
+            # runs out: the 500 ms default added ~200 ms median per hop. Kafka wakes on data either way.
             "fetch.wait.max.ms": 50,
             **self.cfg.extra,
         })
